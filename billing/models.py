@@ -1,0 +1,302 @@
+"""Prices, orders, invoices, payments and the credit ledger. Money is Decimal + currency."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from customers.models import COUNTRY_VALIDATOR, CURRENCY_VALIDATOR, Customer, Organisation
+from domains.models import Domain, Tld
+
+ZERO = Decimal("0.00")
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, **kwargs)
+
+
+def currency_field(**kwargs) -> models.CharField:
+    return models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR], **kwargs)
+
+
+class Price(models.Model):
+    """A price list row. ``organisation`` empty: the platform's cost list; set: a reseller's
+    selling price for its customers."""
+
+    class Action(models.TextChoices):
+        REGISTER = "register", "Register"
+        TRANSFER = "transfer", "Transfer"
+        RENEW = "renew", "Renew"
+        REDEMPTION = "redemption", "Redemption"
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="prices"
+    )
+    tld = models.ForeignKey(Tld, on_delete=models.CASCADE, related_name="prices")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    years = models.PositiveSmallIntegerField(default=1)
+    currency = currency_field()
+    cost = money_field(validators=[MinValueValidator(ZERO)])
+    sell = money_field(validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        ordering = ["tld__name", "action", "years", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "tld", "action", "years", "currency"],
+                name="price_unique_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["tld", "action", "years", "currency"],
+                condition=Q(organisation__isnull=True),
+                name="price_unique_platform",
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=["register", "transfer", "renew", "redemption"]),
+                name="price_action_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0) & Q(sell__gte=0), name="price_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f".{self.tld.name} {self.action} {self.years}y {self.sell} {self.currency}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        COMPLETED = "completed", "Completed"
+        INCOMPLETE = "incomplete", "Incomplete (routed to support)"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    livemode = models.BooleanField(default=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    currency = currency_field()
+    total = money_field()
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "paid", "completed", "incomplete", "cancelled"]),
+                name="order_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="order_idempotency_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order #{self.pk} ({self.status})"
+
+
+class OrderItem(models.Model):
+    class Kind(models.TextChoices):
+        DOMAIN_REGISTER = "domain_register", "Domain registration"
+        DOMAIN_TRANSFER = "domain_transfer", "Domain transfer"
+        DOMAIN_RENEW = "domain_renew", "Domain renewal"
+        ID_PROTECTION = "id_protection", "ID protection"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    domain_name = models.CharField(max_length=253)
+    domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_items"
+    )
+    years = models.PositiveSmallIntegerField(default=1)
+    amount = money_field()
+    currency = currency_field()
+    status = models.CharField(max_length=12, default="pending")
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.domain_name} {self.years}y"
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "Draft"
+        UNPAID = "Unpaid"
+        PAID = "Paid"
+        CANCELLED = "Cancelled"
+        REFUNDED = "Refunded"
+        COLLECTIONS = "Collections"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="invoices"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    livemode = models.BooleanField(default=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
+    number = models.CharField(max_length=32)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNPAID)
+    date = models.DateField()
+    duedate = models.DateField()
+    paybefore = models.DateField()
+    datepaid = models.DateTimeField(null=True, blank=True)
+    subtotal = money_field()
+    tax = money_field()
+    taxrate = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    credit = money_field()
+    total = money_field()
+    currency = currency_field()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "number"], name="invoice_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["Draft", "Unpaid", "Paid", "Cancelled", "Refunded", "Collections"]
+                ),
+                name="invoice_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "livemode", "status"]),
+            models.Index(fields=["customer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.total - self.credit if self.status == self.Status.UNPAID else ZERO
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    type = models.CharField(max_length=32, default="Other")
+    item_id = models.IntegerField(default=0)
+    description = models.CharField(max_length=255)
+    amount = money_field()
+    qty = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1.00"))
+    taxed = models.BooleanField(default=True)
+    linetotal = money_field()
+
+    class Meta:
+        ordering = ["invoice", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PaymentMethod(models.Model):
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="payment_methods",
+    )
+    name = models.CharField(max_length=100)
+    fixed_fee = money_field(validators=[MinValueValidator(ZERO)])
+    percent_fee = models.DecimalField(
+        max_digits=5, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "Disputed"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = money_field()
+    fee = money_field()
+    currency = currency_field()
+    reference = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} for {self.invoice}"
+
+
+class CreditEntry(models.Model):
+    """Append-only ledger of a customer's account credit; the balance is the sum of amounts."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_entries")
+    livemode = models.BooleanField(default=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = currency_field()
+    reason = models.CharField(max_length=255)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "credit entries"
+        indexes = [models.Index(fields=["customer", "currency"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} {self.currency}: {self.reason}"
+
+
+class TaxRule(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="tax_rules"
+    )
+    name = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, validators=[COUNTRY_VALIDATOR])
+    state = models.CharField(max_length=100, blank=True)
+    rate = models.DecimalField(max_digits=5, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    valid_from = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["country", "state"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lte=100), name="taxrule_rate_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate}% ({self.country})"

@@ -1,0 +1,295 @@
+"""Organisations (resellers), their members, their customers, customer contacts and API keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")
+COUNTRY_VALIDATOR = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code, e.g. NG.")
+PHONE_VALIDATOR = RegexValidator(
+    r"^\+?[0-9][0-9 .\-()]{4,24}$",
+    "Enter a phone number with its country code, e.g. +234.8012345678.",
+)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in. Signs in with the e-mail address; no separate user name."""
+
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Organisation(models.Model):
+    """A reseller: owns customers, their domains, zones, invoices, API keys and its price list."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    default_currency = models.CharField(
+        max_length=3, default="USD", validators=[CURRENCY_VALIDATOR]
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "admin", "member"]),
+                name="membership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class Customer(models.Model):
+    """A reseller's customer: the account that holds domains, zones, invoices and tickets."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="customers"
+    )
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    livemode = models.BooleanField(default=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, validators=[PHONE_VALIDATOR])
+    company = models.CharField(max_length=200, blank=True)
+    # The contact address of seed 000 ("contact": {address, country, city, post_code}).
+    address = models.CharField(max_length=255, blank=True)
+    address2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    post_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[COUNTRY_VALIDATOR])
+    currency = models.CharField(max_length=3, default="USD", validators=[CURRENCY_VALIDATOR])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "organisation",
+                "livemode",
+                Lower("email"),
+                name="customer_email_unique_per_organisation",
+                violation_error_message="Customer already exists for organisation",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "livemode", "last_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    @property
+    def name(self) -> str:
+        return str(self)
+
+    def clean(self) -> None:
+        self.email = (self.email or "").strip().lower()
+        self.post_code = (self.post_code or "").strip()
+        self.country = (self.country or "").strip().upper()
+
+
+# Seed 003 `GET /contact/privileges`: the catalogue of privileges a contact may be given.
+PRIVILEGE_CATALOGUE: dict[str, list[str]] = {
+    "billing": ["emails", "payinvoice", "orders", "balance", "addfunds", "creditcard"],
+    "support": ["newticket", "tickets", "closeticket", "emails"],
+    "misc": ["editmain", "emails", "editipaccess", "manageprofiles", "affiliates"],
+}
+DOMAIN_PRIVILEGES = [
+    "basic",
+    "renew",
+    "notify",
+    "contactinfo",
+    "nameservers",
+    "dnsmanagement",
+    "reglock",
+    "idprotection",
+    "eppcode",
+    "autorenew",
+]
+SERVICE_PRIVILEGES = [
+    "basic",
+    "billing",
+    "cancelation",
+    "upgrade",
+    "notify",
+    "logindetails",
+]
+
+
+def validate_privileges(value: object) -> None:
+    """The shape of seed 003's privileges: flat lists per section, per-object lists per domain."""
+    if not isinstance(value, dict):
+        raise ValidationError("Privileges must be an object of sections.")
+    for section, granted in value.items():
+        if section in PRIVILEGE_CATALOGUE:
+            if not isinstance(granted, list) or not set(granted) <= set(
+                PRIVILEGE_CATALOGUE[section]
+            ):
+                allowed = ", ".join(PRIVILEGE_CATALOGUE[section])
+                raise ValidationError(f"Unknown {section} privilege; allowed: {allowed}.")
+        elif section in {"domains", "services"}:
+            allowed = DOMAIN_PRIVILEGES if section == "domains" else SERVICE_PRIVILEGES
+            if not isinstance(granted, dict):
+                raise ValidationError(f"{section} privileges must be an object.")
+            for key, items in granted.items():
+                if key == "full":
+                    if items not in (0, 1, True, False):
+                        raise ValidationError(f"{section}.full must be 0 or 1.")
+                    continue
+                if not str(key).isdigit():
+                    raise ValidationError(f"{section} privileges are keyed by numeric id.")
+                if not isinstance(items, list) or not set(items) <= set(allowed):
+                    raise ValidationError(
+                        f"Unknown {section} privilege; allowed: {', '.join(allowed)}."
+                    )
+        else:
+            raise ValidationError(f"Unknown privilege section {section!r}.")
+
+
+class Contact(models.Model):
+    """An extra person on a customer account (seed 003 contacts), limited by privileges."""
+
+    class Type(models.TextChoices):
+        PRIVATE = "Private", "Private"
+        COMPANY = "Company", "Company"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    company_name = models.CharField(max_length=200, blank=True)
+    address1 = models.CharField(max_length=255, blank=True)
+    address2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    post_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[COUNTRY_VALIDATOR])
+    phone = models.CharField(max_length=32, blank=True, validators=[PHONE_VALIDATOR])
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.PRIVATE)
+    privileges = models.JSONField(default=dict, blank=True, validators=[validate_privileges])
+    last_login = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "customer", Lower("email"), name="contact_email_unique_per_customer"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(type__in=["Private", "Company"]), name="contact_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} <{self.email}>"
+
+    def has_privilege(self, section: str, name: str, object_id: int | None = None) -> bool:
+        granted = self.privileges.get(section)
+        if section in {"domains", "services"}:
+            if not isinstance(granted, dict):
+                return False
+            if granted.get("full"):
+                return True
+            return object_id is not None and name in granted.get(str(object_id), [])
+        return isinstance(granted, list) and name in granted
+
+
+class ApiKey(models.Model):
+    """An organisation's API key. Only a prefix and a SHA-256 hash are stored; the key is shown
+    once when issued (see customers.services.api_key_issue)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    livemode = models.BooleanField(default=False)
+    prefix = models.CharField(max_length=32, unique=True)
+    key_hash = models.CharField(max_length=64)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        mode = "live" if self.livemode else "sandbox"
+        return f"{self.prefix}… ({mode}, {self.organisation.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

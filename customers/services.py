@@ -1,0 +1,82 @@
+"""Every state change of the customers app: organisations, customers, contacts, API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import ApiKey, Organisation
+from portal.audit import audit
+from portal.tenancy import Actor
+
+API_KEY_PREFIXES = {True: "np_live_", False: "np_test_"}
+
+
+def hash_api_key(raw_key: str) -> str:
+    """API keys carry 256 bits of randomness, so one SHA-256 is enough (no slow KDF needed)."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_issue(
+    *, actor: Actor, organisation: Organisation, livemode: bool, name: str = ""
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the raw key, which is never stored nor shown again."""
+    lookup = secrets.token_hex(6)
+    raw_key = f"{API_KEY_PREFIXES[livemode]}{lookup}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = ApiKey(
+            organisation=organisation,
+            name=name,
+            livemode=livemode,
+            prefix=f"{API_KEY_PREFIXES[livemode]}{lookup}",
+            key_hash=hash_api_key(raw_key),
+            created_by=actor.user,
+        )
+        key.full_clean()
+        key.save()
+        audit(
+            actor=actor,
+            action="api_key.issue",
+            obj=key,
+            organisation=organisation,
+            data={"prefix": key.prefix, "livemode": livemode},
+        )
+    return key, raw_key
+
+
+def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
+    with transaction.atomic():
+        updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if updated:
+            audit(
+                actor=actor,
+                action="api_key.revoke",
+                obj=api_key,
+                organisation=api_key.organisation,
+                data={"prefix": api_key.prefix},
+            )
+    api_key.refresh_from_db()
+    return api_key
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The active key matching ``raw_key``, or None. Marks it used (at most once a minute)."""
+    raw_key = raw_key.strip()
+    if not raw_key.startswith(tuple(API_KEY_PREFIXES.values())) or raw_key.count("_") < 3:
+        return None
+    prefix = raw_key[: raw_key.index("_", len("np_live_"))]
+    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    if key is None or not secrets.compare_digest(key.key_hash, hash_api_key(raw_key)):
+        return None
+    if key.revoked_at is not None or not key.organisation.is_active:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

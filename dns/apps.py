@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DnsConfig(AppConfig):
+    verbose_name = "DNS"
+    name = "dns"

@@ -1,0 +1,379 @@
+"""TLDs, registrar accounts, domains and what hangs off them, and the registrar outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from customers.models import Customer, Organisation
+from portal.crypto import EncryptedTextField
+
+
+class RegistrarAccount(models.Model):
+    """An account at an upstream registry/registrar. Credentials are encrypted and never logged."""
+
+    class Kind(models.TextChoices):
+        SANDBOX = "sandbox", "Sandbox registry (simulated)"
+        RESELLER_REST = "reseller_rest", "Reseller REST API"
+        EPP = "epp", "EPP (RFC 5730)"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SANDBOX)
+    livemode = models.BooleanField(
+        default=False, help_text="Live accounts register for real; sandbox ones never bill."
+    )
+    settings = models.JSONField(
+        default=dict, blank=True, help_text="Endpoint, timeouts and other non-secret options."
+    )
+    credentials = EncryptedTextField(
+        blank=True, help_text="Secret (user name/password, API token); stored encrypted."
+    )
+    rate_per_second = models.PositiveIntegerField(default=20)
+    max_sessions = models.PositiveIntegerField(default=4)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["sandbox", "reseller_rest", "epp"]),
+                name="registraraccount_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_per_second__gte=1) & Q(max_sessions__gte=1),
+                name="registraraccount_budget_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Tld(models.Model):
+    """A suffix Nameport sells (com, or a second level like com.ng), routed to an account."""
+
+    name = models.CharField(max_length=63, unique=True, help_text="Without the dot: com, com.ng")
+    registrar_account = models.ForeignKey(
+        RegistrarAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="tlds"
+    )
+    grace_days = models.PositiveSmallIntegerField(default=30)
+    redemption_days = models.PositiveSmallIntegerField(default=30)
+    pending_delete_days = models.PositiveSmallIntegerField(default=5)
+    min_years = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    max_years = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    idn_allowed = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "TLD"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_years__gte=1)
+                & Q(max_years__lte=10)
+                & Q(min_years__lte=models.F("max_years")),
+                name="tld_years_range_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip().lower().lstrip(".")
+        if self.min_years and self.max_years and self.min_years > self.max_years:
+            raise ValidationError({"max_years": "Must be at least the minimum years."})
+
+
+class DomainStatus(models.TextChoices):
+    PENDING_REGISTRATION = "pending_registration", "Pending registration"
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    GRACE = "grace", "Grace period"
+    REDEMPTION = "redemption", "Redemption"
+    PENDING_DELETE = "pending_delete", "Pending delete"
+    DELETED = "deleted", "Deleted"
+    PENDING_TRANSFER = "pending_transfer", "Pending transfer"
+    TRANSFERRED_AWAY = "transferred_away", "Transferred away"
+    SUSPENDED = "suspended", "Suspended"
+
+
+# Statuses in which a name is no longer held by us: another registration of it may exist.
+RELEASED_STATUSES = [DomainStatus.DELETED, DomainStatus.TRANSFERRED_AWAY]
+
+
+class Domain(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="domains")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="domains")
+    livemode = models.BooleanField(default=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=253, help_text="Unicode form, e.g. bücher.de")
+    name_puny = models.CharField(max_length=253, help_text="ASCII (punycode) form")
+    tld = models.ForeignKey(Tld, on_delete=models.PROTECT, related_name="domains")
+    registrar_account = models.ForeignKey(
+        RegistrarAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="domains"
+    )
+    status = models.CharField(
+        max_length=24, choices=DomainStatus.choices, default=DomainStatus.PENDING_REGISTRATION
+    )
+    epp_statuses = models.JSONField(default=list, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    outzone_at = models.DateTimeField(null=True, blank=True)
+    delete_at = models.DateTimeField(null=True, blank=True)
+    period = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    autorenew = models.BooleanField(default=True)
+    registrar_lock = models.BooleanField(default=True)
+    id_protection = models.BooleanField(default=False)
+    auth_code = EncryptedTextField(blank=True)
+    registry_reference = models.CharField(max_length=100, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_puny"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name_puny", "livemode"],
+                condition=~Q(status__in=RELEASED_STATUSES),
+                name="domain_name_unique_while_held",
+                violation_error_message="This domain is already registered in Nameport.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in DomainStatus]),
+                name="domain_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__gte=1) & Q(period__lte=10), name="domain_period_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "livemode", "name_puny"]),
+            models.Index(fields=["customer", "name_puny"]),
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_idn(self) -> bool:
+        return self.name != self.name_puny
+
+
+class DomainStatusChange(models.Model):
+    """History of the domain state machine: one row per transition."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=24, choices=DomainStatus.choices)
+    to_status = models.CharField(max_length=24, choices=DomainStatus.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.from_status} -> {self.to_status}"
+
+
+class Nameserver(models.Model):
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="nameservers")
+    position = models.PositiveSmallIntegerField()
+    hostname = models.CharField(max_length=253)
+
+    class Meta:
+        ordering = ["domain", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "position"], name="nameserver_position"),
+            models.UniqueConstraint(fields=["domain", "hostname"], name="nameserver_unique"),
+            models.CheckConstraint(
+                condition=Q(position__gte=1) & Q(position__lte=13), name="nameserver_position_1_13"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class HostRecord(models.Model):
+    """A glue host registered under a domain (ns1.example.com with its IPv4/IPv6 addresses)."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="hosts")
+    hostname = models.CharField(max_length=253)
+    ipv4 = models.JSONField(default=list, blank=True)
+    ipv6 = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["hostname"]
+        verbose_name = "glue host"
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "hostname"], name="hostrecord_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+    def clean(self) -> None:
+        import ipaddress
+
+        for field, version in (("ipv4", 4), ("ipv6", 6)):
+            for address in getattr(self, field) or []:
+                try:
+                    parsed = ipaddress.ip_address(str(address))
+                except ValueError:
+                    raise ValidationError({field: f"{address!r} is not an IP address."}) from None
+                if parsed.version != version:
+                    raise ValidationError({field: f"{address} is not an IPv{version} address."})
+
+
+class DomainContact(models.Model):
+    class Role(models.TextChoices):
+        REGISTRANT = "registrant", "Registrant"
+        ADMIN = "admin", "Administrative"
+        TECH = "tech", "Technical"
+        BILLING = "billing", "Billing"
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="contacts")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    handle = models.CharField(max_length=64, blank=True, help_text="The registry's contact ID")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    organization = models.CharField(max_length=200, blank=True)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32)
+    address_1 = models.CharField(max_length=255)
+    address_2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=100, blank=True)
+    zip = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2)
+
+    class Meta:
+        ordering = ["domain", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "role"], name="domaincontact_role_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["registrant", "admin", "tech", "billing"]),
+                name="domaincontact_role_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["role", "handle"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.first_name} {self.last_name}"
+
+
+class DnssecDs(models.Model):
+    """A DS record published at the registry for a domain (RFC 5910 dsData)."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="ds_records")
+    key_tag = models.PositiveIntegerField(validators=[MaxValueValidator(65535)])
+    algorithm = models.PositiveSmallIntegerField()
+    digest_type = models.PositiveSmallIntegerField()
+    digest = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["key_tag"]
+        verbose_name = "DS record"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "key_tag", "algorithm", "digest_type", "digest"],
+                name="dnssecds_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_tag} {self.algorithm} {self.digest_type} {self.digest}"
+
+
+class RegistrarOperation(models.Model):
+    """The outbox: one change that must reach a registry, pushed by a worker."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", "Register"
+        TRANSFER = "transfer", "Transfer in"
+        RENEW = "renew", "Renew"
+        NAMESERVERS = "nameservers", "Nameservers"
+        LOCK = "lock", "Registrar lock"
+        PRIVACY = "privacy", "ID protection"
+        CONTACTS = "contacts", "Contacts"
+        AUTH_CODE = "auth_code", "Auth code"
+        HOST_CREATE = "host_create", "Glue host create"
+        HOST_UPDATE = "host_update", "Glue host addresses"
+        HOST_DELETE = "host_delete", "Glue host delete"
+        DNSSEC = "dnssec", "DNSSEC"
+        SYNC = "sync", "Sync"
+        AUTORENEW = "autorenew", "Auto-renew"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", "Held for staff"
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
+    )
+    domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.CASCADE, related_name="operations"
+    )
+    registrar_account = models.ForeignKey(
+        RegistrarAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
+    )
+    livemode = models.BooleanField(default=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=8)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    upstream_reference = models.CharField(max_length=200, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["pending", "running", "succeeded", "failed", "cancelled", "held"]
+                ),
+                name="registraroperation_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["domain", "created_at"]),
+            models.Index(fields=["organisation", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        target = self.domain.name if self.domain_id else "-"
+        return f"{self.get_kind_display()} {target} [{self.status}]"

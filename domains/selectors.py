@@ -1,0 +1,59 @@
+"""Read queries of the domains app, always scoped to the actor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from domains.models import (
+    Domain,
+    DomainContact,
+    DomainStatus,
+    RegistrarAccount,
+    RegistrarOperation,
+    Tld,
+)
+from portal.tenancy import Actor, ActorKind, scope
+
+
+def visible_domains(actor: Actor) -> QuerySet[Domain]:
+    queryset = Domain.objects.select_related("customer", "tld")
+    if actor.kind == ActorKind.REGISTRANT:
+        if not actor.registrant_handle:
+            return queryset.none()
+        return queryset.filter(
+            contacts__role=DomainContact.Role.REGISTRANT,
+            contacts__handle=actor.registrant_handle,
+        ).exclude(status__in=[DomainStatus.DELETED, DomainStatus.TRANSFERRED_AWAY])
+    queryset = scope(queryset, actor)
+    if actor.kind == ActorKind.CONTACT:
+        granted = actor.contact.privileges.get("domains") or {}
+        if not granted.get("full"):
+            ids = [int(key) for key in granted if str(key).isdigit()]
+            queryset = queryset.filter(pk__in=ids)
+    return queryset
+
+
+def domains_expiring(actor: Actor, days: int) -> QuerySet[Domain]:
+    now = timezone.now()
+    return visible_domains(actor).filter(
+        status=DomainStatus.ACTIVE, expires_at__gte=now, expires_at__lte=now + timedelta(days=days)
+    )
+
+
+def visible_operations(actor: Actor) -> QuerySet[RegistrarOperation]:
+    queryset = RegistrarOperation.objects.select_related("domain")
+    if actor.is_customer:
+        return queryset.filter(domain__in=visible_domains(actor))
+    return scope(queryset, actor, customer=None)
+
+
+def visible_tlds(actor: Actor) -> QuerySet[Tld]:
+    queryset = Tld.objects.select_related("registrar_account")
+    return queryset if actor.is_staff else queryset.filter(is_active=True)
+
+
+def visible_registrar_accounts(actor: Actor) -> QuerySet[RegistrarAccount]:
+    return RegistrarAccount.objects.all() if actor.is_staff else RegistrarAccount.objects.none()

@@ -1,0 +1,197 @@
+"""Who is acting, and what they may see.
+
+Every request carries an ``Actor`` (``request.actor`` in views, ``self.actor`` in API views).
+Each app's ``selectors.py`` narrows its querysets with :func:`scope`, so one rule decides what an
+actor sees everywhere: pages, the native API, the compatibility APIs and exports.
+
+| kind        | sees                                                        |
+| ----------- | ----------------------------------------------------------- |
+| staff       | everything                                                  |
+| reseller    | its organisation's rows in the mode it is looking at        |
+| api_key     | its organisation's rows of the key's mode (sandbox or live) |
+| customer    | its own customer account                                    |
+| contact     | its customer's account, limited by the contact's privileges |
+| registrant  | the domains whose registrant contact it is (read only)      |
+| anonymous   | nothing                                                     |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+if TYPE_CHECKING:
+    from customers.models import ApiKey, Contact, Customer, Organisation, User
+
+
+class ActorKind(StrEnum):
+    STAFF = "staff"
+    RESELLER = "reseller"
+    API_KEY = "api_key"
+    CUSTOMER = "customer"
+    CONTACT = "contact"
+    REGISTRANT = "registrant"
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    user: User | None = None
+    organisation: Organisation | None = None
+    customer: Customer | None = None
+    contact: Contact | None = None
+    api_key: ApiKey | None = None
+    registrant_handle: str = ""
+    # None: both modes (staff); True: live rows only; False: sandbox rows only.
+    livemode: bool | None = True
+    membership_role: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- what kind of actor --------------------------------------------------------------
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == ActorKind.STAFF
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.kind in {ActorKind.RESELLER, ActorKind.API_KEY}
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind in {ActorKind.CUSTOMER, ActorKind.CONTACT}
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != ActorKind.ANONYMOUS
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.organisation.pk if self.organisation else None
+
+    @property
+    def customer_id(self) -> int | None:
+        return self.customer.pk if self.customer else None
+
+    def __str__(self) -> str:
+        """A label for the audit trail; never includes a secret."""
+        if self.kind == ActorKind.API_KEY and self.api_key is not None:
+            return f"api-key:{self.api_key.prefix}"
+        if self.kind == ActorKind.REGISTRANT:
+            return f"registrant:{self.registrant_handle}"
+        if self.user is not None:
+            return f"{self.kind}:{self.user.email}"
+        return str(self.kind)
+
+    def can(self, section: str, privilege: str, object_id: int | None = None) -> bool:
+        """Contacts are limited by their seed-003 privileges; everyone else in scope may act."""
+        if self.kind == ActorKind.CONTACT:
+            assert self.contact is not None
+            return self.contact.has_privilege(section, privilege, object_id)
+        return self.kind in {
+            ActorKind.STAFF,
+            ActorKind.RESELLER,
+            ActorKind.API_KEY,
+            ActorKind.CUSTOMER,
+        }
+
+
+ANONYMOUS = Actor(kind=ActorKind.ANONYMOUS, livemode=None)
+SYSTEM = Actor(kind=ActorKind.STAFF, livemode=None, extra={"system": True})
+
+SESSION_LIVEMODE_KEY = "nameport_livemode"
+
+
+def actor_for_user(user: User | None, *, session: Any = None) -> Actor:
+    """The actor for a signed-in person: staff, reseller member, customer or contact."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    if user.is_staff:
+        return Actor(kind=ActorKind.STAFF, user=user, livemode=None)
+    membership = (
+        user.memberships.select_related("organisation")
+        .filter(organisation__is_active=True)
+        .order_by("id")
+        .first()
+    )
+    if membership is not None:
+        livemode = True
+        if session is not None:
+            livemode = bool(session.get(SESSION_LIVEMODE_KEY, True))
+        return Actor(
+            kind=ActorKind.RESELLER,
+            user=user,
+            organisation=membership.organisation,
+            livemode=livemode,
+            membership_role=membership.role,
+        )
+    from customers.models import Contact, Customer
+
+    customer = Customer.objects.select_related("organisation").filter(user=user).first()
+    if customer is not None:
+        return Actor(
+            kind=ActorKind.CUSTOMER,
+            user=user,
+            organisation=customer.organisation,
+            customer=customer,
+            livemode=customer.livemode,
+        )
+    contact = Contact.objects.select_related("customer__organisation").filter(user=user).first()
+    if contact is not None:
+        return Actor(
+            kind=ActorKind.CONTACT,
+            user=user,
+            organisation=contact.customer.organisation,
+            customer=contact.customer,
+            contact=contact,
+            livemode=contact.customer.livemode,
+        )
+    return ANONYMOUS
+
+
+def actor_for_api_key(api_key: ApiKey) -> Actor:
+    return Actor(
+        kind=ActorKind.API_KEY,
+        organisation=api_key.organisation,
+        api_key=api_key,
+        livemode=api_key.livemode,
+    )
+
+
+def scope(
+    queryset: QuerySet,
+    actor: Actor,
+    *,
+    organisation: str | None = "organisation",
+    customer: str | None = "customer",
+    livemode: str | None = "livemode",
+    registrant: str | None = None,
+) -> QuerySet:
+    """Narrow ``queryset`` to what ``actor`` may see.
+
+    The keyword arguments name the lookups from the queryset's model to the owning organisation,
+    customer and livemode flag (None when the model has no such path).
+    """
+    kind = actor.kind
+    if kind == ActorKind.STAFF:
+        return queryset
+    if kind in {ActorKind.RESELLER, ActorKind.API_KEY}:
+        if organisation is None or actor.organisation is None:
+            return queryset.none()
+        queryset = queryset.filter(**{f"{organisation}_id": actor.organisation.pk})
+    elif kind in {ActorKind.CUSTOMER, ActorKind.CONTACT}:
+        if customer is None or actor.customer is None:
+            return queryset.none()
+        queryset = queryset.filter(**{f"{customer}_id": actor.customer.pk})
+    elif kind == ActorKind.REGISTRANT:
+        if registrant is None or not actor.registrant_handle:
+            return queryset.none()
+        return queryset.filter(**{registrant: actor.registrant_handle})
+    else:
+        return queryset.none()
+    if livemode is not None and actor.livemode is not None:
+        queryset = queryset.filter(**{livemode: actor.livemode})
+    return queryset

@@ -1,0 +1,154 @@
+"""Help desk: departments, tickets, messages and attachments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from billing.models import Invoice, Order
+from customers.models import Customer, Organisation
+from domains.models import Domain, RegistrarOperation
+
+
+class Department(models.Model):
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="departments",
+        help_text="Empty: a platform department (staff answer it).",
+    )
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    is_public = models.BooleanField(default=True, help_text="Customers may open tickets in it")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="department_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "Open"
+        ANSWERED = "Answered"
+        CUSTOMER_REPLY = "Customer-Reply"
+        ON_HOLD = "On Hold"
+        CLOSED = "Closed"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    ticket_number = models.CharField(
+        max_length=6, unique=True, validators=[RegexValidator(r"^[0-9]{6}$")]
+    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tickets")
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    client_read = models.BooleanField(default=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    operation = models.ForeignKey(
+        RegistrarOperation, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    is_system = models.BooleanField(default=False, help_text="Opened by Nameport itself")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["Open", "Answered", "Customer-Reply", "On Hold", "Closed"]),
+                name="ticket_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=["low", "medium", "high", "urgent"]),
+                name="ticket_priority_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["customer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_number} {self.subject}"
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    author_email = models.EmailField(blank=True)
+    body = models.TextField()
+    is_staff = models.BooleanField(default=False)
+    is_internal = models.BooleanField(
+        default=False, help_text="Internal note: never shown to customers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author_name} on {self.ticket}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.message.ticket.ticket_number}/{filename}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
