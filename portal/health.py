@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def healthz(request):
+    return HttpResponse("ok")

@@ -1,0 +1,35 @@
+import factory
+
+from support.models import Department, Message, Ticket
+from tests.customers.factories import CustomerFactory
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("organisation", "name")
+
+    organisation = None
+    name = "Billing"
+    email = "billing@nameport.test"
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    customer = factory.SubFactory(CustomerFactory)
+    organisation = factory.SelfAttribute("customer.organisation")
+    department = factory.SubFactory(DepartmentFactory)
+    ticket_number = factory.Sequence(lambda n: f"{100000 + n:06d}")
+    subject = "Cannot update nameservers"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    ticket = factory.SubFactory(TicketFactory)
+    author_name = "Bob Brown"
+    author_email = "bob@example.test"
+    body = "Please help."
