@@ -377,3 +377,67 @@ class RegistrarOperation(models.Model):
     def __str__(self) -> str:
         target = self.domain.name if self.domain_id else "-"
         return f"{self.get_kind_display()} {target} [{self.status}]"
+
+
+# --- The sandbox registry's own state (domains/registrars/sandbox.py) -------------------------
+# A simulated registry keeps its own tables so that what the portal believes and what "the
+# registry" says can differ, exactly as with a real one.
+
+
+class SandboxDomain(models.Model):
+    name = models.CharField(max_length=253, unique=True)
+    account = models.CharField(max_length=100, help_text="Sponsoring registrar account")
+    registered_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    statuses = models.JSONField(default=list)
+    nameservers = models.JSONField(default=list)
+    locked = models.BooleanField(default=False)
+    privacy = models.BooleanField(default=False)
+    autorenew = models.BooleanField(default=False)
+    auth_code = models.CharField(max_length=64)
+    ds_records = models.JSONField(default=list)
+    contacts = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SandboxHost(models.Model):
+    hostname = models.CharField(max_length=253, unique=True)
+    account = models.CharField(max_length=100)
+    ipv4 = models.JSONField(default=list)
+    ipv6 = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class SandboxTransaction(models.Model):
+    """The registry's record of each command it applied, by the client's idempotency key."""
+
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    account = models.CharField(max_length=100)
+    command = models.CharField(max_length=40)
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.command} {self.idempotency_key}"
+
+
+class SandboxBalance(models.Model):
+    account = models.CharField(max_length=100, unique=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.amount} {self.currency}"

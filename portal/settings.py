@@ -219,10 +219,14 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"
+    for _folder in ("queue", "processed", "control"):
+        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Fanout bindings (worker remote control); kombu's default is ./control in the cwd.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
@@ -238,6 +242,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.heartbeat",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "registrar-operations-sweep": {
+        "task": "domains.tasks.registrar_operations_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "domains-lifecycle": {
+        "task": "domains.tasks.domains_lifecycle_advance",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
 }
 
@@ -277,6 +291,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a "status" with different choices; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "DomainStatusEnum": "domains.models.DomainStatus",
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",
+        "TicketStatusEnum": "support.models.Ticket.Status",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,246 @@
+"""Running one outbox row: claim it, call the registry with its idempotency key, record the result.
+
+* Claiming is an update-if-unchanged (``pending -> running``), so two workers never run one row.
+* Rows of one domain run in creation order.
+* Transient errors retry with exponential backoff and full jitter, up to ``max_attempts``.
+* Permanent errors stop at ``failed`` and open a support ticket (the customer sees it too).
+* A worker killed mid-call leaves the row ``running``; after the lease the sweep puts it back to
+  ``pending`` and the retry carries the same idempotency key, so the registry applies it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from domains.models import Domain, DomainStatus, RegistrarOperation
+from domains.registrars import adapter_for
+from domains.registrars.base import DomainInfo, PermanentError, RegistrarError, TransientError
+from portal.tenancy import SYSTEM
+
+logger = logging.getLogger(__name__)
+Op = RegistrarOperation
+Status = RegistrarOperation.Status
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 3600
+LEASE_SECONDS = 300
+ORDER_WAIT_SECONDS = 2
+LOST_MESSAGE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    retry_in: float | None = None
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform in [base*2^(n-1)/2, base*2^(n-1)]."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def _claim(operation_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Op.objects.filter(pk=operation_id, status=Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+
+
+def _earlier_unfinished(operation: Op) -> bool:
+    if operation.domain_id is None:
+        return False
+    return Op.objects.filter(
+        domain_id=operation.domain_id,
+        pk__lt=operation.pk,
+        status__in=[Status.PENDING, Status.RUNNING, Status.HELD],
+    ).exists()
+
+
+def run_operation(operation_id: int) -> Outcome:
+    operation = Op.objects.filter(pk=operation_id).select_related("domain__tld").first()
+    if operation is None or operation.status != Status.PENDING:
+        return Outcome("skipped")
+    if _earlier_unfinished(operation):
+        Op.objects.filter(pk=operation_id, status=Status.PENDING).update(
+            next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
+        )
+        return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
+    if not _claim(operation_id):
+        return Outcome("skipped")
+    operation.refresh_from_db()
+    try:
+        result = _call(operation)
+    except TransientError as exc:
+        return _retry_or_fail(operation, exc.message)
+    except PermanentError as exc:
+        return _fail(operation, exc.message)
+    except RegistrarError as exc:
+        return _retry_or_fail(operation, exc.message)
+    except Exception as exc:  # an adapter bug or an unexpected reply: retry, bounded
+        logger.exception("operation %s crashed", operation_id)
+        return _retry_or_fail(operation, f"Unexpected error: {type(exc).__name__}")
+    _succeed(operation, result)
+    return Outcome(Status.SUCCEEDED)
+
+
+def _call(operation: Op) -> DomainInfo | dict:
+    domain = operation.domain
+    account = operation.registrar_account
+    if account is None:
+        raise PermanentError(
+            f"No registrar account handles .{domain.tld.name}; route the TLD first."
+        )
+    adapter = adapter_for(account)
+    key = str(operation.idempotency_key)
+    payload = operation.payload
+    kind = operation.kind
+    name = domain.name_puny
+    if kind == Op.Kind.REGISTER:
+        from domains.registrars.base import ContactData
+
+        contacts = [
+            ContactData(
+                role=c.role,
+                first_name=c.first_name,
+                last_name=c.last_name,
+                email=c.email,
+                phone=c.phone,
+                address_1=c.address_1,
+                city=c.city,
+                country=c.country,
+                organization=c.organization,
+                address_2=c.address_2,
+                state=c.state,
+                zip=c.zip,
+                handle=c.handle,
+            )
+            for c in domain.contacts.all()
+        ]
+        return adapter.register(
+            name=name,
+            years=payload.get("years", 1),
+            nameservers=payload.get("nameservers", []),
+            contacts=contacts,
+            privacy=payload.get("privacy", False),
+            idempotency_key=key,
+        )
+    if kind == Op.Kind.RENEW:
+        return adapter.renew(name=name, years=payload["years"], idempotency_key=key)
+    if kind == Op.Kind.NAMESERVERS:
+        return adapter.set_nameservers(
+            name=name, nameservers=payload["nameservers"], idempotency_key=key
+        )
+    if kind == Op.Kind.LOCK:
+        return adapter.set_lock(name=name, locked=payload["value"], idempotency_key=key)
+    if kind == Op.Kind.PRIVACY:
+        return adapter.set_privacy(name=name, enabled=payload["value"], idempotency_key=key)
+    if kind == Op.Kind.AUTORENEW:
+        return adapter.set_autorenew(name=name, enabled=payload["value"], idempotency_key=key)
+    if kind == Op.Kind.SYNC:
+        return adapter.info(name)
+    raise PermanentError(f"{operation.get_kind_display()} is not supported by this worker yet.")
+
+
+def _succeed(operation: Op, result) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
+            status=Status.SUCCEEDED,
+            finished_at=now,
+            last_error="",
+            upstream_reference=getattr(result, "reference", "")[:200],
+            updated_at=now,
+        )
+        if updated and isinstance(result, DomainInfo):
+            _apply(operation, result)
+
+
+def _apply(operation: Op, info: DomainInfo) -> None:
+    """Record what the registry now says about the domain."""
+    from domains.services import domain_transition, lifecycle_dates
+
+    domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
+    fields: dict = {"last_synced_at": timezone.now(), "epp_statuses": info.statuses}
+    if info.expires_at is not None:
+        fields["expires_at"] = info.expires_at
+        fields.update(lifecycle_dates(domain.tld, info.expires_at))
+    if info.registered_at is not None and domain.registered_at is None:
+        fields["registered_at"] = info.registered_at
+    if info.reference:
+        fields["registry_reference"] = info.reference
+    Domain.objects.filter(pk=domain.pk).update(**fields)
+    becomes_active = {
+        Op.Kind.REGISTER: {DomainStatus.PENDING_REGISTRATION},
+        Op.Kind.TRANSFER: {DomainStatus.PENDING_TRANSFER},
+        Op.Kind.RENEW: {DomainStatus.EXPIRED, DomainStatus.GRACE, DomainStatus.REDEMPTION},
+    }
+    if domain.status in becomes_active.get(operation.kind, set()):
+        domain_transition(
+            domain=domain, to=DomainStatus.ACTIVE, actor=SYSTEM, reason=operation.get_kind_display()
+        )
+
+
+def _retry_or_fail(operation: Op, message: str) -> Outcome:
+    if operation.attempts >= operation.max_attempts:
+        return _fail(operation, f"{message} (gave up after {operation.attempts} attempts)")
+    delay = backoff_seconds(operation.attempts)
+    Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
+        status=Status.PENDING,
+        last_error=message[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        updated_at=timezone.now(),
+    )
+    return Outcome(Status.PENDING, retry_in=delay)
+
+
+def _fail(operation: Op, message: str) -> Outcome:
+    from support.services import ticket_open_for_operation
+
+    with transaction.atomic():
+        updated = Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
+            status=Status.FAILED,
+            last_error=message[:2000],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if updated:
+            operation.refresh_from_db()
+            ticket_open_for_operation(operation=operation)
+    return Outcome(Status.FAILED)
+
+
+def sweep() -> list[int]:
+    """Ids to enqueue again: rows a dead worker held past the lease, and due rows whose message
+    seems lost. Enqueueing a row twice is harmless: only one worker can claim it."""
+    now = timezone.now()
+    stale_ids = list(
+        Op.objects.filter(
+            status=Status.RUNNING, started_at__lt=now - timedelta(seconds=LEASE_SECONDS)
+        ).values_list("pk", flat=True)
+    )
+    if stale_ids:
+        Op.objects.filter(pk__in=stale_ids, status=Status.RUNNING).update(
+            status=Status.PENDING,
+            next_attempt_at=now,
+            updated_at=now,
+            last_error="Worker lost during the call; retried with the same idempotency key",
+        )
+    lost_ids = list(
+        Op.objects.filter(
+            status=Status.PENDING,
+            next_attempt_at__lte=now - timedelta(seconds=LOST_MESSAGE_SECONDS),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    return stale_ids + [pk for pk in lost_ids if pk not in set(stale_ids)]

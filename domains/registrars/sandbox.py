@@ -1,0 +1,314 @@
+"""A simulated registry with its own tables (Sandbox* models). The embedded default adapter.
+
+Behaviour is set per registrar account in ``RegistrarAccount.settings``:
+
+| key          | meaning                                            | default   |
+| ------------ | -------------------------------------------------- | --------- |
+| latency_ms   | added to every call                                | 0         |
+| failure_rate | share of mutating calls that fail (0..1)           | 0         |
+| failure_kind | transient, permanent, insufficient_funds or auth   | transient |
+| reserved     | names that are never available                     | []        |
+| premium      | {name: price} premium names                        | {}        |
+| prices       | {tld: {register, renew, transfer}} cost prices     | 8.00      |
+| balance      | opening balance of the account (USD)               | 100000    |
+
+Mutating commands remember the client's idempotency key: a repeated key returns the first result
+and changes nothing, which is what makes worker retries safe.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from domains.models import (
+    RegistrarAccount,
+    SandboxBalance,
+    SandboxDomain,
+    SandboxHost,
+    SandboxTransaction,
+)
+from domains.registrars.base import (
+    AuthorizationError,
+    CheckResult,
+    ContactData,
+    DomainInfo,
+    DsData,
+    HostInfo,
+    InsufficientFundsError,
+    NotFoundError,
+    PermanentError,
+    TransientError,
+)
+
+DEFAULT_PRICE = Decimal("8.00")
+FAILURES = {
+    "transient": lambda: TransientError("Unexpected error, try again later", code=500),
+    "permanent": lambda: PermanentError("Parameter value policy error", code=2306),
+    "insufficient_funds": lambda: InsufficientFundsError("Insufficient funds", code=260),
+    "auth": lambda: AuthorizationError("Authorization error", code=2201),
+}
+
+
+def _info(row: SandboxDomain) -> DomainInfo:
+    return DomainInfo(
+        name=row.name,
+        registered_at=row.registered_at,
+        expires_at=row.expires_at,
+        statuses=list(row.statuses),
+        nameservers=list(row.nameservers),
+        locked=row.locked,
+        privacy=row.privacy,
+        autorenew=row.autorenew,
+        ds_records=[DsData(**ds) for ds in row.ds_records],
+        contacts=[ContactData(**c) for c in row.contacts],
+        reference=f"SBX-{row.pk}",
+    )
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+class SandboxRegistry:
+    def __init__(self, account: RegistrarAccount, *, rng: random.Random | None = None):
+        self.account = account
+        self.options = dict(account.settings or {})
+        self.rng = rng or random.Random()
+
+    # --- behaviour knobs ----------------------------------------------------------------------
+    def _delay(self) -> None:
+        latency = float(self.options.get("latency_ms", 0) or 0)
+        if latency > 0:
+            time.sleep(latency / 1000)
+
+    def _maybe_fail(self) -> None:
+        rate = float(self.options.get("failure_rate", 0) or 0)
+        if rate > 0 and self.rng.random() < rate:
+            kind = self.options.get("failure_kind", "transient")
+            raise FAILURES.get(kind, FAILURES["transient"])()
+
+    def _cost(self, name: str, action: str, years: int) -> Decimal:
+        premium = self.options.get("premium", {})
+        if name in premium and action == "register":
+            return Decimal(str(premium[name])) * years
+        tld = name.split(".", 1)[1] if "." in name else name
+        per_year = self.options.get("prices", {}).get(tld, {}).get(action, DEFAULT_PRICE)
+        return Decimal(str(per_year)) * years
+
+    def _charge(self, amount: Decimal) -> None:
+        opening = Decimal(str(self.options.get("balance", "100000")))
+        balance, _ = SandboxBalance.objects.select_for_update().get_or_create(
+            account=self.account.name, defaults={"amount": opening}
+        )
+        if balance.amount < amount:
+            raise InsufficientFundsError("Insufficient funds", code=260)
+        balance.amount -= amount
+        balance.save(update_fields=["amount"])
+
+    def _replay(self, key: str) -> SandboxTransaction | None:
+        return SandboxTransaction.objects.filter(idempotency_key=key).first()
+
+    def _remember(self, key: str, command: str, result: dict) -> None:
+        SandboxTransaction.objects.create(
+            idempotency_key=key, account=self.account.name, command=command, result=result
+        )
+
+    def _domain(self, name: str, *, for_update: bool = False) -> SandboxDomain:
+        queryset = (
+            SandboxDomain.objects.select_for_update() if for_update else SandboxDomain.objects
+        )
+        row = queryset.filter(name=name).first()
+        if row is None:
+            raise NotFoundError(f"Domain {name} does not exist", code=2303)
+        if row.account != self.account.name:
+            raise AuthorizationError(f"Domain {name} is sponsored by another registrar", code=2201)
+        return row
+
+    def _mutate(self, key: str, command: str, apply) -> DomainInfo:
+        """Run ``apply`` once per idempotency key, atomically, and return the domain's info."""
+        self._delay()
+        previous = self._replay(key)
+        if previous is not None:
+            return self.info(previous.result["name"])
+        self._maybe_fail()
+        try:
+            with transaction.atomic():
+                name = apply()
+                self._remember(key, command, {"name": name})
+        except IntegrityError:
+            # A concurrent call with the same key won the race: answer as it did.
+            previous = self._replay(key)
+            if previous is None:
+                raise
+            name = previous.result["name"]
+        return self.info(name)
+
+    # --- the adapter protocol -----------------------------------------------------------------
+    def check(self, names: list[str]) -> list[CheckResult]:
+        self._delay()
+        taken = set(SandboxDomain.objects.filter(name__in=names).values_list("name", flat=True))
+        reserved = set(self.options.get("reserved", []))
+        premium = self.options.get("premium", {})
+        results = []
+        for name in names:
+            reason = "registered" if name in taken else ("reserved" if name in reserved else "")
+            results.append(
+                CheckResult(
+                    name=name,
+                    available=not reason,
+                    premium=name in premium,
+                    price=self._cost(name, "register", 1),
+                    reason=reason,
+                )
+            )
+        return results
+
+    def price(self, name: str, action: str, years: int) -> CheckResult:
+        self._delay()
+        premium = self.options.get("premium", {})
+        return CheckResult(
+            name=name,
+            available=True,
+            premium=name in premium,
+            price=self._cost(name, action, years),
+        )
+
+    def register(self, *, name, years, nameservers, contacts, privacy, idempotency_key):
+        def apply():
+            if name in set(self.options.get("reserved", [])):
+                raise PermanentError(f"{name} is reserved", code=2302)
+            if SandboxDomain.objects.filter(name=name).exists():
+                raise PermanentError(f"{name} is not available", code=2302)
+            self._charge(self._cost(name, "register", years))
+            now = timezone.now()
+            SandboxDomain.objects.create(
+                name=name,
+                account=self.account.name,
+                registered_at=now,
+                expires_at=_add_years(now, years),
+                statuses=["ok"],
+                nameservers=list(nameservers),
+                privacy=privacy,
+                auth_code=secrets.token_urlsafe(12),
+                contacts=[c.__dict__ for c in contacts],
+            )
+            return name
+
+        return self._mutate(idempotency_key, "register", apply)
+
+    def renew(self, *, name, years, idempotency_key):
+        def apply():
+            row = self._domain(name, for_update=True)
+            self._charge(self._cost(name, "renew", years))
+            row.expires_at = _add_years(row.expires_at, years)
+            row.save(update_fields=["expires_at"])
+            return name
+
+        return self._mutate(idempotency_key, "renew", apply)
+
+    def transfer(self, *, name, auth_code, years, idempotency_key):
+        def apply():
+            row = SandboxDomain.objects.select_for_update().filter(name=name).first()
+            if row is None:
+                raise NotFoundError(f"Domain {name} does not exist", code=2303)
+            if row.locked:
+                raise PermanentError(f"{name} is locked against transfer", code=2304)
+            if not secrets.compare_digest(row.auth_code, auth_code):
+                raise AuthorizationError("Invalid authorization code", code=2202)
+            self._charge(self._cost(name, "transfer", years))
+            row.account = self.account.name
+            row.expires_at = _add_years(row.expires_at, years)
+            row.auth_code = secrets.token_urlsafe(12)
+            row.save()
+            return name
+
+        return self._mutate(idempotency_key, "transfer", apply)
+
+    def info(self, name: str) -> DomainInfo:
+        self._delay()
+        return _info(self._domain(name))
+
+    def _update(self, key: str, command: str, name: str, **fields) -> DomainInfo:
+        def apply():
+            row = self._domain(name, for_update=True)
+            for field, value in fields.items():
+                setattr(row, field, value)
+            row.save(update_fields=list(fields))
+            return name
+
+        return self._mutate(key, command, apply)
+
+    def set_nameservers(self, *, name, nameservers, idempotency_key):
+        return self._update(idempotency_key, "nameservers", name, nameservers=list(nameservers))
+
+    def set_lock(self, *, name, locked, idempotency_key):
+        return self._update(idempotency_key, "lock", name, locked=locked)
+
+    def set_privacy(self, *, name, enabled, idempotency_key):
+        return self._update(idempotency_key, "privacy", name, privacy=enabled)
+
+    def set_autorenew(self, *, name, enabled, idempotency_key):
+        return self._update(idempotency_key, "autorenew", name, autorenew=enabled)
+
+    def set_contacts(self, *, name, contacts, idempotency_key):
+        return self._update(
+            idempotency_key, "contacts", name, contacts=[c.__dict__ for c in contacts]
+        )
+
+    def set_ds_records(self, *, name, records, idempotency_key):
+        return self._update(
+            idempotency_key, "dnssec", name, ds_records=[r.__dict__ for r in records]
+        )
+
+    def auth_code(self, name: str) -> str:
+        self._delay()
+        return self._domain(name).auth_code
+
+    def host_create(self, *, hostname, ipv4, ipv6, idempotency_key):
+        self._delay()
+        if self._replay(idempotency_key) is None:
+            self._maybe_fail()
+            with transaction.atomic():
+                if SandboxHost.objects.filter(hostname=hostname).exists():
+                    raise PermanentError(f"Host {hostname} already exists", code=2302)
+                SandboxHost.objects.create(
+                    hostname=hostname, account=self.account.name, ipv4=ipv4, ipv6=ipv6
+                )
+                self._remember(idempotency_key, "host_create", {"name": hostname})
+        host = SandboxHost.objects.get(hostname=hostname)
+        return HostInfo(hostname=host.hostname, ipv4=host.ipv4, ipv6=host.ipv6)
+
+    def host_update(self, *, hostname, ipv4, ipv6, idempotency_key):
+        self._delay()
+        if self._replay(idempotency_key) is None:
+            self._maybe_fail()
+            with transaction.atomic():
+                updated = SandboxHost.objects.filter(
+                    hostname=hostname, account=self.account.name
+                ).update(ipv4=ipv4, ipv6=ipv6)
+                if not updated:
+                    raise NotFoundError(f"Host {hostname} does not exist", code=2303)
+                self._remember(idempotency_key, "host_update", {"name": hostname})
+        return HostInfo(hostname=hostname, ipv4=ipv4, ipv6=ipv6)
+
+    def host_delete(self, *, hostname, idempotency_key):
+        self._delay()
+        if self._replay(idempotency_key) is not None:
+            return
+        self._maybe_fail()
+        with transaction.atomic():
+            in_use = SandboxDomain.objects.values_list("nameservers", flat=True).iterator()
+            if any(hostname in nameservers for nameservers in in_use):
+                raise PermanentError(f"Host {hostname} is in use as a nameserver", code=2305)
+            SandboxHost.objects.filter(hostname=hostname, account=self.account.name).delete()
+            self._remember(idempotency_key, "host_delete", {"name": hostname})

@@ -1,0 +1,38 @@
+"""Workers that push the outbox to the registries. Tasks take ids and stay thin."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from domains import outbox
+from portal.tenancy import SYSTEM
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def registrar_operation_run(self, operation_id: int) -> str:
+    outcome = outbox.run_operation(operation_id)
+    if outcome.retry_in is not None:
+        registrar_operation_run.apply_async((operation_id,), countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(ignore_result=True)
+def registrar_operations_sweep() -> int:
+    """Re-enqueue due operations whose message was lost, and recover ones a dead worker held."""
+    due = outbox.sweep()
+    for operation_id in due:
+        registrar_operation_run.delay(operation_id)
+    return len(due)
+
+
+@shared_task(ignore_result=True)
+def domains_lifecycle_advance() -> dict:
+    from domains.services import lifecycle_advance
+
+    moved = lifecycle_advance(actor=SYSTEM)
+    logger.info("lifecycle moved %s", moved)
+    return moved

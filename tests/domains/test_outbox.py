@@ -1,0 +1,253 @@
+"""The outbox against the sandbox registry: register, retries, permanent failures, a lost worker."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from domains import outbox
+from domains.models import (
+    DomainStatus,
+    RegistrarOperation,
+    SandboxBalance,
+    SandboxDomain,
+    SandboxTransaction,
+)
+from domains.services import (
+    TransitionError,
+    domain_register,
+    domain_set_lock,
+    domain_transition,
+    lifecycle_advance,
+    parse_domain_name,
+    validate_nameservers,
+)
+from portal.tenancy import SYSTEM, actor_for_user
+from support.selectors import visible_tickets
+from tests.customers.factories import CustomerFactory, UserFactory
+from tests.domains.factories import DomainFactory, RegistrarAccountFactory, TldFactory
+
+pytestmark = pytest.mark.django_db
+Status = RegistrarOperation.Status
+
+
+@pytest.fixture
+def account():
+    return RegistrarAccountFactory(name="Sandbox", settings={"balance": "100.00"})
+
+
+@pytest.fixture
+def tld(account):
+    TldFactory(name="ng", registrar_account=account)
+    return TldFactory(name="com", registrar_account=account)
+
+
+@pytest.fixture
+def customer():
+    return CustomerFactory(user=UserFactory())
+
+
+def register(customer, name="nameport-test.com", **kwargs):
+    return domain_register(actor=SYSTEM, customer=customer, name=name, **kwargs)
+
+
+def only_operation(domain):
+    return RegistrarOperation.objects.get(domain=domain)
+
+
+class TestNames:
+    def test_it_finds_the_longest_tld(self, tld, account):
+        TldFactory(name="com.ng", registrar_account=account)
+        assert parse_domain_name("Shop.COM.ng.").tld.name == "com.ng"
+        assert parse_domain_name("shop.ng").tld.name == "ng"
+
+    def test_it_keeps_unicode_and_punycode_of_an_idn(self, tld):
+        tld.idn_allowed = True
+        tld.save()
+        parsed = parse_domain_name("bücher.com")
+        assert (parsed.unicode, parsed.ascii) == ("bücher.com", "xn--bcher-kva.com")
+
+    def test_it_refuses_an_idn_where_the_tld_does_not_allow_it(self, tld):
+        with pytest.raises(ValidationError, match="internationalised"):
+            parse_domain_name("bücher.com")
+
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [
+            ("-bad.com", "hyphen"),
+            ("bad_name.com", "not a valid"),
+            ("a" * 64 + ".com", "Label too long"),
+            ("example.xyz", "do not offer .xyz"),
+            ("www.example.com", "subdomain"),
+            ("nodot", "full domain name"),
+        ],
+    )
+    def test_it_rejects_bad_names_with_a_reason(self, tld, name, message):
+        with pytest.raises(ValidationError, match=message):
+            parse_domain_name(name)
+
+    def test_seed_000s_nameserver_with_an_at_sign_is_rejected(self):
+        with pytest.raises(ValidationError, match="not a valid host name"):
+            validate_nameservers(
+                "x.com", ["ns1@sedoparking.com", "ns2.sedoparking.com"], glue=set()
+            )
+
+    @pytest.mark.parametrize(
+        ("hosts", "message"),
+        [
+            (["ns1.a.net"], "at least two"),
+            ([f"ns{i}.a.net" for i in range(14)], "at most thirteen"),
+            (["ns1.a.net", "NS1.a.net."], "only once"),
+            (["192.0.2.1", "ns1.a.net"], "IP address"),
+            (["ns1.x.com", "ns2.a.net"], "glue host"),
+        ],
+    )
+    def test_nameserver_rules(self, hosts, message):
+        with pytest.raises(ValidationError, match=message):
+            validate_nameservers("x.com", hosts, glue=set())
+
+    def test_an_in_bailiwick_nameserver_with_glue_is_accepted(self):
+        hosts = validate_nameservers("x.com", ["ns1.x.com", "ns2.a.net"], glue={"ns1.x.com"})
+        assert hosts == ["ns1.x.com", "ns2.a.net"]
+
+
+class TestRegister:
+    def test_it_writes_the_domain_and_the_outbox_row_then_the_worker_registers(
+        self, tld, customer, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks() as callbacks:
+            domain = register(customer, years=2, nameservers=["ns1.a.net", "ns2.a.net"])
+        assert len(callbacks) == 1, "the worker is told only after commit"
+        assert domain.status == DomainStatus.PENDING_REGISTRATION
+        operation = only_operation(domain)
+        assert operation.status == Status.PENDING
+
+        assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
+
+        domain.refresh_from_db()
+        operation.refresh_from_db()
+        assert operation.status == Status.SUCCEEDED and operation.attempts == 1
+        assert domain.status == DomainStatus.ACTIVE
+        assert domain.expires_at.year == timezone.now().year + 2
+        assert domain.outzone_at == domain.expires_at + timedelta(days=tld.grace_days)
+        upstream = SandboxDomain.objects.get(name="nameport-test.com")
+        assert upstream.nameservers == ["ns1.a.net", "ns2.a.net"]
+        assert domain.status_changes.get().to_status == DomainStatus.ACTIVE
+
+    def test_bad_input_changes_nothing_and_queues_nothing(self, tld, customer):
+        with pytest.raises(ValidationError):
+            register(customer, years=11)
+        with pytest.raises(ValidationError):
+            register(customer, nameservers=["ns1@sedoparking.com", "ns2.a.net"])
+        assert not RegistrarOperation.objects.exists()
+        assert not customer.domains.exists()
+
+    def test_a_repeated_call_after_a_lost_worker_applies_once(self, tld, customer):
+        """The worker died after the registry applied the command but before we recorded it."""
+        domain = register(customer)
+        operation = only_operation(domain)
+        outbox.run_operation(operation.pk)
+        RegistrarOperation.objects.filter(pk=operation.pk).update(
+            status=Status.RUNNING, started_at=timezone.now() - timedelta(hours=1)
+        )
+        assert outbox.sweep() == [operation.pk]
+        assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
+        assert SandboxDomain.objects.filter(name="nameport-test.com").count() == 1
+        assert SandboxTransaction.objects.filter(command="register").count() == 1
+        assert SandboxBalance.objects.get().amount == Decimal("92.00"), "charged once"
+
+    def test_a_transient_failure_is_retried_later_with_backoff(self, tld, customer, account):
+        account.settings = {"failure_rate": 1, "failure_kind": "transient"}
+        account.save()
+        domain = register(customer)
+        operation = only_operation(domain)
+        outcome = outbox.run_operation(operation.pk)
+        operation.refresh_from_db()
+        assert outcome.status == Status.PENDING
+        assert outbox.BACKOFF_BASE_SECONDS / 2 <= outcome.retry_in <= outbox.BACKOFF_BASE_SECONDS
+        assert operation.attempts == 1
+        assert operation.next_attempt_at > timezone.now()
+        assert "Unexpected error" in operation.last_error
+        assert outbox.run_operation(operation.pk).status == "skipped", "not due yet"
+
+    def test_it_gives_up_after_max_attempts_and_opens_a_ticket(self, tld, customer, account):
+        account.settings = {"failure_rate": 1, "failure_kind": "transient"}
+        account.save()
+        domain = register(customer)
+        operation = only_operation(domain)
+        RegistrarOperation.objects.filter(pk=operation.pk).update(attempts=7)
+        assert outbox.run_operation(operation.pk).status == Status.FAILED
+        operation.refresh_from_db()
+        assert "gave up after 8 attempts" in operation.last_error
+        assert operation.tickets.count() == 1
+
+    def test_a_permanent_failure_stops_opens_a_ticket_and_tells_the_customer(
+        self, tld, customer, account
+    ):
+        account.settings = {"reserved": ["nameport-test.com"]}
+        account.save()
+        domain = register(customer)
+        operation = only_operation(domain)
+        assert outbox.run_operation(operation.pk).status == Status.FAILED
+        operation.refresh_from_db()
+        assert "reserved" in operation.last_error
+        ticket = operation.tickets.get()
+        assert ticket.department.name == "Domains" and ticket.is_system
+        assert "reserved" in ticket.messages.get().body
+        customer_actor = actor_for_user(customer.user)
+        assert list(visible_tickets(customer_actor)) == [ticket]
+        domain.refresh_from_db()
+        assert domain.status == DomainStatus.PENDING_REGISTRATION
+
+    def test_insufficient_funds_is_permanent(self, tld, customer, account):
+        account.settings = {"balance": "1.00"}
+        account.save()
+        operation = only_operation(register(customer))
+        assert outbox.run_operation(operation.pk).status == Status.FAILED
+        operation.refresh_from_db()
+        assert operation.last_error == "Insufficient funds"
+
+
+class TestOrderAndState:
+    def test_operations_of_one_domain_run_in_order(self, tld, customer):
+        domain = register(customer)
+        first = only_operation(domain)
+        domain.status = DomainStatus.ACTIVE  # as the UI would see it once registered
+        second = domain_set_lock(actor=SYSTEM, domain=domain, locked=False)
+        outcome = outbox.run_operation(second.pk)
+        assert outcome.status == "waiting" and outcome.retry_in == outbox.ORDER_WAIT_SECONDS
+        assert outbox.run_operation(first.pk).status == Status.SUCCEEDED
+        RegistrarOperation.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now())
+        assert outbox.run_operation(second.pk).status == Status.SUCCEEDED
+        assert SandboxDomain.objects.get().locked is False
+
+    def test_a_transition_from_a_wrong_status_raises_and_changes_nothing(self):
+        domain = DomainFactory(status=DomainStatus.DELETED)
+        with pytest.raises(TransitionError):
+            domain_transition(domain=domain, to=DomainStatus.ACTIVE, actor=SYSTEM)
+        domain.refresh_from_db()
+        assert domain.status == DomainStatus.DELETED
+        assert not domain.status_changes.exists()
+
+    def test_the_lifecycle_moves_expired_domains_along_in_bulk(self, tld):
+        now = timezone.now()
+        expired = DomainFactory.create_batch(3, tld=tld, expires_at=now - timedelta(days=1))
+        fresh = DomainFactory(tld=tld, expires_at=now + timedelta(days=10))
+        in_redemption = DomainFactory(
+            tld=tld,
+            status=DomainStatus.REDEMPTION,
+            expires_at=now - timedelta(days=70),
+            delete_at=now - timedelta(days=1),
+        )
+        moved = lifecycle_advance(actor=SYSTEM, now=now)
+        assert moved == {"active->grace": 3, "redemption->pending_delete": 1}
+        for domain in expired:
+            domain.refresh_from_db()
+            assert domain.status == DomainStatus.GRACE
+        fresh.refresh_from_db()
+        in_redemption.refresh_from_db()
+        assert fresh.status == DomainStatus.ACTIVE
+        assert in_redemption.status == DomainStatus.PENDING_DELETE
+        assert lifecycle_advance(actor=SYSTEM, now=now) == {}, "a second run moves nothing"
