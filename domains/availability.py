@@ -1,0 +1,210 @@
+"""Availability checks and suggestions, priced for the actor's organisation and currency.
+
+Names are validated locally first; what passes goes to the registries, one call per TLD, all
+TLDs at once in threads, so 50 TLDs take about as long as the slowest registry answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Q
+
+from billing.models import Price
+from domains.models import RELEASED_STATUSES, Domain, Tld
+from domains.registrars import adapter_for
+from domains.registrars.base import CheckResult, RegistrarError
+from domains.services import DomainName, parse_domain_name
+from portal.tenancy import Actor
+
+MAX_PARALLEL_CHECKS = 64
+MAX_NAMES = 100
+
+
+@dataclass(frozen=True)
+class Availability:
+    name: str
+    name_unicode: str
+    tld: str
+    available: bool | None  # None: the registry could not be asked
+    premium: bool = False
+    price: Decimal | None = None
+    currency: str = ""
+    reason: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.available is None:
+            return "unknown"
+        return "available" if self.available else "taken"
+
+
+def actor_currency(actor: Actor) -> str:
+    if actor.customer is not None:
+        return actor.customer.currency
+    if actor.organisation is not None:
+        return actor.organisation.default_currency
+    return "USD"
+
+
+def price_for(actor: Actor, tlds: list[Tld], action: str = "register", years: int = 1) -> dict:
+    """{tld_id: (price, currency)}: the organisation's own selling price if it set one, else the
+    platform's, in the actor's currency when listed (else the first currency listed)."""
+    currency = actor_currency(actor)
+    rows = Price.objects.filter(tld__in=tlds, action=action, years=years).filter(
+        Q(organisation__isnull=True) | Q(organisation_id=actor.organisation_id)
+    )
+    best: dict[int, tuple[int, Decimal, str]] = {}
+    for row in rows:
+        rank = (0 if row.organisation_id else 2) + (0 if row.currency == currency else 1)
+        if row.tld_id not in best or rank < best[row.tld_id][0]:
+            best[row.tld_id] = (rank, row.sell, row.currency)
+    return {tld_id: (price, cur) for tld_id, (_, price, cur) in best.items()}
+
+
+def _check_group(account, names: list[str]) -> dict[str, CheckResult | str]:
+    try:
+        return {r.name: r for r in adapter_for(account).check(names)}
+    except RegistrarError as exc:
+        return dict.fromkeys(names, exc.message)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
+    """Check many names; invalid ones come back with the reason and are not sent anywhere."""
+    if len(raw_names) > MAX_NAMES:
+        raise ValidationError(f"Check at most {MAX_NAMES} names at once.")
+    parsed: list[DomainName | ValidationError] = []
+    for raw in raw_names:
+        try:
+            parsed.append(parse_domain_name(raw))
+        except ValidationError as exc:
+            parsed.append(exc)
+    valid = [p for p in parsed if isinstance(p, DomainName)]
+    held = set(
+        Domain.objects.filter(name_puny__in=[p.ascii for p in valid])
+        .exclude(status__in=RELEASED_STATUSES)
+        .values_list("name_puny", flat=True)
+    )
+    groups: dict[tuple, list[DomainName]] = defaultdict(list)
+    for p in valid:
+        if p.ascii not in held and p.tld.registrar_account_id:
+            groups[(p.tld.registrar_account_id, p.tld.pk)].append(p)
+    accounts = {p.tld.registrar_account_id: p.tld.registrar_account for p in valid}
+    answers: dict[str, CheckResult | str] = {}
+    if groups:
+        workers = min(MAX_PARALLEL_CHECKS, len(groups))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(_check_group, accounts[account_id], [p.ascii for p in names])
+                for (account_id, _), names in groups.items()
+            ]
+            for future in futures:
+                answers.update(future.result())
+    prices = price_for(actor, list({p.tld.pk: p.tld for p in valid}.values()))
+    results = []
+    for raw, p in zip(raw_names, parsed, strict=True):
+        if isinstance(p, ValidationError):
+            results.append(
+                Availability(
+                    name=raw, name_unicode=raw, tld="", available=False, reason=" ".join(p.messages)
+                )
+            )
+            continue
+        price, currency = prices.get(p.tld.pk, (None, ""))
+        answer = answers.get(p.ascii)
+        if p.ascii in held:
+            results.append(
+                Availability(
+                    p.ascii,
+                    p.unicode,
+                    p.tld.name,
+                    False,
+                    price=price,
+                    currency=currency,
+                    reason="registered",
+                )
+            )
+        elif answer is None:
+            results.append(
+                Availability(
+                    p.ascii, p.unicode, p.tld.name, None, reason="no registry handles this TLD"
+                )
+            )
+        elif isinstance(answer, str):
+            results.append(Availability(p.ascii, p.unicode, p.tld.name, None, reason=answer))
+        else:
+            if answer.premium and answer.price is not None:
+                price, currency = answer.price, answer.currency
+            results.append(
+                Availability(
+                    p.ascii,
+                    p.unicode,
+                    p.tld.name,
+                    answer.available,
+                    premium=answer.premium,
+                    price=price,
+                    currency=currency,
+                    reason=answer.reason,
+                )
+            )
+    return results
+
+
+def check_across_tlds(
+    actor: Actor, label: str, tlds: list[str] | None = None
+) -> list[Availability]:
+    """One label under many TLDs (all active TLDs when none are given)."""
+    label = (label or "").strip().lower().rstrip(".")
+    if not label:
+        raise ValidationError("Enter a name to look for.")
+    if "." in label:
+        label = label.split(".", 1)[0]
+    names = tlds or list(Tld.objects.filter(is_active=True).values_list("name", flat=True))
+    return check_names(actor, [f"{label}.{tld}" for tld in names])
+
+
+SUGGESTION_PREFIXES = ["get", "my", "the", "go"]
+SUGGESTION_SUFFIXES = ["hq", "app", "online", "club", "hub"]
+
+
+def suggestion_candidates(keyword: str, tlds: list[str], limit: int = 20) -> list[str]:
+    """Variants of a keyword (seed 000's domain_suggestion): prefixes, suffixes, hyphenation,
+    and the keyword under other TLDs of the price list."""
+    base = re.sub(r"[^a-z0-9-]", "", (keyword or "").strip().lower().split(".", 1)[0])
+    if not base:
+        raise ValidationError("Enter a keyword, e.g. tunji.")
+    words = [base]
+    words += [f"{prefix}{base}" for prefix in SUGGESTION_PREFIXES]
+    words += [f"{base}{suffix}" for suffix in SUGGESTION_SUFFIXES]
+    if len(base) > 5 and "-" not in base:
+        words.append(f"{base[: len(base) // 2]}-{base[len(base) // 2 :]}")
+    candidates = []
+    for index, word in enumerate(words):
+        for tld in tlds if index == 0 else tlds[:2]:
+            candidates.append(f"{word}.{tld}")
+    seen: dict[str, None] = {}
+    for name in candidates:
+        seen.setdefault(name)
+    return list(seen)[:limit]
+
+
+def suggest(actor: Actor, keyword: str, limit: int = 20) -> list[Availability]:
+    tlds = list(
+        Price.objects.filter(action="register", tld__is_active=True)
+        .values_list("tld__name", flat=True)
+        .distinct()
+        .order_by("tld__name")
+    ) or list(Tld.objects.filter(is_active=True).values_list("name", flat=True))
+    if "com" in tlds:
+        tlds.remove("com")
+        tlds.insert(0, "com")
+    results = check_names(actor, suggestion_candidates(keyword, tlds, limit * 2))
+    return [r for r in results if r.available][:limit]
