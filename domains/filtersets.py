@@ -36,7 +36,9 @@ class DomainFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         now = timezone.now()
-        return queryset.filter(expires_at__gte=now, expires_at__lte=now + timedelta(days=value))
+        return queryset.filter(
+            expires_at__gte=now, expires_at__lte=now + timedelta(days=float(value))
+        )
 
 
 class RegistrarOperationFilterSet(django_filters.FilterSet):

@@ -19,6 +19,10 @@ def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     queryset = scope(
         Ticket.objects.select_related("department", "customer", "assignee"), actor, livemode=None
     )
+    if actor.livemode is not None:
+        # Tickets have no mode of their own: a customer's ticket follows its customer's mode
+        # (a sandbox key never reads a live customer's tickets); customer-less ones show in both.
+        queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__livemode=actor.livemode))
     if actor.kind == ActorKind.CONTACT and not actor.can("support", "tickets"):
         queryset = queryset.filter(created_by=actor.user)
     return queryset

@@ -1,1 +1,37 @@
-urlpatterns: list = []
+"""The native REST API, mounted at /api/v1/ by portal/urls.py."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+
+from billing.api.views import InvoiceViewSet
+from customers.api.views import CustomerViewSet
+from dns.api.views import ZoneRecordViewSet, ZoneViewSet
+from domains.api.views import DomainViewSet
+from portal.api import schema  # noqa: F401  (registers the API-key security scheme)
+from portal.api.views import ApiRouter
+from support.api.views import TicketViewSet
+
+app_name = "api"
+
+router = ApiRouter()
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("domains", DomainViewSet, basename="domain")
+router.register("zones", ZoneViewSet, basename="zone")
+router.register(r"zones/(?P<zone_pk>[^/.]+)/records", ZoneRecordViewSet, basename="zone-record")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("tickets", TicketViewSet, basename="ticket")
+
+urlpatterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny]),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        name="docs",
+    ),
+    *router.urls,
+]
