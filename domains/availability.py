@@ -1,19 +1,21 @@
 """Availability checks and suggestions, priced for the actor's organisation and currency.
 
-Names are validated locally first; what passes goes to the registries, one call per TLD, all
-TLDs at once in threads, so 50 TLDs take about as long as the slowest registry answers.
+Names are validated locally first; what passes goes to the registries in batches (one check
+command per ``check_batch_size`` names, 10 by default, per registrar account), every batch at once
+in a shared thread pool, so 50 TLDs take about as long as the slowest registry answers.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.models import Q
 
 from billing.models import Price
@@ -23,8 +25,9 @@ from domains.registrars.base import CheckResult, RegistrarError
 from domains.services import DomainName, parse_domain_name
 from portal.tenancy import Actor
 
-MAX_PARALLEL_CHECKS = 64
+MAX_PARALLEL_CHECKS = 32
 MAX_NAMES = 100
+CHECK_BATCH_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -68,23 +71,43 @@ def price_for(actor: Actor, tlds: list[Tld], action: str = "register", years: in
     return {tld_id: (price, cur) for tld_id, (_, price, cur) in best.items()}
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One pool per process, reused: starting 50 threads per search costs more than the checks."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(MAX_PARALLEL_CHECKS, thread_name_prefix="domain-check")
+        return _pool
+
+
 def _check_group(account, names: list[str]) -> dict[str, CheckResult | str]:
+    close_old_connections()
     try:
         return {r.name: r for r in adapter_for(account).check(names)}
     except RegistrarError as exc:
         return dict.fromkeys(names, exc.message)
     finally:
-        connection.close()  # this thread's own connection
+        # Give the connection back: a pool thread holding one per search would exhaust
+        # PostgreSQL's max_connections with a few web processes.
+        connection.close()
 
 
 def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
     """Check many names; invalid ones come back with the reason and are not sent anywhere."""
     if len(raw_names) > MAX_NAMES:
         raise ValidationError(f"Check at most {MAX_NAMES} names at once.")
+    active_tlds = {
+        tld.name: tld
+        for tld in Tld.objects.filter(is_active=True).select_related("registrar_account")
+    }
     parsed: list[DomainName | ValidationError] = []
     for raw in raw_names:
         try:
-            parsed.append(parse_domain_name(raw))
+            parsed.append(parse_domain_name(raw, tlds=active_tlds))
         except ValidationError as exc:
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, DomainName)]
@@ -93,21 +116,24 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
         .exclude(status__in=RELEASED_STATUSES)
         .values_list("name_puny", flat=True)
     )
-    groups: dict[tuple, list[DomainName]] = defaultdict(list)
+    # One call per batch of names at each registrar account (registries check many names in one
+    # command), every batch at once.
+    by_account: dict[int, list[DomainName]] = defaultdict(list)
     for p in valid:
         if p.ascii not in held and p.tld.registrar_account_id:
-            groups[(p.tld.registrar_account_id, p.tld.pk)].append(p)
+            by_account[p.tld.registrar_account_id].append(p)
     accounts = {p.tld.registrar_account_id: p.tld.registrar_account for p in valid}
     answers: dict[str, CheckResult | str] = {}
-    if groups:
-        workers = min(MAX_PARALLEL_CHECKS, len(groups))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_check_group, accounts[account_id], [p.ascii for p in names])
-                for (account_id, _), names in groups.items()
-            ]
-            for future in futures:
-                answers.update(future.result())
+    pool = _executor()
+    futures = []
+    for account_id, names in by_account.items():
+        account = accounts[account_id]
+        size = max(1, int((account.settings or {}).get("check_batch_size", CHECK_BATCH_SIZE)))
+        for start in range(0, len(names), size):
+            batch = [p.ascii for p in names[start : start + size]]
+            futures.append(pool.submit(_check_group, account, batch))
+    for future in futures:
+        answers.update(future.result())
     prices = price_for(actor, list({p.tld.pk: p.tld for p in valid}.values()))
     results = []
     for raw, p in zip(raw_names, parsed, strict=True):

@@ -100,10 +100,13 @@ def test_idn_names_show_both_forms(account, member):
 
 
 def test_many_tlds_are_checked_in_parallel(account, member, monkeypatch):
-    """Every TLD's check must be in flight at once: a barrier for ten callers only opens if all
-    ten calls run together (sequential calls would break it and come back unknown)."""
+    """Every batch's check must be in flight at once (here one name per batch): a barrier for
+    ten callers only opens if all ten calls run together (sequential calls would break it and
+    come back unknown)."""
     from domains.registrars.sandbox import SandboxRegistry
 
+    account.settings = {"check_batch_size": 1}
+    account.save()
     for i in range(10):
         TldFactory(name=f"t{i}", registrar_account=account)
     barrier = threading.Barrier(10, timeout=10)
