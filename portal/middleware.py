@@ -31,10 +31,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         policy = settings.CONTENT_SECURITY_POLICY
         if policy and "Content-Security-Policy" not in response:
-            if request.path.startswith("/api/v1/docs"):
-                # Swagger UI (served locally by the sidecar) needs inline styles and eval-free
-                # inline bootstrap script; still no network origin other than 'self'.
-                policy = policy.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
             response["Content-Security-Policy"] = policy
         return response
 

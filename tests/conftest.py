@@ -11,6 +11,9 @@ from portal.tenancy import SYSTEM
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings):
+    from django.core.cache import cache
+
+    cache.clear()  # throttle counters live in the cache; every test starts with none
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

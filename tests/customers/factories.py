@@ -65,5 +65,9 @@ class ContactFactory(factory.django.DjangoModelFactory):
     first_name = "Mary"
     last_name = factory.Sequence(lambda n: f"Sue{n}")
     privileges = factory.LazyFunction(
-        lambda: {"support": ["newticket", "tickets"], "domains": {"full": 1}}
+        lambda: {
+            "billing": ["payinvoice", "balance", "orders"],
+            "support": ["newticket", "tickets"],
+            "domains": {"full": 1},
+        }
     )

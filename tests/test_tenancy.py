@@ -1,0 +1,153 @@
+"""The tenancy matrix: every object URL of the UI and every object endpoint of the APIs, asked for
+by an actor of another organisation and of another customer, answers 404 and shows nothing.
+
+The URL list is discovered from the URL resolver, so a new object URL without an entry in
+OBJECT_URLS below fails ``test_every_object_url_is_in_the_matrix``: the matrix grows with every URL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.customers.factories import CustomerFactory, UserFactory
+
+# URL name -> how to build its kwargs for an object of tenant ``t`` (a tests.conftest.Tenant).
+OBJECT_URLS: dict[str, Callable] = {
+    # UI pages
+    "customers:detail": lambda t: {"pk": t.customer.pk},
+    "domains:detail": lambda t: {"pk": t.domain.pk},
+    "dns:zone_detail": lambda t: {"pk": t.zone.pk},
+    "billing:invoice_detail": lambda t: {"pk": t.invoice.pk},
+    "support:ticket_detail": lambda t: {"ticket_number": t.ticket.ticket_number},
+    # native API (/api/v1/)
+    "api:customer-detail": lambda t: {"pk": t.customer.pk},
+    "api:domain-detail": lambda t: {"pk": t.domain.pk},
+    "api:zone-detail": lambda t: {"pk": t.zone.pk},
+    "api:zone-record-list": lambda t: {"zone_pk": t.zone.pk},
+    "api:zone-record-detail": lambda t: {"zone_pk": t.zone.pk, "pk": t.record.pk},
+    "api:invoice-detail": lambda t: {"pk": t.invoice.pk},
+    "api:ticket-detail": lambda t: {"ticket_number": t.ticket.ticket_number},
+}
+
+# URL names with path parameters that are not tenant objects (checked elsewhere).
+NOT_OBJECT_URLS = {
+    "password_reset_confirm",  # uidb64 + token, checked by Django's own token generator
+}
+# URL prefixes outside the matrix: the admin site is for staff only (tested in test_admin.py).
+EXCLUDED_NAMESPACES = {"admin"}
+
+# Object URLs that customers of the owning organisation must not reach either (reseller-only).
+RESELLER_ONLY = {"customers:detail"}
+
+
+PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def _walk(patterns, prefix: str = "", namespace: str | None = None) -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace
+            full_ns = ":".join(filter(None, [namespace, ns])) if ns else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), full_ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, prefix + str(pattern.pattern)
+
+
+def discovered_object_routes() -> dict[str, str]:
+    """Every named URL with a path parameter other than DRF's ``format`` suffix."""
+    routes = {}
+    for name, route in _walk(get_resolver().url_patterns):
+        if name.split(":")[0] in EXCLUDED_NAMESPACES or name in NOT_OBJECT_URLS:
+            continue
+        parameters = set(PARAMETER.findall(route)) - {"format"}
+        if parameters:
+            routes[name] = route
+    return routes
+
+
+def test_every_object_url_is_in_the_matrix():
+    missing = sorted(set(discovered_object_routes()) - set(OBJECT_URLS))
+    assert missing == [], (
+        f"add these object URLs to OBJECT_URLS in tests/test_tenancy.py: {missing}"
+    )
+
+
+def _is_api(url: str) -> bool:
+    return url.startswith("/api/") or url.startswith("/v1/")
+
+
+def _ask(client, url: str, **headers):
+    response = client.get(url, **headers)
+    if response.status_code == 405:
+        response = client.post(url, {}, **headers)
+    return response
+
+
+def _assert_hidden(response, url: str, who: str, secret_text: str) -> None:
+    assert response.status_code == 404, f"{who} got {response.status_code} for {url}"
+    assert secret_text not in response.content.decode(errors="replace"), f"{who} saw data at {url}"
+
+
+def _object_urls(tenant) -> Iterator[tuple[str, str]]:
+    for name, kwargs_for in OBJECT_URLS.items():
+        yield name, reverse(name, kwargs=kwargs_for(tenant))
+
+
+def test_another_organisation_gets_404_everywhere(world, client):
+    victim, intruder = world.a, world.b
+    session_users = {
+        "member": intruder.member,
+        "customer": intruder.customer_user,
+        "contact": intruder.contact_user,
+    }
+    secret = victim.customer.last_name
+    for _name, url in _object_urls(victim):
+        for who, user in session_users.items():
+            client.force_login(user)
+            _assert_hidden(_ask(client, url), url, f"{who} of {intruder.organisation}", secret)
+            client.logout()
+        if _is_api(url):
+            for who, raw in (
+                ("live key", intruder.live_key_raw),
+                ("sandbox key", intruder.sandbox_key_raw),
+            ):
+                _assert_hidden(_ask(client, url, HTTP_ACCESS_TOKEN=raw), url, who, secret)
+                _assert_hidden(
+                    _ask(client, url, HTTP_AUTHORIZATION=f"Bearer {raw}"), url, who, secret
+                )
+
+
+def test_another_customer_of_the_same_organisation_gets_404_everywhere(world, client):
+    victim = world.a
+    neighbour_user = UserFactory(email="neighbour@alpha.test")
+    CustomerFactory(organisation=victim.organisation, user=neighbour_user)
+    client.force_login(neighbour_user)
+    for _name, url in _object_urls(victim):
+        _assert_hidden(_ask(client, url), url, "neighbour customer", victim.customer.email)
+
+
+def test_a_sandbox_key_never_reaches_live_objects(world, client):
+    for _name, url in _object_urls(world.a):
+        if _is_api(url):
+            _assert_hidden(
+                _ask(client, url, HTTP_ACCESS_TOKEN=world.a.sandbox_key_raw),
+                url,
+                "own sandbox key",
+                world.a.customer.email,
+            )
+
+
+@pytest.mark.parametrize("role", ["member", "customer_user", "contact_user"])
+def test_the_owner_reaches_every_object_url(world, client, role):
+    """The matrix would pass vacuously if every URL answered 404: the owners must get 200."""
+    client.force_login(getattr(world.a, role))
+    for name, url in _object_urls(world.a):
+        if role != "member" and name in RESELLER_ONLY:
+            continue
+        response = _ask(client, url)
+        assert response.status_code == 200, f"{role} got {response.status_code} for {url}"
