@@ -1,2 +1,84 @@
+"""Template context for the page shell: the navigation of the signed-in actor and its mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from portal.tenancy import ActorKind
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url: str
+    active: bool = False
+
+
+# (key, label, url name, the URL namespaces that count as "in this section")
+_SECTIONS = [
+    ("dashboard", "Dashboard", "dashboard", ()),
+    ("customers", "Customers", "customers:list", ("customers",)),
+    ("domains", "Domains", "domains:list", ("domains",)),
+    ("dns", "DNS", "dns:zone_list", ("dns",)),
+    ("invoices", "Invoices", "billing:invoice_list", ("billing",)),
+    ("tickets", "Tickets", "support:ticket_list", ("support",)),
+]
+
+
+def _contact_has_dns(contact) -> bool:
+    granted = (contact.privileges or {}).get("domains") or {}
+    if not isinstance(granted, dict):
+        return False
+    if granted.get("full"):
+        return True
+    return any(
+        "dnsmanagement" in items for key, items in granted.items() if isinstance(items, list)
+    )
+
+
+def _sections_for(actor) -> list[str]:
+    kind = actor.kind
+    if kind == ActorKind.STAFF:
+        return ["dashboard", "customers", "domains", "dns", "invoices", "tickets"]
+    if kind == ActorKind.RESELLER:
+        return ["dashboard", "customers", "domains", "dns", "invoices", "tickets"]
+    if kind == ActorKind.CUSTOMER:
+        return ["dashboard", "domains", "dns", "invoices", "tickets"]
+    if kind == ActorKind.CONTACT:
+        sections = ["dashboard", "domains"]
+        if _contact_has_dns(actor.contact):
+            sections.append("dns")
+        if actor.can("billing", "payinvoice"):
+            sections.append("invoices")
+        if actor.can("support", "tickets") or actor.can("support", "newticket"):
+            sections.append("tickets")
+        return sections
+    return []
+
+
 def navigation(request):
-    return {}
+    actor = getattr(request, "actor", None)
+    if actor is None or not actor.is_authenticated:
+        return {"nav_items": [], "show_mode_switch": False, "sandbox_mode": False}
+    match = getattr(request, "resolver_match", None)
+    namespace = match.namespace if match else ""
+    url_name = match.url_name if match else ""
+    wanted = set(_sections_for(actor))
+    items = []
+    for key, label, name, namespaces in _SECTIONS:
+        if key not in wanted:
+            continue
+        active = namespace in namespaces if namespaces else (url_name == "dashboard")
+        items.append(NavItem(key=key, label=label, url=reverse(name), active=bool(active)))
+    if actor.kind == ActorKind.STAFF:
+        items.append(NavItem(key="admin", label="Admin", url=reverse("admin:index")))
+    is_reseller = actor.kind == ActorKind.RESELLER
+    return {
+        "actor": actor,
+        "nav_items": items,
+        "show_mode_switch": is_reseller,
+        "sandbox_mode": actor.livemode is False,
+    }

@@ -6,6 +6,7 @@ from portal import health, views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
+    path("mode/", views.set_mode, name="set_mode"),
     path("accounts/", include("portal.account_urls")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
