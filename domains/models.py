@@ -379,6 +379,45 @@ class RegistrarOperation(models.Model):
         return f"{self.get_kind_display()} {target} [{self.status}]"
 
 
+class DomainDrift(models.Model):
+    """A difference found by sync between what the portal believes and what the registry says.
+
+    Staff resolve it with one click: re-push the portal's value, or accept the registry's."""
+
+    class Resolution(models.TextChoices):
+        OPEN = "open", "Open"
+        REPUSHED = "repushed", "Re-pushed"
+        ACCEPTED = "accepted", "Accepted"
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="drifts")
+    field = models.CharField(max_length=32)
+    portal_value = models.JSONField(null=True)
+    registry_value = models.JSONField(null=True)
+    resolution = models.CharField(
+        max_length=10, choices=Resolution.choices, default=Resolution.OPEN
+    )
+    resolved_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolution__in=["open", "repushed", "accepted"]),
+                name="domaindrift_resolution_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["domain", "field"],
+                condition=Q(resolution="open"),
+                name="domaindrift_one_open_per_field",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.field} differs"
+
+
 # --- The sandbox registry's own state (domains/registrars/sandbox.py) -------------------------
 # A simulated registry keeps its own tables so that what the portal believes and what "the
 # registry" says can differ, exactly as with a real one.

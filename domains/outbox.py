@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from domains.models import Domain, DomainStatus, RegistrarOperation
 from domains.registrars import adapter_for
-from domains.registrars.base import DomainInfo, PermanentError, RegistrarError, TransientError
+from domains.registrars.base import (
+    ContactData,
+    DomainInfo,
+    DsData,
+    PermanentError,
+    RegistrarError,
+    TransientError,
+)
 from portal.tenancy import SYSTEM
 
 logger = logging.getLogger(__name__)
@@ -148,7 +155,59 @@ def _call(operation: Op) -> DomainInfo | dict:
         return adapter.set_autorenew(name=name, enabled=payload["value"], idempotency_key=key)
     if kind == Op.Kind.SYNC:
         return adapter.info(name)
+    if kind == Op.Kind.TRANSFER:
+        return adapter.transfer(
+            name=name,
+            auth_code=str(domain.auth_code),
+            years=payload.get("years", 1),
+            idempotency_key=key,
+        )
+    if kind == Op.Kind.AUTH_CODE:
+        return {"auth_code": adapter.auth_code(name)}
+    if kind == Op.Kind.CONTACTS:
+        return adapter.set_contacts(name=name, contacts=_contacts(domain), idempotency_key=key)
+    if kind == Op.Kind.HOST_CREATE:
+        return adapter.host_create(
+            hostname=payload["hostname"],
+            ipv4=payload["ipv4"],
+            ipv6=payload["ipv6"],
+            idempotency_key=key,
+        )
+    if kind == Op.Kind.HOST_UPDATE:
+        return adapter.host_update(
+            hostname=payload["hostname"],
+            ipv4=payload["ipv4"],
+            ipv6=payload["ipv6"],
+            idempotency_key=key,
+        )
+    if kind == Op.Kind.HOST_DELETE:
+        adapter.host_delete(hostname=payload["hostname"], idempotency_key=key)
+        return {}
+    if kind == Op.Kind.DNSSEC:
+        records = [DsData(**ds) for ds in payload.get("ds", [])]
+        return adapter.set_ds_records(name=name, records=records, idempotency_key=key)
     raise PermanentError(f"{operation.get_kind_display()} is not supported by this worker yet.")
+
+
+def _contacts(domain: Domain) -> list[ContactData]:
+    return [
+        ContactData(
+            role=c.role,
+            first_name=c.first_name,
+            last_name=c.last_name,
+            email=c.email,
+            phone=c.phone,
+            address_1=c.address_1,
+            city=c.city,
+            country=c.country,
+            organization=c.organization,
+            address_2=c.address_2,
+            state=c.state,
+            zip=c.zip,
+            handle=c.handle,
+        )
+        for c in domain.contacts.all()
+    ]
 
 
 def _succeed(operation: Op, result) -> None:
@@ -161,15 +220,24 @@ def _succeed(operation: Op, result) -> None:
             upstream_reference=getattr(result, "reference", "")[:200],
             updated_at=now,
         )
-        if updated and isinstance(result, DomainInfo):
+        if not updated:
+            return
+        if isinstance(result, DomainInfo):
             _apply(operation, result)
+        elif operation.kind == Op.Kind.AUTH_CODE and result.get("auth_code"):
+            # Kept encrypted on the domain; never in the operation's result or logs.
+            domain = Domain.objects.get(pk=operation.domain_id)
+            domain.auth_code = result["auth_code"]
+            domain.save(update_fields=["auth_code", "updated_at"])
 
 
 def _apply(operation: Op, info: DomainInfo) -> None:
     """Record what the registry now says about the domain."""
-    from domains.services import domain_transition, lifecycle_dates
+    from domains.services import domain_transition, lifecycle_dates, record_drift
 
     domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
+    if operation.kind == Op.Kind.SYNC:
+        record_drift(domain, info)
     fields: dict = {"last_synced_at": timezone.now(), "epp_statuses": info.statuses}
     if info.expires_at is not None:
         fields["expires_at"] = info.expires_at

@@ -21,9 +21,13 @@ from django.utils import timezone
 
 from customers.models import Customer
 from domains.models import (
+    DnssecDs,
     Domain,
+    DomainContact,
+    DomainDrift,
     DomainStatus,
     DomainStatusChange,
+    HostRecord,
     Nameserver,
     RegistrarOperation,
     Tld,
@@ -259,6 +263,7 @@ def domain_register(
         Nameserver.objects.bulk_create(
             Nameserver(domain=domain, position=i, hostname=h) for i, h in enumerate(hosts, 1)
         )
+        _contacts_from_customer(domain, customer)
         operation_enqueue(
             actor=actor,
             domain=domain,
@@ -268,6 +273,70 @@ def domain_register(
         audit(
             actor=actor,
             action="domain.register",
+            obj=domain,
+            organisation=customer.organisation,
+            data={"name": domain.name, "years": years},
+        )
+    return domain
+
+
+def _contacts_from_customer(domain: Domain, customer: Customer) -> None:
+    """The customer's own details as the four domain contacts (registrant, admin, tech, billing)."""
+    fields = {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "organization": customer.company,
+        "email": customer.email,
+        "phone": customer.phone,
+        "address_1": customer.address or "-",
+        "address_2": customer.address2,
+        "city": customer.city or "-",
+        "state": customer.state,
+        "zip": customer.post_code,
+        "country": customer.country or "US",
+    }
+    DomainContact.objects.bulk_create(
+        DomainContact(domain=domain, role=role, **fields) for role in DomainContact.Role.values
+    )
+
+
+def domain_transfer_in(
+    *, actor: Actor, customer: Customer, name: str, auth_code: str, years: int = 1
+) -> Domain:
+    """Start a transfer of a name held elsewhere; the registry decides with the auth code."""
+    parsed = parse_domain_name(name)
+    auth_code = (auth_code or "").strip()
+    if not auth_code:
+        raise ValidationError({"auth_code": "Enter the transfer authorisation (EPP) code."})
+    if len(auth_code) > 64:
+        raise ValidationError({"auth_code": "That code is too long (64 characters at most)."})
+    if not (1 <= years <= parsed.tld.max_years):
+        raise ValidationError({"years": f"Choose 1 to {parsed.tld.max_years} years."})
+    with transaction.atomic():
+        domain = Domain(
+            organisation=customer.organisation,
+            customer=customer,
+            livemode=customer.livemode,
+            name=parsed.unicode,
+            name_puny=parsed.ascii,
+            tld=parsed.tld,
+            registrar_account=parsed.tld.registrar_account,
+            status=S.PENDING_TRANSFER,
+            period=years,
+            auth_code=auth_code,
+        )
+        domain.full_clean()
+        domain.save()
+        _contacts_from_customer(domain, customer)
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.TRANSFER,
+            payload={"years": years},
+        )
+        audit(
+            actor=actor,
+            action="domain.transfer_in",
             obj=domain,
             organisation=customer.organisation,
             data={"name": domain.name, "years": years},
@@ -410,3 +479,435 @@ def lifecycle_advance(*, now: datetime | None = None, actor: Actor) -> dict[str,
             )
             moved["pending_delete->deleted"] = len(done)
     return moved
+
+
+# --- auth code, contacts, glue hosts, DNSSEC, sync ------------------------------------------------
+def domain_request_auth_code(*, actor: Actor, domain: Domain) -> RegistrarOperation:
+    """Fetch the transfer code from the registry (it is stored encrypted when it arrives)."""
+    if not actor.can("domains", "eppcode", domain.pk):
+        raise ValidationError("You are not allowed to see this domain's transfer code.")
+    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="transferred out")
+    if domain.registrar_lock:
+        raise ValidationError(
+            f"{domain.name} is locked against transfers: turn the registrar lock off first."
+        )
+    with transaction.atomic():
+        operation = operation_enqueue(
+            actor=actor, domain=domain, kind=RegistrarOperation.Kind.AUTH_CODE
+        )
+        audit(actor=actor, action="domain.auth_code.request", obj=domain)
+    return operation
+
+
+def domain_reveal_auth_code(*, actor: Actor, domain: Domain) -> str:
+    """The stored transfer code; every view of it is audited."""
+    if not actor.can("domains", "eppcode", domain.pk):
+        raise ValidationError("You are not allowed to see this domain's transfer code.")
+    if domain.registrar_lock:
+        raise ValidationError(
+            f"{domain.name} is locked against transfers: turn the registrar lock off first."
+        )
+    if not domain.auth_code:
+        raise ValidationError("No transfer code yet: request it from the registry first.")
+    audit(actor=actor, action="domain.auth_code.view", obj=domain)
+    return str(domain.auth_code)
+
+
+CONTACT_FIELDS = [
+    "first_name",
+    "last_name",
+    "organization",
+    "email",
+    "phone",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "zip",
+    "country",
+]
+
+
+def domain_set_contacts(
+    *, actor: Actor, domain: Domain, contacts: dict[str, dict]
+) -> RegistrarOperation:
+    """Replace some of the four contacts: ``{"registrant": {...}, "tech": {...}}``."""
+    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
+    unknown = set(contacts) - set(DomainContact.Role.values)
+    if unknown or not contacts:
+        raise ValidationError(
+            {"contacts": "Give contacts by role: registrant, admin, tech, billing."}
+        )
+    with transaction.atomic():
+        for role, data in contacts.items():
+            contact = DomainContact.objects.filter(domain=domain, role=role).first() or (
+                DomainContact(domain=domain, role=role)
+            )
+            for field in CONTACT_FIELDS:
+                if field in data:
+                    setattr(contact, field, (data[field] or "").strip())
+            contact.country = contact.country.upper()
+            try:
+                contact.full_clean()
+            except ValidationError as exc:
+                raise ValidationError(
+                    {f"{role}.{k}": v for k, v in exc.message_dict.items()}
+                ) from None
+            contact.save()
+        operation = operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.CONTACTS,
+            payload={"roles": sorted(contacts)},
+        )
+        audit(actor=actor, action="domain.contacts", obj=domain, data={"roles": sorted(contacts)})
+    return operation
+
+
+def _validate_addresses(ipv4: list[str], ipv6: list[str]) -> tuple[list[str], list[str]]:
+    clean4, clean6 = [], []
+    for raw in ipv4 or []:
+        try:
+            address = ipaddress.IPv4Address(str(raw).strip())
+        except ValueError:
+            raise ValidationError({"ipv4": f"{raw!r} is not an IPv4 address."}) from None
+        clean4.append(str(address))
+    for raw in ipv6 or []:
+        try:
+            address = ipaddress.IPv6Address(str(raw).strip())
+        except ValueError:
+            raise ValidationError({"ipv6": f"{raw!r} is not an IPv6 address."}) from None
+        clean6.append(str(address))
+    if not clean4 and not clean6:
+        raise ValidationError("A glue host needs at least one IPv4 or IPv6 address.")
+    return sorted(set(clean4)), sorted(set(clean6))
+
+
+def host_create(
+    *, actor: Actor, domain: Domain, hostname: str, ipv4: list[str], ipv6: list[str]
+) -> HostRecord:
+    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
+    host_name = validate_hostname(hostname)
+    if not host_name.endswith(f".{domain.name_puny}"):
+        raise ValidationError({"hostname": f"A glue host must be inside {domain.name_puny}."})
+    ipv4, ipv6 = _validate_addresses(ipv4, ipv6)
+    if domain.hosts.filter(hostname=host_name).exists():
+        raise ValidationError({"hostname": f"{host_name} already exists."})
+    with transaction.atomic():
+        host = HostRecord.objects.create(domain=domain, hostname=host_name, ipv4=ipv4, ipv6=ipv6)
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.HOST_CREATE,
+            payload={"hostname": host_name, "ipv4": ipv4, "ipv6": ipv6},
+        )
+        audit(actor=actor, action="domain.host.create", obj=domain, data={"hostname": host_name})
+    return host
+
+
+def host_set_addresses(
+    *, actor: Actor, host: HostRecord, ipv4: list[str], ipv6: list[str]
+) -> HostRecord:
+    domain = host.domain
+    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
+    ipv4, ipv6 = _validate_addresses(ipv4, ipv6)
+    with transaction.atomic():
+        HostRecord.objects.filter(pk=host.pk).update(ipv4=ipv4, ipv6=ipv6)
+        host.ipv4, host.ipv6 = ipv4, ipv6
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.HOST_UPDATE,
+            payload={"hostname": host.hostname, "ipv4": ipv4, "ipv6": ipv6},
+        )
+        audit(
+            actor=actor, action="domain.host.update", obj=domain, data={"hostname": host.hostname}
+        )
+    return host
+
+
+def host_delete(*, actor: Actor, host: HostRecord) -> None:
+    domain = host.domain
+    if domain.nameservers.filter(hostname=host.hostname).exists():
+        raise ValidationError(
+            f"{host.hostname} is one of {domain.name}'s nameservers: replace it there first."
+        )
+    with transaction.atomic():
+        hostname = host.hostname
+        host.delete()
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.HOST_DELETE,
+            payload={"hostname": hostname},
+        )
+        audit(actor=actor, action="domain.host.delete", obj=domain, data={"hostname": hostname})
+
+
+def _ds_payload(domain: Domain) -> list[dict]:
+    return [
+        {
+            "key_tag": d.key_tag,
+            "algorithm": d.algorithm,
+            "digest_type": d.digest_type,
+            "digest": d.digest,
+        }
+        for d in domain.ds_records.order_by("key_tag", "pk")
+    ]
+
+
+DIGEST_LENGTHS = {1: 40, 2: 64, 4: 96}
+
+
+def ds_add(
+    *, actor: Actor, domain: Domain, key_tag: int, algorithm: int, digest_type: int, digest: str
+) -> DnssecDs:
+    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
+    digest = re.sub(r"\s+", "", digest or "").upper()
+    errors = {}
+    if not (0 <= int(key_tag) <= 65535):
+        errors["key_tag"] = "The key tag is a number from 0 to 65535."
+    if int(algorithm) not in {5, 7, 8, 10, 13, 14, 15, 16}:
+        errors["algorithm"] = "Use a DNSSEC algorithm number: 8, 13, 14, 15 or 16 (or 5/7/10)."
+    if int(digest_type) not in DIGEST_LENGTHS:
+        errors["digest_type"] = "Use digest type 1 (SHA-1), 2 (SHA-256) or 4 (SHA-384)."
+    elif not re.fullmatch(r"[0-9A-F]+", digest) or len(digest) != DIGEST_LENGTHS[int(digest_type)]:
+        errors["digest"] = (
+            f"A type {digest_type} digest is {DIGEST_LENGTHS[int(digest_type)]} hex characters."
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ds, created = DnssecDs.objects.get_or_create(
+            domain=domain,
+            key_tag=key_tag,
+            algorithm=algorithm,
+            digest_type=digest_type,
+            digest=digest,
+        )
+        if not created:
+            raise ValidationError("This DS record is already published.")
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.DNSSEC,
+            payload={"ds": _ds_payload(domain)},
+        )
+        audit(actor=actor, action="domain.ds.add", obj=domain, data={"key_tag": key_tag})
+    return ds
+
+
+def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
+    domain = ds.domain
+    with transaction.atomic():
+        key_tag = ds.key_tag
+        ds.delete()
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.DNSSEC,
+            payload={"ds": _ds_payload(domain)},
+        )
+        audit(actor=actor, action="domain.ds.remove", obj=domain, data={"key_tag": key_tag})
+
+
+def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
+    with transaction.atomic():
+        operation = operation_enqueue(actor=actor, domain=domain, kind=RegistrarOperation.Kind.SYNC)
+        audit(actor=actor, action="domain.sync", obj=domain)
+    return operation
+
+
+# --- operations: retry, cancel; drift: re-push or accept ----------------------------------------
+def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> RegistrarOperation:
+    """Put a failed, held or cancelled operation back in the queue, with a fresh attempt budget."""
+    Status = RegistrarOperation.Status
+    with transaction.atomic():
+        updated = RegistrarOperation.objects.filter(
+            pk=operation.pk, status__in=[Status.FAILED, Status.HELD, Status.CANCELLED]
+        ).update(
+            status=Status.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            finished_at=None,
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            raise ValidationError(
+                f"Only failed, held or cancelled operations can be retried; this one is "
+                f"{operation.get_status_display().lower()}."
+            )
+        audit(
+            actor=actor,
+            action="operation.retry",
+            obj=operation,
+            organisation=operation.organisation,
+        )
+        from domains.tasks import registrar_operation_run
+
+        transaction.on_commit(lambda: registrar_operation_run.delay(operation.pk))
+    operation.refresh_from_db()
+    return operation
+
+
+def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> RegistrarOperation:
+    Status = RegistrarOperation.Status
+    with transaction.atomic():
+        updated = RegistrarOperation.objects.filter(
+            pk=operation.pk, status__in=[Status.PENDING, Status.HELD, Status.FAILED]
+        ).update(status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
+        if not updated:
+            raise ValidationError(
+                f"This operation is {operation.get_status_display().lower()}; "
+                "only pending, held or failed ones can be cancelled."
+            )
+        audit(
+            actor=actor,
+            action="operation.cancel",
+            obj=operation,
+            organisation=operation.organisation,
+        )
+    operation.refresh_from_db()
+    return operation
+
+
+def drift_resolve(*, actor: Actor, drift: DomainDrift, accept: bool) -> DomainDrift:
+    """Accept the registry's value into the portal, or push the portal's value again."""
+    domain = drift.domain
+    with transaction.atomic():
+        updated = DomainDrift.objects.filter(
+            pk=drift.pk, resolution=DomainDrift.Resolution.OPEN
+        ).update(
+            resolution=DomainDrift.Resolution.ACCEPTED
+            if accept
+            else DomainDrift.Resolution.REPUSHED,
+            resolved_by=str(actor),
+            resolved_at=timezone.now(),
+        )
+        if not updated:
+            raise ValidationError("This difference has already been resolved.")
+        if accept:
+            _accept_registry_value(domain, drift.field, drift.registry_value)
+        else:
+            _repush(actor, domain, drift.field)
+        audit(
+            actor=actor,
+            action="domain.drift." + ("accept" if accept else "repush"),
+            obj=domain,
+            data={"field": drift.field},
+        )
+    drift.refresh_from_db()
+    return drift
+
+
+FLAG_FIELDS = {"locked": "registrar_lock", "privacy": "id_protection", "autorenew": "autorenew"}
+FLAG_KINDS = {
+    "locked": RegistrarOperation.Kind.LOCK,
+    "privacy": RegistrarOperation.Kind.PRIVACY,
+    "autorenew": RegistrarOperation.Kind.AUTORENEW,
+}
+
+
+def _accept_registry_value(domain: Domain, field: str, value) -> None:
+    if field in FLAG_FIELDS:
+        Domain.objects.filter(pk=domain.pk).update(**{FLAG_FIELDS[field]: bool(value)})
+    elif field == "nameservers":
+        domain.nameservers.all().delete()
+        Nameserver.objects.bulk_create(
+            Nameserver(domain=domain, position=i, hostname=h) for i, h in enumerate(value, 1)
+        )
+    elif field == "ds_records":
+        domain.ds_records.all().delete()
+        DnssecDs.objects.bulk_create(DnssecDs(domain=domain, **ds) for ds in value)
+
+
+def _repush(actor: Actor, domain: Domain, field: str) -> None:
+    if field in FLAG_FIELDS:
+        value = getattr(domain, FLAG_FIELDS[field])
+        operation_enqueue(
+            actor=actor, domain=domain, kind=FLAG_KINDS[field], payload={"value": value}
+        )
+    elif field == "nameservers":
+        hosts = list(domain.nameservers.order_by("position").values_list("hostname", flat=True))
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.NAMESERVERS,
+            payload={"nameservers": hosts},
+        )
+    elif field == "ds_records":
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.DNSSEC,
+            payload={"ds": _ds_payload(domain)},
+        )
+    else:
+        raise ValidationError(f"{field} cannot be pushed; accept the registry's value instead.")
+
+
+def record_drift(domain: Domain, info) -> list[DomainDrift]:
+    """Compare the portal's view with the registry's ``DomainInfo``; expiry and EPP statuses are
+    the registry's to decide and are taken over; the rest is recorded for staff."""
+    portal = {
+        "nameservers": list(
+            domain.nameservers.order_by("position").values_list("hostname", flat=True)
+        ),
+        "locked": domain.registrar_lock,
+        "privacy": domain.id_protection,
+        "autorenew": domain.autorenew,
+        "ds_records": _ds_payload(domain),
+    }
+    registry = {
+        "nameservers": list(info.nameservers),
+        "locked": info.locked,
+        "privacy": info.privacy,
+        "autorenew": info.autorenew,
+        "ds_records": sorted(
+            (
+                {
+                    "key_tag": d.key_tag,
+                    "algorithm": d.algorithm,
+                    "digest_type": d.digest_type,
+                    "digest": d.digest.upper(),
+                }
+                for d in info.ds_records
+            ),
+            key=lambda d: d["key_tag"],
+        ),
+    }
+    drifts = []
+    if (
+        domain.expires_at
+        and info.expires_at
+        and abs(domain.expires_at - info.expires_at) > timedelta(hours=1)
+    ):
+        drifts.append(
+            DomainDrift(
+                domain=domain,
+                field="expires_at",
+                portal_value=domain.expires_at.isoformat(),
+                registry_value=info.expires_at.isoformat(),
+                resolution=DomainDrift.Resolution.ACCEPTED,
+                resolved_by="sync",
+                resolved_at=timezone.now(),
+            )
+        )
+    for field, theirs in registry.items():
+        if theirs is None:
+            continue  # the registry does not report it
+        ours = portal[field]
+        if field == "nameservers":
+            same = [h.lower().rstrip(".") for h in ours] == [h.lower().rstrip(".") for h in theirs]
+        else:
+            same = ours == theirs
+        if same:
+            continue
+        DomainDrift.objects.filter(
+            domain=domain, field=field, resolution=DomainDrift.Resolution.OPEN
+        ).delete()
+        drifts.append(
+            DomainDrift(domain=domain, field=field, portal_value=ours, registry_value=theirs)
+        )
+    DomainDrift.objects.bulk_create(drifts)
+    return drifts
