@@ -11,4 +11,12 @@ def adapter_for(account: RegistrarAccount) -> RegistrarAdapter:
         from domains.registrars.sandbox import SandboxRegistry
 
         return SandboxRegistry(account)
+    if account.kind == RegistrarAccount.Kind.RESELLER_REST:
+        from domains.registrars.reseller_rest import ResellerRestAdapter
+
+        return ResellerRestAdapter(account)
+    if account.kind == RegistrarAccount.Kind.EPP:
+        from domains.registrars.epp import EppAdapter
+
+        return EppAdapter(account)
     raise PermanentError(f"The {account.get_kind_display()} adapter is not available yet")
