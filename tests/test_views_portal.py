@@ -185,7 +185,8 @@ def test_signed_in_user_sees_email_and_a_logout_form(client, world):
     client.force_login(world.a.member)
     html = client.get("/").content.decode()
     assert "member@alpha.test" in html
-    assert re.search(r'<form method="post" action="/accounts/logout/">', html)
+    assert re.search(r'<form method="post" action="/accounts/logout/"', html)
+    assert 'data-nav="logout"' in html
 
 
 def test_pages_load_scripts_from_this_site_only(client, world):

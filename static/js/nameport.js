@@ -37,4 +37,17 @@
       kept.forEach(function (v) { data.append(name, v); });
     });
   });
+
+  // Multiple-choice filters (a dropdown of checkboxes) show what is ticked on their button.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var group = box.closest && box.closest("[data-multi]");
+    if (!group) return;
+    var labels = [];
+    group.querySelectorAll("input[type=checkbox]:checked").forEach(function (input) {
+      var label = group.querySelector("label[for='" + input.id + "']");
+      labels.push(label ? label.textContent.trim() : input.value);
+    });
+    group.querySelector("[data-multi-label]").textContent = labels.length ? labels.join(", ") : "Any";
+  });
 })();
