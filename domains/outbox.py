@@ -256,6 +256,22 @@ def _apply(operation: Op, info: DomainInfo) -> None:
         domain_transition(
             domain=domain, to=DomainStatus.ACTIVE, actor=SYSTEM, reason=operation.get_kind_display()
         )
+    if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER}:
+        _push_settings_the_create_did_not_carry(domain, info)
+
+
+def _push_settings_the_create_did_not_carry(domain: Domain, info: DomainInfo) -> None:
+    """Registries set lock, privacy and auto-renew with separate commands (EPP client statuses
+    cannot be given at create): queue one for each that differs from what the portal holds."""
+    from domains.services import FLAG_FIELDS, FLAG_KINDS, operation_enqueue
+
+    for attribute, field in FLAG_FIELDS.items():
+        theirs = getattr(info, attribute)
+        ours = getattr(domain, field)
+        if theirs is not None and theirs != ours:
+            operation_enqueue(
+                actor=SYSTEM, domain=domain, kind=FLAG_KINDS[attribute], payload={"value": ours}
+            )
 
 
 def _retry_or_fail(operation: Op, message: str) -> Outcome:

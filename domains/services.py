@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import idna
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -218,6 +218,31 @@ def lifecycle_dates(tld: Tld, expires_at: datetime) -> dict[str, datetime]:
 
 
 # --- actions ----------------------------------------------------------------------------------
+def _authorize(actor: Actor, domain: Domain, privilege: str) -> None:
+    """Contacts act only within their seed-003 domain privileges; others in scope may act."""
+    if not actor.can("domains", privilege, domain.pk):
+        raise PermissionDenied(f"You do not have the {privilege!r} privilege for {domain.name}.")
+
+
+def authorize_customer(actor: Actor, customer: Customer) -> None:
+    """May ``actor`` order for ``customer``? (The selectors already hide other tenants.)"""
+    allowed = (
+        actor.is_staff
+        or (
+            actor.is_reseller
+            and customer.organisation_id == actor.organisation_id
+            and (actor.livemode is None or customer.livemode == actor.livemode)
+        )
+        or (
+            actor.is_customer
+            and customer.pk == actor.customer_id
+            and actor.can("billing", "orders")
+        )
+    )
+    if not allowed:
+        raise PermissionDenied("You cannot place orders for this customer.")
+
+
 def _require_status(domain: Domain, *allowed: str, action: str) -> None:
     if domain.status not in allowed:
         raise ValidationError(
@@ -235,6 +260,7 @@ def domain_register(
     id_protection: bool = False,
     autorenew: bool = True,
 ) -> Domain:
+    authorize_customer(actor, customer)
     parsed = parse_domain_name(name)
     tld = parsed.tld
     if not (tld.min_years <= years <= tld.max_years):
@@ -304,6 +330,7 @@ def domain_transfer_in(
     *, actor: Actor, customer: Customer, name: str, auth_code: str, years: int = 1
 ) -> Domain:
     """Start a transfer of a name held elsewhere; the registry decides with the auth code."""
+    authorize_customer(actor, customer)
     parsed = parse_domain_name(name)
     auth_code = (auth_code or "").strip()
     if not auth_code:
@@ -348,6 +375,7 @@ def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperat
     tld = domain.tld
     if not (1 <= years <= tld.max_years):
         raise ValidationError({"years": f".{tld.name} renews for 1 to {tld.max_years} years."})
+    _authorize(actor, domain, "renew")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="renewed")
     with transaction.atomic():
         operation = operation_enqueue(
@@ -360,6 +388,7 @@ def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperat
 def domain_set_nameservers(
     *, actor: Actor, domain: Domain, nameservers: list[str]
 ) -> RegistrarOperation:
+    _authorize(actor, domain, "nameservers")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     glue = set(domain.hosts.values_list("hostname", flat=True))
     hosts = validate_nameservers(domain.name_puny, nameservers, glue=glue)
@@ -378,9 +407,17 @@ def domain_set_nameservers(
     return operation
 
 
+FLAG_PRIVILEGES = {
+    RegistrarOperation.Kind.LOCK: "reglock",
+    RegistrarOperation.Kind.PRIVACY: "idprotection",
+    RegistrarOperation.Kind.AUTORENEW: "autorenew",
+}
+
+
 def _set_flag(
     *, actor: Actor, domain: Domain, field: str, value: bool, kind: str
 ) -> RegistrarOperation:
+    _authorize(actor, domain, FLAG_PRIVILEGES[kind])
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     with transaction.atomic():
         Domain.objects.filter(pk=domain.pk).update(**{field: value, "updated_at": timezone.now()})
@@ -532,6 +569,7 @@ def domain_set_contacts(
     *, actor: Actor, domain: Domain, contacts: dict[str, dict]
 ) -> RegistrarOperation:
     """Replace some of the four contacts: ``{"registrant": {...}, "tech": {...}}``."""
+    _authorize(actor, domain, "contactinfo")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     unknown = set(contacts) - set(DomainContact.Role.values)
     if unknown or not contacts:
@@ -586,6 +624,7 @@ def _validate_addresses(ipv4: list[str], ipv6: list[str]) -> tuple[list[str], li
 def host_create(
     *, actor: Actor, domain: Domain, hostname: str, ipv4: list[str], ipv6: list[str]
 ) -> HostRecord:
+    _authorize(actor, domain, "nameservers")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     host_name = validate_hostname(hostname)
     if not host_name.endswith(f".{domain.name_puny}"):
@@ -609,6 +648,7 @@ def host_set_addresses(
     *, actor: Actor, host: HostRecord, ipv4: list[str], ipv6: list[str]
 ) -> HostRecord:
     domain = host.domain
+    _authorize(actor, domain, "nameservers")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     ipv4, ipv6 = _validate_addresses(ipv4, ipv6)
     with transaction.atomic():
@@ -628,6 +668,7 @@ def host_set_addresses(
 
 def host_delete(*, actor: Actor, host: HostRecord) -> None:
     domain = host.domain
+    _authorize(actor, domain, "nameservers")
     if domain.nameservers.filter(hostname=host.hostname).exists():
         raise ValidationError(
             f"{host.hostname} is one of {domain.name}'s nameservers: replace it there first."
@@ -662,6 +703,7 @@ DIGEST_LENGTHS = {1: 40, 2: 64, 4: 96}
 def ds_add(
     *, actor: Actor, domain: Domain, key_tag: int, algorithm: int, digest_type: int, digest: str
 ) -> DnssecDs:
+    _authorize(actor, domain, "dnsmanagement")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     digest = re.sub(r"\s+", "", digest or "").upper()
     errors = {}
@@ -699,6 +741,7 @@ def ds_add(
 
 def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
     domain = ds.domain
+    _authorize(actor, domain, "dnsmanagement")
     with transaction.atomic():
         key_tag = ds.key_tag
         ds.delete()
@@ -712,6 +755,7 @@ def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
 
 
 def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
+    _authorize(actor, domain, "basic")
     with transaction.atomic():
         operation = operation_enqueue(actor=actor, domain=domain, kind=RegistrarOperation.Kind.SYNC)
         audit(actor=actor, action="domain.sync", obj=domain)

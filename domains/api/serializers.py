@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from domains.models import Domain
+from domains.models import (
+    DnssecDs,
+    Domain,
+    DomainContact,
+    DomainDrift,
+    HostRecord,
+    RegistrarOperation,
+)
 
 
 class DomainSerializer(serializers.ModelSerializer):
@@ -35,5 +42,179 @@ class DomainSerializer(serializers.ModelSerializer):
             "nameservers",
             "created_at",
             "updated_at",
+        ]
+        read_only_fields = fields
+
+
+# --- requests (shape only: the services decide) ---------------------------------------------
+class RegisterSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text="Id of one of your customers")
+    name = serializers.CharField(max_length=253, help_text="Unicode or punycode, e.g. bücher.de")
+    years = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    nameservers = serializers.ListField(
+        child=serializers.CharField(max_length=253),
+        required=False,
+        max_length=13,
+        help_text="2 to 13 host names; the platform's defaults when left out",
+    )
+    id_protection = serializers.BooleanField(default=False)
+    autorenew = serializers.BooleanField(default=True)
+
+
+class TransferSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    name = serializers.CharField(max_length=253)
+    auth_code = serializers.CharField(max_length=64, trim_whitespace=True)
+    years = serializers.IntegerField(min_value=1, max_value=10, default=1)
+
+
+class AvailabilityRequestSerializer(serializers.Serializer):
+    names = serializers.ListField(
+        child=serializers.CharField(max_length=253),
+        required=False,
+        max_length=100,
+        help_text="Full names to check",
+    )
+    name = serializers.CharField(
+        required=False, max_length=63, help_text="A label to check across TLDs"
+    )
+    tlds = serializers.ListField(
+        child=serializers.CharField(max_length=63),
+        required=False,
+        max_length=100,
+        help_text="With `name`: the TLDs (all offered TLDs when left out)",
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("names") and not attrs.get("name"):
+            raise serializers.ValidationError("Give `names` (full names) or `name` (a label).")
+        return attrs
+
+
+class SuggestionRequestSerializer(serializers.Serializer):
+    keyword = serializers.CharField(max_length=63)
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="ASCII (punycode) form")
+    name_unicode = serializers.CharField()
+    tld = serializers.CharField()
+    status = serializers.ChoiceField(choices=["available", "taken", "unknown"])
+    available = serializers.BooleanField(allow_null=True)
+    premium = serializers.BooleanField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class YearsSerializer(serializers.Serializer):
+    years = serializers.IntegerField(min_value=1, max_value=10)
+
+
+class NameserversSerializer(serializers.Serializer):
+    nameservers = serializers.ListField(
+        child=serializers.CharField(max_length=253, allow_blank=True), max_length=13
+    )
+
+
+class LockSerializer(serializers.Serializer):
+    locked = serializers.BooleanField()
+
+
+class EnabledSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DomainContact
+        fields = [
+            "role",
+            "first_name",
+            "last_name",
+            "organization",
+            "email",
+            "phone",
+            "address_1",
+            "address_2",
+            "city",
+            "state",
+            "zip",
+            "country",
+        ]
+
+
+class ContactsUpdateSerializer(serializers.Serializer):
+    registrant = serializers.DictField(required=False)
+    admin = serializers.DictField(required=False)
+    tech = serializers.DictField(required=False)
+    billing = serializers.DictField(required=False)
+
+
+class HostSerializer(serializers.ModelSerializer):
+    ipv4 = serializers.ListField(child=serializers.CharField(max_length=15), required=False)
+    ipv6 = serializers.ListField(child=serializers.CharField(max_length=45), required=False)
+
+    class Meta:
+        model = HostRecord
+        fields = ["id", "hostname", "ipv4", "ipv6", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class HostAddressesSerializer(serializers.Serializer):
+    ipv4 = serializers.ListField(child=serializers.CharField(max_length=15), default=list)
+    ipv6 = serializers.ListField(child=serializers.CharField(max_length=45), default=list)
+
+
+class DsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DnssecDs
+        fields = ["id", "key_tag", "algorithm", "digest_type", "digest"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"key_tag": {"validators": []}}
+
+
+class AuthCodeSerializer(serializers.Serializer):
+    auth_code = serializers.CharField()
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    domain_name = serializers.CharField(source="domain.name", read_only=True, default=None)
+
+    class Meta:
+        model = RegistrarOperation
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "domain",
+            "domain_name",
+            "payload",
+            "attempts",
+            "max_attempts",
+            "next_attempt_at",
+            "last_error",
+            "upstream_reference",
+            "livemode",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class DriftSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DomainDrift
+        fields = [
+            "id",
+            "field",
+            "portal_value",
+            "registry_value",
+            "resolution",
+            "resolved_by",
+            "created_at",
+            "resolved_at",
         ]
         read_only_fields = fields

@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny
 from billing.api.views import InvoiceViewSet
 from customers.api.views import CustomerViewSet
 from dns.api.views import ZoneRecordViewSet, ZoneViewSet
-from domains.api.views import DomainViewSet
+from domains.api.views import DomainViewSet, OperationViewSet
 from portal.api import schema  # noqa: F401  (registers the API-key security scheme)
 from portal.api.views import ApiRouter
 from support.api.views import TicketViewSet
@@ -17,6 +17,7 @@ app_name = "api"
 router = ApiRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("domains", DomainViewSet, basename="domain")
+router.register("operations", OperationViewSet, basename="operation")
 router.register("zones", ZoneViewSet, basename="zone")
 router.register(r"zones/(?P<zone_pk>[^/.]+)/records", ZoneRecordViewSet, basename="zone-record")
 router.register("invoices", InvoiceViewSet, basename="invoice")

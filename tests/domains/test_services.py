@@ -42,13 +42,17 @@ DIGEST = "2BB183AF5F22588179A53B0A98631FAD1A292118"
 
 
 def drain():
-    """Run every due operation, oldest first, as the worker would."""
-    for pk in (
-        RegistrarOperation.objects.filter(status=Status.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    ):
-        outbox.run_operation(pk)
+    """Run every due operation, oldest first, as the worker would (new ones included)."""
+    for _ in range(10):
+        due = list(
+            RegistrarOperation.objects.filter(status="pending")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not due:
+            return
+        for pk in due:
+            outbox.run_operation(pk)
 
 
 @pytest.fixture
