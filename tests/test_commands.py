@@ -199,3 +199,15 @@ def test_issue_api_key_refuses_an_unknown_slug():
         run("issue_api_key", "nope")
 
     assert ApiKey.objects.count() == 0
+
+
+def test_seed_demo_dates_agree_with_the_lifecycle(seeded):
+    from domains.services import lifecycle_advance
+    from portal.tenancy import SYSTEM
+
+    before = dict(Domain.objects.values_list("pk", "status"))
+
+    moved = lifecycle_advance(actor=SYSTEM)
+
+    assert moved == {}
+    assert dict(Domain.objects.values_list("pk", "status")) == before

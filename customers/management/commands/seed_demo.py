@@ -45,6 +45,7 @@ from domains.models import (
     RegistrarOperation,
     Tld,
 )
+from domains.services import lifecycle_dates
 from support.models import Department, Message, Ticket
 
 DEMO_PASSWORD = "nameport-demo"
@@ -458,11 +459,9 @@ class Seeder:
             "epp_statuses": ["clientTransferProhibited"] if status == "active" else [],
             "last_synced_at": self.now if registered is not None else None,
         }
-        if expires is not None and status in {"expired", "grace", "redemption", "pending_delete"}:
-            fields["outzone_at"] = self.days(expires)
-            fields["delete_at"] = self.days(
-                expires + tld.grace_days + tld.redemption_days + tld.pending_delete_days
-            )
+        if expires is not None:
+            # The same dates the lifecycle sweep reads, so nothing moves before its time.
+            fields.update(lifecycle_dates(tld, self.days(expires)))
         fields.update(extra)
         domain = self.ensure(
             Domain, name_puny=name_puny, livemode=customer.livemode, defaults=fields
