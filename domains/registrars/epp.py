@@ -1,0 +1,869 @@
+"""The EPP adapter (RFC 5730-5734, secDNS RFC 5910, rgp RFC 3915), built on the ``epptools`` client.
+
+``EppAdapter(account)`` implements :class:`RegistrarAdapter` for a ``RegistrarAccount`` of kind
+``epp``. ``epptools`` speaks the wire (TLS, RFC 5734 framing, command frames); this module wraps it
+behind our protocol: sessions, idempotency, the error taxonomy and our typed results.
+
+Settings (``account.settings``):
+
+=================  ============================================================  ==========
+key                meaning                                                       default
+=================  ============================================================  ==========
+host, port         the registry's EPP endpoint                                   -, 700
+cafile             CA bundle for the server certificate (private CA)             system CAs
+certfile, keyfile  our client certificate and key, for registries that want it   none
+timeout            connect and read timeout, seconds                             30
+keepalive_seconds  send ``<hello>`` before a command when idle longer than this  240
+check_batch_size   names per ``domain:check``                                    20
+session_wait       seconds to wait for a free session when all are busy          timeout
+prices             {tld: {register, renew, transfer}}: EPP has no price without  none
+                   the fee extension, so check/price report these (or None)
+=================  ============================================================  ==========
+
+Credentials (``account.credentials``, encrypted): JSON ``{"client_id": ..., "password": ...}``.
+
+Sessions: one module-level pool per registrar account and worker process, thread-safe, with at
+most ``account.max_sessions`` sessions (a worker normally uses one, kept open between tasks).
+A session logs in on first use, sends ``<hello>`` when it has been idle longer than
+``keepalive_seconds``, and when the server ends it (2500-2502) or the socket fails, the adapter
+reconnects, logs in again and repeats the command once; a second failure is a TransientError.
+
+Idempotency: a mutating command carries the operation's idempotency key as its ``clTRID``;
+auxiliary commands of one operation (contacts and hosts created for a registration) carry
+``<key>-c-<id>`` / ``<key>-h-<hash>``. The sandbox EPP server applies a repeated clTRID once, and
+where a registry answers 2302 to a repeated create the adapter asks for the object's current state
+and accepts it when it is ours. Every response must echo the clTRID that was sent; anything else is
+a desynchronised stream: the session is closed and the call raises TransientError.
+
+Errors: 2104 -> InsufficientFundsError; 2200/2201/2202 -> AuthorizationError; 2303 ->
+NotFoundError; 2400 and 2500-2502 (after the one reconnect), socket errors and timeouts ->
+TransientError; every other 2xxx (2001-2005, 2302, 2304-2306, ...) -> PermanentError.
+
+Mapping choices:
+
+* Lock = ``clientTransferProhibited`` only. ``clientUpdateProhibited`` / ``clientDeleteProhibited``
+  are not set: Nameport keeps domains locked by default and still changes their nameservers,
+  contacts and DNSSEC, which ``clientUpdateProhibited`` would refuse. ``locked`` in
+  :class:`DomainInfo` reports ``clientTransferProhibited``.
+* Privacy (ID protection) and auto-renew have no standard EPP element: ``set_privacy`` and
+  ``set_autorenew`` send nothing and report the requested value; ``info`` reports ``None``.
+* Contacts: every registration or contact change creates registry contacts with ids derived from
+  the idempotency key and the contact's data (``NP`` + 14 hex digits; one contact per distinct
+  person, whatever its roles). ``ContactData.handle`` is ignored on the way in and filled from the
+  registry on the way out. Phones that are not ``+CC.NUMBER`` after removing spaces are left out.
+* Nameservers are host objects: the adapter creates the missing ones (without addresses) before
+  using them; hosts inside the domain itself must exist first (create them as glue hosts).
+* Never logged: passwords, authInfo (auth codes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import epptools
+from epptools import Config, Frame
+from epptools.exceptions import (
+    AuthenticationException,
+    CommandException,
+    ConfigException,
+    ConnectionException,
+    EppException,
+    SessionError,
+    ValidationException,
+)
+
+from domains.models import RegistrarAccount
+from domains.registrars.base import (
+    AuthorizationError,
+    CheckResult,
+    ContactData,
+    DomainInfo,
+    DsData,
+    HostInfo,
+    InsufficientFundsError,
+    NotFoundError,
+    PermanentError,
+    RegistrarError,
+    TransientError,
+)
+
+logger = logging.getLogger(__name__)
+
+DOMAIN = "urn:ietf:params:xml:ns:domain-1.0"
+HOST = "urn:ietf:params:xml:ns:host-1.0"
+CONTACT = "urn:ietf:params:xml:ns:contact-1.0"
+SECDNS = "urn:ietf:params:xml:ns:secDNS-1.1"
+
+LOCK_STATUS = "clientTransferProhibited"
+ROLE_ALIASES = {
+    "registrant": "registrant",
+    "owner": "registrant",
+    "admin": "admin",
+    "administrative": "admin",
+    "tech": "tech",
+    "technical": "tech",
+    "billing": "billing",
+}
+PERMANENT_CODES = {2302, 2304, 2305, 2306, 2003, 2005}
+_E164 = re.compile(r"^\+[0-9]{1,3}\.[0-9]{1,14}$")
+_SERIALIZE = threading.Lock()
+
+
+def q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+# --- epptools, wrapped --------------------------------------------------------------------------
+class ClTridMismatch(ConnectionException):
+    """The response does not echo the clTRID of the command: the stream is desynchronised."""
+
+
+class _Frame(Frame):
+    def to_xml(self) -> str:
+        # epptools installs its namespace prefixes in ElementTree's process-global table for the
+        # duration of one serialisation; two threads doing it at once could mix them up.
+        with _SERIALIZE:
+            return super().to_xml()
+
+
+class _Client(epptools.Client):
+    """epptools' client with our clTRID on the next frame and a strict clTRID check."""
+
+    def __init__(self, config: Config):
+        super().__init__(config)
+        self.next_trid: str | None = None
+
+    def frame(self) -> Frame:
+        trid, self.next_trid = self.next_trid, None
+        if trid:
+            return _Frame.command(trid)
+        return _Frame.command(self._next_cltrid())
+
+    def _assert_belongs_to_this_command(self, xml: str, response) -> None:
+        match = re.search(r"<clTRID>([^<]*)</clTRID>", xml)
+        if match is None:
+            return
+        echoed = response.cl_trid()
+        if echoed is None and response.code() >= 2000:
+            return  # an error answer to a frame the server could not read names no transaction
+        if echoed != match.group(1):
+            self._connection.close()
+            raise ClTridMismatch(
+                f"Response clTRID {echoed!r} does not match the command's {match.group(1)!r}"
+            )
+
+
+def _error(exc: CommandException) -> RegistrarError:
+    code = exc.epp_code
+    message = str(exc)
+    if code == 2104:
+        return InsufficientFundsError(message, code=code)
+    if code in (2200, 2201, 2202):
+        return AuthorizationError(message, code=code)
+    if code == 2303:
+        return NotFoundError(message, code=code)
+    if code == 2400 or code >= 2500:
+        return TransientError(message, code=code)
+    return PermanentError(message, code=code)
+
+
+# --- sessions -----------------------------------------------------------------------------------
+class _Session:
+    """One EPP connection, logged in, reused across calls of one thread at a time."""
+
+    def __init__(self, config: Config, keepalive: float):
+        self.config = config
+        self.keepalive = keepalive
+        self.client: _Client | None = None
+        self.last_used = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        client = self.client
+        return client is not None and client.is_connected() and client.is_logged_in()
+
+    def ready(self) -> None:
+        """Make sure the session is connected and logged in; keep an idle one alive."""
+        if self.is_open:
+            if time.monotonic() - self.last_used <= self.keepalive:
+                return
+            try:
+                self.client.hello()
+            except (EppException, OSError):
+                self.close()
+            else:
+                self.last_used = time.monotonic()
+                return
+        self.close()
+        client = _Client(self.config)
+        try:
+            client.connect()
+            client.login()
+        except BaseException:
+            client.disconnect()
+            raise
+        self.client = client
+        self.last_used = time.monotonic()
+
+    def call(self, fn: Callable[[_Client], object], trid: str | None):
+        client = self.client
+        client.next_trid = trid
+        try:
+            return fn(client)
+        finally:
+            client.next_trid = None
+            self.last_used = time.monotonic()
+
+    def close(self, *, logout: bool = False) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        if logout and client.is_logged_in():
+            with contextlib.suppress(EppException, OSError):
+                client.logout()
+        with contextlib.suppress(Exception):
+            client.disconnect()
+
+
+class _Pool:
+    def __init__(self, *, fingerprint: str, config: Config, max_sessions: int, keepalive: float):
+        self.fingerprint = fingerprint
+        self.config = config
+        self.keepalive = keepalive
+        self.max_sessions = max(1, max_sessions)
+        self.pid = os.getpid()
+        self._slots = threading.BoundedSemaphore(self.max_sessions)
+        self._lock = threading.Lock()
+        self._idle: list[_Session] = []
+
+    @contextlib.contextmanager
+    def session(self, wait: float) -> Iterator[_Session]:
+        if not self._slots.acquire(timeout=wait):
+            raise TransientError(
+                f"All {self.max_sessions} EPP sessions of this worker are busy; try again later"
+            )
+        try:
+            with self._lock:
+                session = self._idle.pop() if self._idle else _Session(self.config, self.keepalive)
+            try:
+                yield session
+            finally:
+                with self._lock:
+                    self._idle.append(session)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for session in idle:
+            session.close(logout=True)
+
+
+_POOLS: dict[int, _Pool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def close_sessions(account_id: int | None = None) -> None:
+    """Log out and close the idle sessions of one account, or of all (shutdown, tests)."""
+    with _POOLS_LOCK:
+        if account_id is None:
+            pools = list(_POOLS.values())
+            _POOLS.clear()
+        else:
+            pool = _POOLS.pop(account_id, None)
+            pools = [pool] if pool else []
+    for pool in pools:
+        pool.close()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _trid(key: str, suffix: str = "") -> str:
+    """A clTRID (3 to 64 printable characters) from an idempotency key and an optional suffix.
+
+    A UUID key is used as it is; a key that does not fit the schema's trIDStringType is hashed.
+    """
+    base = key if re.fullmatch(r"[!-~]{3,40}", key) else "NP-" + _short_hash(key) * 3
+    return f"{base}-{suffix}" if suffix else base
+
+
+def _short_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:10]
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$", text)
+    if match is None:
+        return None
+    moment = datetime.fromisoformat(match.group(1) + (match.group(2) or "")[:7])
+    zone = match.group(3) or "Z"
+    if zone == "Z":
+        return moment.replace(tzinfo=UTC)
+    return datetime.fromisoformat(moment.isoformat() + zone).astimezone(UTC)
+
+
+def _phone(raw: str) -> str | None:
+    value = re.sub(r"[\s\-()/]", "", raw or "")
+    return value if _E164.match(value) else None
+
+
+def _find_text(root: ET.Element, path: str) -> str | None:
+    element = root.find(path)
+    return (element.text or "").strip() if element is not None else None
+
+
+class EppAdapter:
+    """A registry reached over EPP. See the module docstring for settings and mapping choices."""
+
+    def __init__(self, account: RegistrarAccount):
+        self.account = account
+        self.options = dict(account.settings or {})
+
+    # --- plumbing -------------------------------------------------------------------------------
+    def _credentials(self) -> tuple[str, str]:
+        try:
+            data = json.loads(str(self.account.credentials or "") or "{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not data.get("client_id") or not data.get("password"):
+            raise PermanentError(
+                f'Registrar account {self.account.name!r} needs credentials {{"client_id", '
+                '"password"}} for EPP'
+            )
+        return str(data["client_id"]), str(data["password"])
+
+    @property
+    def _timeout(self) -> float:
+        return float(self.options.get("timeout", 30) or 30)
+
+    def _pool(self) -> _Pool:
+        client_id, password = self._credentials()
+        host = str(self.options.get("host") or "")
+        if not host:
+            raise PermanentError(f"Registrar account {self.account.name!r} has no EPP host")
+        config = Config(
+            host=host,
+            port=int(self.options.get("port", 700) or 700),
+            clid=client_id,
+            password=password,
+            connect_timeout=self._timeout,
+            read_timeout=self._timeout,
+            ca_file=self.options.get("cafile") or None,
+            client_cert=self.options.get("certfile") or None,
+            client_key=self.options.get("keyfile") or None,
+            cltrid_prefix="NP",
+            login_security=False,
+        )
+        keepalive = float(self.options.get("keepalive_seconds", 240))
+        settings = {
+            k: self.options.get(k) for k in ("host", "port", "cafile", "certfile", "keyfile")
+        }
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [
+                    settings,
+                    client_id,
+                    password,
+                    self.account.max_sessions,
+                    keepalive,
+                    self._timeout,
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()
+        with _POOLS_LOCK:
+            pool = _POOLS.get(self.account.pk)
+            stale = pool is not None and (
+                pool.fingerprint != fingerprint or pool.pid != os.getpid()
+            )
+            if pool is None or stale:
+                if pool is not None and pool.pid == os.getpid():
+                    pool.close()
+                pool = _Pool(
+                    fingerprint=fingerprint,
+                    config=config,
+                    max_sessions=self.account.max_sessions,
+                    keepalive=keepalive,
+                )
+                _POOLS[self.account.pk] = pool
+        return pool
+
+    def _run(self, fn: Callable[[_Client], object], *, trid: str | None = None):
+        """Run one EPP command in a pooled session; reconnect once when the session is lost."""
+        pool = self._pool()
+        wait = float(self.options.get("session_wait", self._timeout))
+        where = f"{pool.config.host}:{pool.config.port}"
+        with pool.session(wait) as session:
+            for attempt in (1, 2):
+                try:
+                    try:
+                        session.ready()
+                    except AuthenticationException:
+                        session.close()
+                        raise AuthorizationError(
+                            f"The EPP server at {where} refused our login (2200)", code=2200
+                        ) from None
+                    except CommandException:
+                        session.close()
+                        raise
+                    return session.call(fn, trid)
+                except ClTridMismatch as exc:
+                    session.close()
+                    raise TransientError(f"EPP stream desynchronised: {exc}") from None
+                except (SessionError, ConnectionException, OSError) as exc:
+                    session.close()
+                    logger.info("EPP session to %s lost (%s), attempt %s", where, exc, attempt)
+                    if attempt == 2:
+                        raise TransientError(f"EPP connection to {where} failed: {exc}") from None
+                except CommandException as exc:
+                    raise _error(exc) from None
+                except (ValidationException, ConfigException) as exc:
+                    raise PermanentError(f"EPP request refused before sending: {exc}") from None
+        raise TransientError("unreachable")  # pragma: no cover
+
+    def _price(self, name: str, action: str, years: int) -> Decimal | None:
+        tld = name.split(".", 1)[1] if "." in name else name
+        per_year = self.options.get("prices", {}).get(tld, {}).get(action)
+        return Decimal(str(per_year)) * years if per_year is not None else None
+
+    # --- checks and prices ----------------------------------------------------------------------
+    def check(self, names: list[str]) -> list[CheckResult]:
+        names = [n.strip().lower().rstrip(".") for n in names]
+        batch = max(1, int(self.options.get("check_batch_size", 20)))
+        answers: dict[str, tuple[bool, str]] = {}
+        unique = list(dict.fromkeys(names))
+        for start in range(0, len(unique), batch):
+            part = unique[start : start + batch]
+            response = self._run(lambda c, part=part: c.domain.check(part))
+            for cd in response.root.iter(q(DOMAIN, "cd")):
+                name_element = cd.find(q(DOMAIN, "name"))
+                if name_element is None:
+                    continue
+                name = (name_element.text or "").strip().lower()
+                available = name_element.get("avail") in ("1", "true")
+                reason = (_find_text(cd, q(DOMAIN, "reason")) or "").lower()
+                if available:
+                    reason = ""
+                elif "reserv" in reason:
+                    reason = "reserved"
+                elif "invalid" in reason:
+                    reason = "invalid"
+                else:
+                    reason = "registered"
+                answers[name] = (available, reason)
+        missing = [n for n in unique if n not in answers]
+        if missing:
+            raise TransientError(f"The registry did not answer for {', '.join(missing[:5])}")
+        return [
+            CheckResult(
+                name=name,
+                available=answers[name][0],
+                price=self._price(name, "register", 1),
+                reason=answers[name][1],
+            )
+            for name in names
+        ]
+
+    def price(self, name: str, action: str, years: int) -> CheckResult:
+        return CheckResult(name=name, available=True, price=self._price(name, action, years))
+
+    # --- reading --------------------------------------------------------------------------------
+    def _domain_response(self, name: str, auth_info: str | None = None):
+        return self._run(lambda c: c.domain.info(name, auth_info=auth_info))
+
+    def _parse_domain(self, response) -> tuple[DomainInfo, dict[str, list[str]], str]:
+        """(info without contact details, {role: [handles]}, authInfo)."""
+        data = response.root.find(f".//{q(DOMAIN, 'infData')}")
+        if data is None:
+            raise TransientError("domain:info answered without infData")
+        statuses = [e.get("s", "") for e in data.findall(q(DOMAIN, "status"))]
+        handles: dict[str, list[str]] = {}
+        registrant = _find_text(data, q(DOMAIN, "registrant"))
+        if registrant:
+            handles["registrant"] = [registrant]
+        for element in data.findall(q(DOMAIN, "contact")):
+            handles.setdefault(element.get("type", ""), []).append((element.text or "").strip())
+        ns = data.find(q(DOMAIN, "ns"))
+        wanted = {q(DOMAIN, "hostObj"), q(DOMAIN, "hostName")}
+        hosts = [e for e in ns.iter() if e.tag in wanted] if ns is not None else []
+        nameservers = [(e.text or "").strip().lower() for e in hosts]
+        ds_records = [
+            DsData(
+                key_tag=int(_find_text(ds, q(SECDNS, "keyTag")) or 0),
+                algorithm=int(_find_text(ds, q(SECDNS, "alg")) or 0),
+                digest_type=int(_find_text(ds, q(SECDNS, "digestType")) or 0),
+                digest=(_find_text(ds, q(SECDNS, "digest")) or "").upper(),
+            )
+            for ds in response.root.iter(q(SECDNS, "dsData"))
+        ]
+        info = DomainInfo(
+            name=_find_text(data, q(DOMAIN, "name")) or "",
+            expires_at=_parse_time(_find_text(data, q(DOMAIN, "exDate"))),
+            registered_at=_parse_time(_find_text(data, q(DOMAIN, "crDate"))),
+            statuses=statuses,
+            nameservers=nameservers,
+            locked=LOCK_STATUS in statuses,
+            privacy=None,
+            autorenew=None,
+            ds_records=ds_records,
+            reference=_find_text(data, q(DOMAIN, "roid")) or "",
+        )
+        auth = _find_text(data, f"{q(DOMAIN, 'authInfo')}/{q(DOMAIN, 'pw')}") or ""
+        return info, handles, auth
+
+    def _contact(self, handle: str, role: str) -> ContactData:
+        try:
+            response = self._run(lambda c: c.contact.info(handle))
+        except (AuthorizationError, NotFoundError):
+            blank = dict.fromkeys(("first_name", "last_name", "email", "phone", "address_1"), "")
+            return ContactData(role=role, city="", country="", handle=handle, **blank)
+        data = response.root.find(f".//{q(CONTACT, 'infData')}")
+        postal = data.find(q(CONTACT, "postalInfo")) if data is not None else None
+        if data is None or postal is None:
+            raise TransientError("contact:info answered without infData")
+        first, _, last = (_find_text(postal, q(CONTACT, "name")) or "").partition(" ")
+        addr = postal.find(q(CONTACT, "addr"))
+        streets = [(s.text or "").strip() for s in addr.findall(q(CONTACT, "street"))]
+        return ContactData(
+            role=role,
+            first_name=first,
+            last_name=last,
+            email=_find_text(data, q(CONTACT, "email")) or "",
+            phone=_find_text(data, q(CONTACT, "voice")) or "",
+            address_1=streets[0] if streets else "",
+            city=_find_text(addr, q(CONTACT, "city")) or "",
+            country=_find_text(addr, q(CONTACT, "cc")) or "",
+            organization=_find_text(postal, q(CONTACT, "org")) or "",
+            address_2=", ".join(streets[1:]),
+            state=_find_text(addr, q(CONTACT, "sp")) or "",
+            zip=_find_text(addr, q(CONTACT, "pc")) or "",
+            handle=handle,
+        )
+
+    def info(self, name: str) -> DomainInfo:
+        info, handles, _ = self._parse_domain(self._domain_response(name))
+        details: dict[str, ContactData] = {}
+        contacts = []
+        for role in ("registrant", "admin", "tech", "billing"):
+            for handle in handles.get(role, []):
+                if handle not in details:
+                    details[handle] = self._contact(handle, role)
+                contacts.append(replace(details[handle], role=role))
+        return replace(info, contacts=contacts)
+
+    def auth_code(self, name: str) -> str:
+        _, _, auth = self._parse_domain(self._domain_response(name))
+        return auth
+
+    def host_info(self, hostname: str) -> HostInfo:
+        response = self._run(lambda c: c.host.info(hostname))
+        ipv4, ipv6 = [], []
+        for element in response.root.iter(q(HOST, "addr")):
+            (ipv6 if element.get("ip") == "v6" else ipv4).append((element.text or "").strip())
+        return HostInfo(hostname=hostname, ipv4=ipv4, ipv6=ipv6)
+
+    def _host_sponsor(self, hostname: str) -> str:
+        response = self._run(lambda c: c.host.info(hostname))
+        return (response.value("clID") or "").strip()
+
+    # --- contacts and hosts an operation needs ---------------------------------------------------
+    def _create_contacts(self, contacts: list[ContactData], key: str) -> dict[str, str]:
+        """Create registry contacts for ``contacts``: {role: contact id}."""
+        by_role: dict[str, str] = {}
+        created: set[str] = set()
+        for contact in contacts:
+            role = ROLE_ALIASES.get(contact.role.lower())
+            if role is None:
+                raise PermanentError(f"Unknown contact role {contact.role!r}")
+            person = {k: v for k, v in contact.__dict__.items() if k not in ("role", "handle")}
+            contact_id = "NP" + _short_hash(key + json.dumps(person, sort_keys=True))[:14].upper()
+            by_role[role] = contact_id
+            if contact_id in created:
+                continue
+            created.add(contact_id)
+            name = f"{contact.first_name} {contact.last_name}".strip()
+            name = name or contact.organization or contact.email or "-"
+            streets = [s for s in (contact.address_1, contact.address_2) if s.strip()][:3]
+            kwargs = {
+                "name": name,
+                "org": contact.organization or None,
+                "street": streets or None,
+                "city": contact.city,
+                "sp": contact.state or None,
+                "pc": contact.zip or None,
+                "cc": (contact.country or "").upper(),
+                "voice": _phone(contact.phone),
+                "email": contact.email,
+                "auth_info": secrets.token_urlsafe(12),
+            }
+            try:
+                self._run(
+                    lambda c, i=contact_id, k=kwargs: c.contact.create(i, **k),
+                    trid=_trid(key, f"c-{contact_id}"),
+                )
+            except PermanentError as exc:
+                if exc.code != 2302:
+                    raise
+                # Created by an earlier attempt of this operation (the id derives from its key).
+        return by_role
+
+    def _ensure_hosts(self, hostnames: list[str], key: str, *, inside: str = "") -> None:
+        """Create the host objects that do not exist yet (external hosts, no addresses)."""
+        hostnames = [h for h in hostnames if h]
+        if not hostnames:
+            return
+        response = self._run(lambda c: c.host.check(hostnames))
+        available = {h for h, free in response.availability().items() if free}
+        for hostname in hostnames:
+            if hostname.lower() not in available and hostname not in available:
+                continue
+            if inside and (hostname == inside or hostname.endswith(f".{inside}")):
+                raise PermanentError(
+                    f"{hostname} is inside {inside}: create it as a glue host with its IP "
+                    "addresses first"
+                )
+            try:
+                self._run(
+                    lambda c, h=hostname: c.host.create(h),
+                    trid=_trid(key, f"h-{_short_hash(hostname)}"),
+                )
+            except PermanentError as exc:
+                if exc.code != 2302:
+                    raise
+
+    # --- domain transforms ----------------------------------------------------------------------
+    def register(
+        self,
+        *,
+        name: str,
+        years: int,
+        nameservers: list[str],
+        contacts: list[ContactData],
+        privacy: bool,
+        idempotency_key: str,
+        ds_records: list[DsData] | None = None,
+    ) -> DomainInfo:
+        key = idempotency_key
+        roles = self._create_contacts(contacts, key)
+        self._ensure_hosts(nameservers, key, inside=name)
+        sec_dns = None
+        if ds_records:
+            sec_dns = {
+                "ds_data": [
+                    {
+                        "key_tag": r.key_tag,
+                        "alg": r.algorithm,
+                        "digest_type": r.digest_type,
+                        "digest": r.digest,
+                    }
+                    for r in ds_records
+                ]
+            }
+        try:
+            self._run(
+                lambda c: c.domain.create(
+                    name,
+                    years=years,
+                    registrant=roles.get("registrant"),
+                    contacts={r: h for r, h in roles.items() if r != "registrant"} or None,
+                    nameservers=nameservers or None,
+                    auth_info=secrets.token_urlsafe(12),
+                    sec_dns=sec_dns,
+                ),
+                trid=_trid(key),
+            )
+        except PermanentError as exc:
+            # A registry without clTRID replay answers 2302 when our earlier attempt went through:
+            # the name is then ours (info succeeds only for the sponsor).
+            if exc.code != 2302 or not self._is_ours(name):
+                raise
+        return replace(self.info(name), privacy=privacy)
+
+    def _is_ours(self, name: str) -> bool:
+        try:
+            _, _, auth = self._parse_domain(self._domain_response(name))
+        except (AuthorizationError, NotFoundError):
+            return False
+        return bool(auth)
+
+    def renew(self, *, name: str, years: int, idempotency_key: str) -> DomainInfo:
+        current = self._parse_domain(self._domain_response(name))[0].expires_at
+        if current is None:
+            raise PermanentError(f"The registry reports no expiry date for {name}")
+        expiry = current.astimezone(UTC).date().isoformat()
+        self._run(lambda c: c.domain.renew(name, expiry, years=years), trid=_trid(idempotency_key))
+        return self.info(name)
+
+    def transfer(
+        self, *, name: str, auth_code: str, years: int, idempotency_key: str
+    ) -> DomainInfo:
+        response = self._run(
+            lambda c: c.domain.transfer("request", name, auth_info=auth_code, years=years),
+            trid=_trid(idempotency_key),
+        )
+        if response.code() == 1001:
+            return DomainInfo(name=name, expires_at=None, statuses=["pendingTransfer"])
+        return self.info(name)
+
+    def delete(self, *, name: str, idempotency_key: str) -> DomainInfo:
+        """Delete a domain (it enters the registry's redemption period). Not in the protocol."""
+        self._run(lambda c: c.domain.delete(name), trid=_trid(idempotency_key))
+        return self.info(name)
+
+    def restore(self, *, name: str, idempotency_key: str) -> DomainInfo:
+        """Restore a domain from redemption (rgp restore op="request"). Not in the protocol."""
+        self._run(lambda c: c.domain.restore(name), trid=_trid(idempotency_key))
+        return self.info(name)
+
+    def _update(self, name: str, key: str, **changes) -> None:
+        self._run(lambda c: c.domain.update(name, **changes), trid=_trid(key))
+
+    def set_nameservers(
+        self, *, name: str, nameservers: list[str], idempotency_key: str
+    ) -> DomainInfo:
+        wanted = [h.strip().lower().rstrip(".") for h in nameservers if h.strip()]
+        current = self._parse_domain(self._domain_response(name))[0].nameservers
+        add = [h for h in wanted if h not in current]
+        rem = [h for h in current if h not in wanted]
+        if add or rem:
+            self._ensure_hosts(add, idempotency_key, inside=name)
+            self._update(
+                name,
+                idempotency_key,
+                add={"ns": add} if add else None,
+                rem={"ns": rem} if rem else None,
+            )
+        return self.info(name)
+
+    def set_lock(self, *, name: str, locked: bool, idempotency_key: str) -> DomainInfo:
+        statuses = self._parse_domain(self._domain_response(name))[0].statuses
+        if locked and LOCK_STATUS not in statuses:
+            self._update(name, idempotency_key, add={"statuses": [LOCK_STATUS]})
+        elif not locked and LOCK_STATUS in statuses:
+            self._update(name, idempotency_key, rem={"statuses": [LOCK_STATUS]})
+        return self.info(name)
+
+    def set_privacy(self, *, name: str, enabled: bool, idempotency_key: str) -> DomainInfo:
+        """No standard EPP element: nothing is sent; the requested value is reported."""
+        return replace(self.info(name), privacy=enabled)
+
+    def set_autorenew(self, *, name: str, enabled: bool, idempotency_key: str) -> DomainInfo:
+        """No standard EPP element: nothing is sent; the requested value is reported."""
+        return replace(self.info(name), autorenew=enabled)
+
+    def set_contacts(
+        self, *, name: str, contacts: list[ContactData], idempotency_key: str
+    ) -> DomainInfo:
+        _, handles, _ = self._parse_domain(self._domain_response(name))
+        roles = self._create_contacts(contacts, idempotency_key)
+        add: dict[str, list[str]] = {}
+        rem: dict[str, list[str]] = {}
+        for role in ("admin", "tech", "billing"):
+            if role not in roles:
+                continue
+            current = handles.get(role, [])
+            if roles[role] not in current:
+                add[role] = [roles[role]]
+            stale = [h for h in current if h != roles[role]]
+            if stale:
+                rem[role] = stale
+        registrant = roles.get("registrant")
+        chg = None
+        if registrant and handles.get("registrant") != [registrant]:
+            chg = {"registrant": registrant}
+        if add or rem or chg:
+            self._update(
+                name,
+                idempotency_key,
+                add={"contacts": add} if add else None,
+                rem={"contacts": rem} if rem else None,
+                chg=chg,
+            )
+        return self.info(name)
+
+    def set_ds_records(
+        self, *, name: str, records: list[DsData], idempotency_key: str
+    ) -> DomainInfo:
+        current = self._parse_domain(self._domain_response(name))[0].ds_records
+        wanted = [replace(r, digest=r.digest.upper()) for r in records]
+
+        def spec(items: list[DsData]) -> dict:
+            return {
+                "ds_data": [
+                    {
+                        "key_tag": r.key_tag,
+                        "alg": r.algorithm,
+                        "digest_type": r.digest_type,
+                        "digest": r.digest,
+                    }
+                    for r in items
+                ]
+            }
+
+        add = [r for r in wanted if r not in current]
+        rem = [r for r in current if r not in wanted]
+        if not wanted and current:
+            self._update(name, idempotency_key, sec_dns={"rem_all": True})
+        elif add or rem:
+            sec_dns: dict = {}
+            if rem:
+                sec_dns["rem"] = spec(rem)
+            if add:
+                sec_dns["add"] = spec(add)
+            self._update(name, idempotency_key, sec_dns=sec_dns)
+        return self.info(name)
+
+    # --- hosts ----------------------------------------------------------------------------------
+    def host_create(
+        self, *, hostname: str, ipv4: list[str], ipv6: list[str], idempotency_key: str
+    ) -> HostInfo:
+        try:
+            self._run(
+                lambda c: c.host.create(hostname, [*ipv4, *ipv6]), trid=_trid(idempotency_key)
+            )
+        except PermanentError as exc:
+            # 2302 on a retry at a registry without clTRID replay: if the host is ours, converge.
+            if exc.code != 2302 or self._host_sponsor(hostname) != self._credentials()[0]:
+                raise
+            return self.host_update(
+                hostname=hostname,
+                ipv4=ipv4,
+                ipv6=ipv6,
+                idempotency_key=_trid(idempotency_key, "u"),
+            )
+        return self.host_info(hostname)
+
+    def host_update(
+        self, *, hostname: str, ipv4: list[str], ipv6: list[str], idempotency_key: str
+    ) -> HostInfo:
+        current = self.host_info(hostname)
+        have = [*current.ipv4, *current.ipv6]
+        want = [*ipv4, *ipv6]
+        add = [a for a in want if a not in have]
+        rem = [a for a in have if a not in want]
+        if add or rem:
+            self._run(
+                lambda c: c.host.update(hostname, add_addresses=add, rem_addresses=rem),
+                trid=_trid(idempotency_key),
+            )
+        return self.host_info(hostname)
+
+    def host_delete(self, *, hostname: str, idempotency_key: str) -> None:
+        with contextlib.suppress(NotFoundError):  # already gone (an earlier attempt deleted it)
+            self._run(lambda c: c.host.delete(hostname), trid=_trid(idempotency_key))
