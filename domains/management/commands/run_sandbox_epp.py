@@ -15,6 +15,7 @@ account at it with settings ``{"host", "port", "cafile"}`` and credentials
 from __future__ import annotations
 
 import os
+import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -82,9 +83,14 @@ class Command(BaseCommand):
             f"{'required' if options['ca'] else 'not required'}); Ctrl-C to stop."
         )
         self.stdout.flush()
+        signal.signal(signal.SIGTERM, self._stop)
         try:
             server.serve_forever()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             pass
         finally:
             server.server_close()
+
+    @staticmethod
+    def _stop(signum, frame) -> None:
+        raise SystemExit(0)
