@@ -74,7 +74,11 @@ def _earlier_unfinished(operation: Op) -> bool:
 
 
 def run_operation(operation_id: int) -> Outcome:
-    operation = Op.objects.filter(pk=operation_id).select_related("domain__tld").first()
+    operation = (
+        Op.objects.filter(pk=operation_id)
+        .select_related("domain__tld", "registrar_account")
+        .first()
+    )
     if operation is None or operation.status != Status.PENDING:
         return Outcome("skipped")
     if _earlier_unfinished(operation):
@@ -84,7 +88,9 @@ def run_operation(operation_id: int) -> Outcome:
         return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
     if not _claim(operation_id):
         return Outcome("skipped")
-    operation.refresh_from_db()
+    # The claim succeeded, so nothing else changed the row since we read it: mirror the claim.
+    operation.status = Status.RUNNING
+    operation.attempts += 1
     try:
         result = _call(operation)
     except TransientError as exc:
@@ -235,7 +241,10 @@ def _apply(operation: Op, info: DomainInfo) -> None:
     """Record what the registry now says about the domain."""
     from domains.services import domain_transition, lifecycle_dates, record_drift
 
-    domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
+    if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.SYNC}:
+        domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
+    else:
+        domain = operation.domain  # loaded with the operation; its status is not used here
     if operation.kind == Op.Kind.SYNC:
         record_drift(domain, info)
     fields: dict = {"last_synced_at": timezone.now(), "epp_statuses": info.statuses}

@@ -125,6 +125,31 @@ def bucket_for(account: RegistrarAccount) -> TokenBucket:
         return bucket
 
 
+# HTTP clients, per process, by (base URL, timeout): adapters are made per operation, and a
+# shared client keeps its connections alive (httpx clients are thread-safe).
+_CLIENTS: dict[tuple[str, float], httpx.Client] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _new_client(base_url: str, timeout: float, transport=None) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout),
+        headers={"Accept": "application/json", "User-Agent": "Nameport reseller_rest"},
+        transport=transport,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+    )
+
+
+def _shared_client(base_url: str, timeout: float) -> httpx.Client:
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get((base_url, timeout))
+        if client is None or client.is_closed:
+            client = _CLIENTS[(base_url, timeout)] = _new_client(base_url, timeout)
+        return client
+
+
 # Session tokens, per process, by (base URL, user, fingerprint of the token): adapters are made
 # per operation and should not log in every time.
 _SESSIONS: dict[tuple[str, str, str], str] = {}
@@ -238,13 +263,12 @@ class ResellerRestAdapter:
         fingerprint = hashlib.sha256(self._token.encode()).hexdigest()[:16]
         self._session_key = (base_url, self._username, fingerprint)
         timeout = float(options.get("timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT)
-        self._client = httpx.Client(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout),
-            headers={"Accept": "application/json", "User-Agent": "Nameport reseller_rest"},
-            transport=transport,
-            follow_redirects=False,
-        )
+        if transport is None:
+            self._client = _shared_client(base_url, timeout)
+            self._owns_client = False
+        else:
+            self._client = _new_client(base_url, timeout, transport)
+            self._owns_client = True
 
     @staticmethod
     def _credentials(account: RegistrarAccount) -> tuple[str, str]:
@@ -264,7 +288,8 @@ class ResellerRestAdapter:
         return username, token
 
     def close(self) -> None:
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
 
     def __enter__(self) -> ResellerRestAdapter:
         return self

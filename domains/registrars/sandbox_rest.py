@@ -910,6 +910,9 @@ class SandboxRestServer(ThreadedWSGIServer):
     """A threaded WSGI server (wsgiref + ThreadingMixIn, Django's flavour) for one app."""
 
     app: SandboxRestApp
+    # socketserver's default backlog is 5: a burst of clients would have their SYNs dropped and
+    # retried a second later, which looks like a slow registry.
+    request_queue_size = 1024
 
     @property
     def url(self) -> str:
@@ -957,11 +960,15 @@ def serve(
     api_token: str,
     session_ttl: float = 3600,
     connections_override: dict | None = None,
+    close_db_per_request: bool = True,
 ) -> SandboxRestServer:
     """Bind a server for the sandbox REST app; run it with ``server.serve_forever()`` (in a
     thread in tests, then ``server.shutdown(); server.server_close()``). Port 0 picks a free one;
     ``server.url`` says where it listens. ``connections_override`` shares the caller's database
-    connections with the request threads (needed for an in-memory SQLite test database)."""
+    connections with the request threads (needed for an in-memory SQLite test database).
+    ``close_db_per_request=False`` keeps a request thread's database connection for the life of
+    its (kept-alive) HTTP connection, as a long-running server wants; tests keep the default so
+    that no connection outlives the test database."""
     app = SandboxRestApp(
         account=account, username=username, api_token=api_token, session_ttl=session_ttl
     )
@@ -972,5 +979,5 @@ def serve(
         connections_override=connections_override,
     )
     server.app = app
-    server.set_app(_closing_db(app, server))
+    server.set_app(_closing_db(app, server) if close_db_per_request else app)
     return server

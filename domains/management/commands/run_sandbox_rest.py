@@ -69,6 +69,7 @@ class Command(BaseCommand):
             username=username,
             api_token=token,
             session_ttl=options["session_ttl"],
+            close_db_per_request=False,
         )
         if created:
             self.stdout.write(f"Created the sandbox registrar account {account.name!r}.")

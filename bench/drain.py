@@ -1,0 +1,236 @@
+"""Drain N queued registry operations through a real Celery worker against the sandbox's REST
+front end (seed-002 protocol over HTTP on loopback) with a fixed latency per call.
+
+Needs PostgreSQL and Redis (a SQLite file cannot take many writer threads):
+
+    DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://127.0.0.1:PORT/0 \\
+        .venv/bin/python bench/drain.py [--operations 10000] [--latency-ms 100]
+
+The worker runs with the project's default settings (Procfile: threads pool,
+CELERY_CONCURRENCY default), unless --concurrency is given. Prints operations per second next
+to the sequential bound (1000 / latency per second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+from _setup import ROOT, setup_django
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--operations", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("bench/drain.py needs DATABASE_URL=postgres://...")
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+        raise SystemExit("bench/drain.py needs CELERY_BROKER_URL=redis://...")
+    setup_django()
+
+    from django.utils import timezone
+
+    from customers.models import Customer, Organisation
+    from domains.models import (
+        Domain,
+        RegistrarAccount,
+        RegistrarOperation,
+        SandboxDomain,
+        SandboxTransaction,
+        Tld,
+    )
+    from domains.tasks import registrar_operation_run
+
+    run = uuid.uuid4().hex[:6]
+    port = free_port()
+    upstream, _ = RegistrarAccount.objects.update_or_create(
+        name="bench-upstream", defaults={"settings": {"latency_ms": args.latency_ms}}
+    )
+    client_account, _ = RegistrarAccount.objects.update_or_create(
+        name="bench-rest",
+        defaults={
+            "kind": RegistrarAccount.Kind.RESELLER_REST,
+            "settings": {"base_url": f"http://127.0.0.1:{port}", "timeout": 30},
+            "credentials": json.dumps({"username": "bench", "api_token": "bench-token"}),
+            "rate_per_second": 100_000,
+            "max_sessions": 1000,
+        },
+    )
+    tld, _ = Tld.objects.update_or_create(
+        name="drain", defaults={"registrar_account": client_account}
+    )
+    organisation, _ = Organisation.objects.get_or_create(slug="bench-drain", name="Bench drain")
+    customer, _ = Customer.objects.get_or_create(
+        organisation=organisation,
+        email="drain@example.test",
+        defaults={"first_name": "Bench", "last_name": "Drain", "phone": "+1.5555555555"},
+    )
+    now = timezone.now()
+    names = [f"d{run}-{i}.drain" for i in range(args.operations)]
+    SandboxDomain.objects.bulk_create(
+        [
+            SandboxDomain(
+                name=n,
+                account="bench-upstream",
+                registered_at=now,
+                expires_at=now + timedelta(days=365),
+                statuses=["ok"],
+                auth_code="x",
+                locked=True,
+            )
+            for n in names
+        ],
+        batch_size=2000,
+    )
+    domains = Domain.objects.bulk_create(
+        [
+            Domain(
+                organisation=organisation,
+                customer=customer,
+                name=n,
+                name_puny=n,
+                tld=tld,
+                registrar_account=client_account,
+                status="active",
+                expires_at=now,
+            )
+            for n in names
+        ],
+        batch_size=2000,
+    )
+    operations = RegistrarOperation.objects.bulk_create(
+        [
+            RegistrarOperation(
+                organisation=organisation,
+                domain=d,
+                registrar_account=client_account,
+                kind="lock",
+                payload={"value": False},
+                next_attempt_at=now,
+            )
+            for d in domains
+        ],
+        batch_size=2000,
+    )
+    ids = [op.pk for op in operations]
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "run_sandbox_rest",
+            "--port",
+            str(port),
+            "--account",
+            "bench-upstream",
+            "--username",
+            "bench",
+            "--token",
+            "bench-token",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    concurrency = args.concurrency or int(os.environ.get("CELERY_CONCURRENCY", "0") or 0)
+    worker_cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "--pool=threads",
+        "--loglevel=warning",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if concurrency:
+        worker_cmd.append(f"--concurrency={concurrency}")
+    else:
+        # The Procfile's default.
+        worker_cmd.append(f"--concurrency={os.environ.get('CELERY_CONCURRENCY', '32')}")
+    worker = None
+    try:
+        wait_for_port(port)
+        worker = subprocess.Popen(
+            worker_cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(3)  # the worker's start-up is not what is measured
+        started = time.perf_counter()
+        for pk in ids:
+            registrar_operation_run.delay(pk)
+        enqueued = time.perf_counter() - started
+        done = 0
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            done = (
+                RegistrarOperation.objects.filter(pk__in=ids)
+                .exclude(status__in=["pending", "running"])
+                .count()
+            )
+            if done == len(ids):
+                break
+            time.sleep(0.5)
+        elapsed = time.perf_counter() - started
+    finally:
+        for process in (worker, server):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+    succeeded = RegistrarOperation.objects.filter(pk__in=ids, status="succeeded").count()
+    applied = SandboxTransaction.objects.filter(
+        account="bench-upstream", result__name__startswith=f"d{run}-"
+    ).count()
+    print(
+        f"drain: {len(ids)} operations, {args.latency_ms} ms registry latency, worker "
+        f"{' '.join(worker_cmd[4:])}"
+    )
+    print(
+        f"  finished {done}/{len(ids)} ({succeeded} succeeded, {applied} applied upstream) "
+        f"in {elapsed:.1f}s (enqueueing took {enqueued:.1f}s)"
+    )
+    print(
+        f"  throughput {done / elapsed:.0f} operations/s; sequential bound "
+        f"{1000 / args.latency_ms:.0f}/s; target >= 200/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
