@@ -60,3 +60,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+def axes_username(request, credentials: dict | None) -> str:
+    """The name django-axes counts failures under: the e-mail, whichever field carried it
+    (Django's login form says ``username``, our forms and compat APIs may say ``email``)."""
+    credentials = credentials or {}
+    value = credentials.get("email") or credentials.get("username") or ""
+    if not value and request is not None:
+        data = getattr(request, "POST", {}) or {}
+        value = data.get("email") or data.get("username") or ""
+    return str(value).strip().lower()
