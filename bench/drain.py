@@ -71,7 +71,7 @@ def main() -> None:
 
     run = uuid.uuid4().hex[:6]
     port = free_port()
-    upstream, _ = RegistrarAccount.objects.update_or_create(
+    RegistrarAccount.objects.update_or_create(
         name="bench-upstream", defaults={"settings": {"latency_ms": args.latency_ms}}
     )
     client_account, _ = RegistrarAccount.objects.update_or_create(

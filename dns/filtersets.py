@@ -17,7 +17,7 @@ class ZoneFilterSet(django_filters.FilterSet):
 
 class RecordFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
-    type = django_filters.MultipleChoiceFilter(choices=Record.Type.choices)
+    type = django_filters.MultipleChoiceFilter(choices=Record.Type.choices, distinct=False)
 
     class Meta:
         model = Record

@@ -5,13 +5,13 @@ from datetime import timedelta
 import django_filters
 from django.utils import timezone
 
-from domains.models import Domain, DomainStatus, RegistrarOperation
+from domains.models import Domain, DomainStatus, RegistrarOperation, Tld
 
 
 class DomainFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name contains")
-    status = django_filters.MultipleChoiceFilter(choices=DomainStatus.choices)
-    tld = django_filters.CharFilter(field_name="tld__name", lookup_expr="iexact", label="TLD")
+    status = django_filters.MultipleChoiceFilter(choices=DomainStatus.choices, distinct=False)
+    tld = django_filters.CharFilter(method="by_tld", label="TLD")
     customer = django_filters.NumberFilter(field_name="customer_id")
     autorenew = django_filters.BooleanFilter()
     expiring_within = django_filters.NumberFilter(
@@ -32,6 +32,15 @@ class DomainFilterSet(django_filters.FilterSet):
             puny = value
         return queryset.filter(name_puny__contains=puny)
 
+    def by_tld(self, queryset, name, value):
+        # Resolved to the TLD's id first (one small query), so that PostgreSQL walks the
+        # (organisation, livemode, tld, name) index instead of guessing how rare the TLD is.
+        value = value.strip().lower().lstrip(".")
+        if not value:
+            return queryset
+        ids = list(Tld.objects.filter(name=value).values_list("pk", flat=True))
+        return queryset.filter(tld_id__in=ids)
+
     def expiring(self, queryset, name, value):
         if value is None:
             return queryset
@@ -42,8 +51,12 @@ class DomainFilterSet(django_filters.FilterSet):
 
 
 class RegistrarOperationFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=RegistrarOperation.Status.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=RegistrarOperation.Kind.choices)
+    status = django_filters.MultipleChoiceFilter(
+        choices=RegistrarOperation.Status.choices, distinct=False
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        choices=RegistrarOperation.Kind.choices, distinct=False
+    )
     domain = django_filters.NumberFilter(field_name="domain_id")
 
     class Meta:

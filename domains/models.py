@@ -161,7 +161,16 @@ class Domain(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["name_puny"], name="domain_name_puny_idx"),
             models.Index(fields=["organisation", "livemode", "name_puny"]),
+            models.Index(
+                fields=["organisation", "livemode", "status", "name_puny"],
+                name="domain_org_status_name_idx",
+            ),
+            models.Index(
+                fields=["organisation", "livemode", "tld", "name_puny"],
+                name="domain_org_tld_name_idx",
+            ),
             models.Index(fields=["customer", "name_puny"]),
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["expires_at"]),

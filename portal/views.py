@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
@@ -29,6 +29,7 @@ from django_filters import FilterSet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.forms import OtpSetupForm, StaffOtpForm, style_form
+from portal.pagination import CappedPaginator
 from portal.tenancy import SESSION_LIVEMODE_KEY, ActorKind
 
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ def render_htmx(
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
     if not queryset.ordered:  # e.g. Meta.ordering is dropped by GROUP BY queries
         queryset = queryset.order_by("-pk")
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def sort_queryset(

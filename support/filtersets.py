@@ -8,8 +8,8 @@ from support.models import Ticket
 
 class TicketFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Subject or number")
-    status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Ticket.Priority.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(choices=Ticket.Priority.choices, distinct=False)
     department = django_filters.NumberFilter(field_name="department_id")
     assignee = django_filters.NumberFilter(field_name="assignee_id")
 

@@ -163,8 +163,8 @@ def test_the_list_is_paginated(client, world):
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"count", "next", "previous", "results"}
-    assert body["count"] == 4
+    assert set(body) == {"count", "count_exact", "next", "previous", "results"}
+    assert (body["count"], body["count_exact"]) == (4, True)
     assert body["previous"] is None
     assert body["next"] == (
         "http://testserver/api/v1/domains/?ordering=name_puny&page=2&page_size=2"
@@ -245,3 +245,15 @@ def test_a_member_in_sandbox_mode_sees_sandbox_rows(client, world):
 def test_the_root_is_listed_by_reverse(db):
     assert reverse("api:api-root") == "/api/v1/"
     assert reverse("api:domain-detail", kwargs={"pk": 1}) == "/api/v1/domains/1/"
+
+
+def test_the_count_stops_at_the_cap_and_says_so(client, world, monkeypatch):
+    """Counting a million rows costs more than the page: past the cap the count is capped."""
+    from portal import pagination
+
+    monkeypatch.setattr(pagination.CappedPaginator, "cap", 2)
+    for n in range(3):
+        DomainFactory(customer=world.a.customer, name=f"many-{n}.com")
+    body = client.get("/api/v1/domains/", HTTP_ACCESS_TOKEN=world.a.live_key_raw).json()
+    assert (body["count"], body["count_exact"]) == (2, False)
+    assert len(body["results"]) == 4, "the page itself is not capped"

@@ -1,0 +1,47 @@
+"""Pagination that stays fast on a million rows: the count stops at ``COUNT_CAP``.
+
+An exact ``COUNT(*)`` over a million domains costs more than the page itself; past the cap
+nobody pages through results anyway, they narrow the search. The count is then reported as
+"10,000+" (UI) or ``count_exact: false`` (API).
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+COUNT_CAP = 10_000
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, exact): counts at most ``cap + 1`` rows."""
+    if hasattr(queryset, "order_by"):
+        counted = queryset.order_by()[: cap + 1].count()
+    else:
+        counted = len(queryset[: cap + 1])
+    return (counted, True) if counted <= cap else (cap, False)
+
+
+class CappedPaginator(Paginator):
+    cap = COUNT_CAP
+
+    @cached_property
+    def _capped(self) -> tuple[int, bool]:
+        return capped_count(self.object_list, self.cap)
+
+    @cached_property
+    def count(self) -> int:
+        return self._capped[0]
+
+    @property
+    def count_is_exact(self) -> bool:
+        return self._capped[1]
+
+    def page(self, number):
+        """As Django's, but a capped count does not cut the page short at the cap."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if self.count_is_exact and top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.object_list[bottom:top], number, self)
