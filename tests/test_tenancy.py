@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from importlib import import_module
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -16,38 +17,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.customers.factories import CustomerFactory, UserFactory
 
 # URL name -> how to build its kwargs for an object of tenant ``t`` (a tests.conftest.Tenant).
-OBJECT_URLS: dict[str, Callable] = {
-    # UI pages
-    "customers:detail": lambda t: {"pk": t.customer.pk},
-    "domains:detail": lambda t: {"pk": t.domain.pk},
-    "dns:zone_detail": lambda t: {"pk": t.zone.pk},
-    "billing:invoice_detail": lambda t: {"pk": t.invoice.pk},
-    "support:ticket_detail": lambda t: {"ticket_number": t.ticket.ticket_number},
-    # native API (/api/v1/)
-    "api:customer-detail": lambda t: {"pk": t.customer.pk},
-    "api:domain-detail": lambda t: {"pk": t.domain.pk},
-    "api:domain-renew": lambda t: {"pk": t.domain.pk},
-    "api:domain-nameservers": lambda t: {"pk": t.domain.pk},
-    "api:domain-lock": lambda t: {"pk": t.domain.pk},
-    "api:domain-privacy": lambda t: {"pk": t.domain.pk},
-    "api:domain-autorenew": lambda t: {"pk": t.domain.pk},
-    "api:domain-contacts": lambda t: {"pk": t.domain.pk},
-    "api:domain-auth-code": lambda t: {"pk": t.domain.pk},
-    "api:domain-sync": lambda t: {"pk": t.domain.pk},
-    "api:domain-drifts": lambda t: {"pk": t.domain.pk},
-    "api:domain-hosts": lambda t: {"pk": t.domain.pk},
-    "api:domain-host": lambda t: {"pk": t.domain.pk, "host_id": t.host.pk},
-    "api:domain-dnssec": lambda t: {"pk": t.domain.pk},
-    "api:domain-dnssec-remove": lambda t: {"pk": t.domain.pk, "ds_id": t.ds.pk},
-    "api:operation-detail": lambda t: {"pk": t.operation.pk},
-    "api:operation-retry": lambda t: {"pk": t.operation.pk},
-    "api:operation-cancel": lambda t: {"pk": t.operation.pk},
-    "api:zone-detail": lambda t: {"pk": t.zone.pk},
-    "api:zone-record-list": lambda t: {"zone_pk": t.zone.pk},
-    "api:zone-record-detail": lambda t: {"zone_pk": t.zone.pk, "pk": t.record.pk},
-    "api:invoice-detail": lambda t: {"pk": t.invoice.pk},
-    "api:ticket-detail": lambda t: {"ticket_number": t.ticket.ticket_number},
-}
+# Each app lists its own in tests/<app>/tenancy_urls.py; a URL may also be added here.
+APPS = ("customers", "domains", "dns", "billing", "support")
+OBJECT_URLS: dict[str, Callable] = {}
+for _app in APPS:
+    OBJECT_URLS.update(import_module(f"tests.{_app}.tenancy_urls").OBJECT_URLS)
 
 # URL names with path parameters that are not tenant objects (checked elsewhere).
 NOT_OBJECT_URLS = {
@@ -89,7 +63,7 @@ def discovered_object_routes() -> dict[str, str]:
 def test_every_object_url_is_in_the_matrix():
     missing = sorted(set(discovered_object_routes()) - set(OBJECT_URLS))
     assert missing == [], (
-        f"add these object URLs to OBJECT_URLS in tests/test_tenancy.py: {missing}"
+        f"add these object URLs to OBJECT_URLS in tests/<app>/tenancy_urls.py: {missing}"
     )
 
 
@@ -115,19 +89,10 @@ def _assert_hidden(response, url: str, who: str, secret_text: str) -> None:
 
 @pytest.fixture
 def world(world):
-    """The shared two-tenant world, plus an object of every kind that has its own URL."""
-    from domains.models import DnssecDs, HostRecord
-    from tests.domains.factories import RegistrarOperationFactory
-
+    """The shared two-tenant world, plus what each app's object URLs need (its ``prepare``)."""
     for tenant in (world.a, world.b):
-        domain = tenant.domain
-        tenant.host = HostRecord.objects.create(
-            domain=domain, hostname=f"ns1.{domain.name}", ipv4=["192.0.2.53"]
-        )
-        tenant.ds = DnssecDs.objects.create(
-            domain=domain, key_tag=4242, algorithm=13, digest_type=2, digest="AB" * 32
-        )
-        tenant.operation = RegistrarOperationFactory(domain=domain, kind="lock", status="failed")
+        for app in APPS:
+            import_module(f"tests.{app}.tenancy_urls").prepare(tenant)
     return world
 
 

@@ -1,0 +1,14 @@
+"""This app's object URLs for the tenancy matrix (tests/test_tenancy.py).
+
+URL name -> how to build its kwargs for an object of tenant ``t`` (a tests.conftest.Tenant, with
+the extra objects that ``prepare(tenant)`` below adds when the app needs some).
+"""
+
+OBJECT_URLS = {
+    "billing:invoice_detail": lambda t: {"pk": t.invoice.pk},
+    "api:invoice-detail": lambda t: {"pk": t.invoice.pk},
+}
+
+
+def prepare(tenant) -> None:
+    """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""

@@ -1,0 +1,16 @@
+"""This app's object URLs for the tenancy matrix (tests/test_tenancy.py).
+
+URL name -> how to build its kwargs for an object of tenant ``t`` (a tests.conftest.Tenant, with
+the extra objects that ``prepare(tenant)`` below adds when the app needs some).
+"""
+
+OBJECT_URLS = {
+    "dns:zone_detail": lambda t: {"pk": t.zone.pk},
+    "api:zone-detail": lambda t: {"pk": t.zone.pk},
+    "api:zone-record-list": lambda t: {"zone_pk": t.zone.pk},
+    "api:zone-record-detail": lambda t: {"zone_pk": t.zone.pk, "pk": t.record.pk},
+}
+
+
+def prepare(tenant) -> None:
+    """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
