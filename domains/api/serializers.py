@@ -45,6 +45,34 @@ class DomainSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: Domain) -> dict:
+        """The same fields, built directly: DRF's field-by-field path costs ~0.1 ms a row, which
+        is most of a 200-row page. The declared fields above still describe it in OpenAPI."""
+
+        def stamp(value):
+            return value.isoformat().replace("+00:00", "Z") if value else None
+
+        return {
+            "id": instance.pk,
+            "uuid": str(instance.uuid),
+            "name": instance.name,
+            "name_puny": instance.name_puny,
+            "tld": instance.tld.name,
+            "customer": instance.customer_id,
+            "livemode": instance.livemode,
+            "status": instance.status,
+            "epp_statuses": list(instance.epp_statuses or []),
+            "registered_at": stamp(instance.registered_at),
+            "expires_at": stamp(instance.expires_at),
+            "period": instance.period,
+            "autorenew": instance.autorenew,
+            "registrar_lock": instance.registrar_lock,
+            "id_protection": instance.id_protection,
+            "nameservers": [ns.hostname for ns in instance.nameservers.all()],
+            "created_at": stamp(instance.created_at),
+            "updated_at": stamp(instance.updated_at),
+        }
+
 
 # --- requests (shape only: the services decide) ---------------------------------------------
 class RegisterSerializer(serializers.Serializer):

@@ -52,8 +52,21 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     ordering_fields = ("name_puny", "status", "expires_at", "registered_at", "created_at")
 
     def scoped_queryset(self) -> QuerySet[Domain]:
-        return visible_domains(self.actor).prefetch_related(
-            Prefetch("nameservers", queryset=Nameserver.objects.order_by("position"))
+        # Only what the serializer shows: the customer's row is not needed (its id is on the
+        # domain) and the encrypted auth code is never read.
+        return (
+            visible_domains(self.actor)
+            .select_related(None)
+            .select_related("tld")
+            .defer("auth_code", "registry_reference", "tld__registrar_account_id")
+            .prefetch_related(
+                Prefetch(
+                    "nameservers",
+                    queryset=Nameserver.objects.order_by("position").only(
+                        "domain_id", "hostname", "position"
+                    ),
+                )
+            )
         )
 
     # --- helpers --------------------------------------------------------------------------
