@@ -1,10 +1,46 @@
 from django.urls import path
 
-from domains import views
+from domains.views import detail, lists, orders, staff
 
 app_name = "domains"
 urlpatterns = [
-    path("", views.domain_list, name="list"),
-    path("<int:pk>/", views.domain_detail, name="detail"),
-    path("operations/", views.operation_list, name="operation_list"),
+    # lists
+    path("", lists.domain_list, name="list"),
+    path("export.csv", lists.domain_export, name="export"),
+    path("bulk/", lists.domain_bulk, name="bulk"),
+    # finding and ordering names
+    path("search/", orders.domain_search, name="search"),
+    path("search/check/", orders.domain_check, name="check"),
+    path("search/suggestions/", orders.domain_suggestions, name="suggestions"),
+    path("register/", orders.domain_register, name="register"),
+    path("transfer/", orders.domain_transfer, name="transfer"),
+    # one domain: the page, its history, one URL per action (POST only)
+    path("<int:pk>/", detail.domain_detail, name="detail"),
+    path("<int:pk>/operations/", detail.operation_history, name="operations"),
+    path("<int:pk>/renew/", detail.renew, name="renew"),
+    path("<int:pk>/autorenew/", detail.autorenew, name="autorenew"),
+    path("<int:pk>/nameservers/", detail.nameservers, name="nameservers"),
+    path("<int:pk>/lock/", detail.lock, name="lock"),
+    path("<int:pk>/privacy/", detail.privacy, name="privacy"),
+    path("<int:pk>/contacts/", detail.contacts, name="contacts"),
+    path("<int:pk>/hosts/", detail.host_create, name="host_create"),
+    path("<int:pk>/hosts/<int:host_id>/", detail.host_edit, name="host_edit"),
+    path("<int:pk>/hosts/<int:host_id>/delete/", detail.host_delete, name="host_delete"),
+    path("<int:pk>/dnssec/", detail.ds_add, name="ds_add"),
+    path("<int:pk>/dnssec/<int:ds_id>/delete/", detail.ds_delete, name="ds_delete"),
+    path("<int:pk>/auth-code/", detail.auth_code, name="auth_code"),
+    path("<int:pk>/auth-code/reveal/", detail.auth_code_reveal, name="auth_code_reveal"),
+    path("<int:pk>/sync/", detail.sync, name="sync"),
+    path("<int:pk>/drifts/<int:drift_id>/accept/", detail.drift_accept, name="drift_accept"),
+    path("<int:pk>/drifts/<int:drift_id>/repush/", detail.drift_repush, name="drift_repush"),
+    # registry operations (staff and resellers)
+    path("operations/", lists.operation_list, name="operation_list"),
+    path("operations/<int:pk>/retry/", lists.operation_retry, name="operation_retry"),
+    path("operations/<int:pk>/cancel/", lists.operation_cancel, name="operation_cancel"),
+    # staff: registrar accounts and TLD routing
+    path("registrars/", staff.account_list, name="account_list"),
+    path("registrars/new/", staff.account_create, name="account_create"),
+    path("registrars/<int:pk>/", staff.account_edit, name="account_edit"),
+    path("tlds/", staff.tld_list, name="tld_list"),
+    path("tlds/<int:pk>/", staff.tld_edit, name="tld_edit"),
 ]

@@ -23,12 +23,32 @@ OBJECT_URLS = {
     "api:operation-detail": lambda t: {"pk": t.operation.pk},
     "api:operation-retry": lambda t: {"pk": t.operation.pk},
     "api:operation-cancel": lambda t: {"pk": t.operation.pk},
+    # the domain page's fragments and actions (POST only; each object through the domain)
+    "domains:operations": lambda t: {"pk": t.domain.pk},
+    "domains:renew": lambda t: {"pk": t.domain.pk},
+    "domains:autorenew": lambda t: {"pk": t.domain.pk},
+    "domains:nameservers": lambda t: {"pk": t.domain.pk},
+    "domains:lock": lambda t: {"pk": t.domain.pk},
+    "domains:privacy": lambda t: {"pk": t.domain.pk},
+    "domains:contacts": lambda t: {"pk": t.domain.pk},
+    "domains:host_create": lambda t: {"pk": t.domain.pk},
+    "domains:host_edit": lambda t: {"pk": t.domain.pk, "host_id": t.ui_host.pk},
+    "domains:host_delete": lambda t: {"pk": t.domain.pk, "host_id": t.ui_host.pk},
+    "domains:ds_add": lambda t: {"pk": t.domain.pk},
+    "domains:ds_delete": lambda t: {"pk": t.domain.pk, "ds_id": t.ui_ds.pk},
+    "domains:auth_code": lambda t: {"pk": t.domain.pk},
+    "domains:auth_code_reveal": lambda t: {"pk": t.domain.pk},
+    "domains:sync": lambda t: {"pk": t.domain.pk},
+    "domains:drift_accept": lambda t: {"pk": t.domain.pk, "drift_id": t.drift.pk},
+    "domains:drift_repush": lambda t: {"pk": t.domain.pk, "drift_id": t.drift.pk},
+    "domains:operation_retry": lambda t: {"pk": t.operation.pk},
+    "domains:operation_cancel": lambda t: {"pk": t.operation.pk},
 }
 
 
 def prepare(tenant) -> None:
     """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
-    from domains.models import DnssecDs, HostRecord
+    from domains.models import DnssecDs, DomainDrift, HostRecord
     from tests.domains.factories import RegistrarOperationFactory
 
     domain = tenant.domain
@@ -39,3 +59,13 @@ def prepare(tenant) -> None:
         domain=domain, key_tag=4242, algorithm=13, digest_type=2, digest="AB" * 32
     )
     tenant.operation = RegistrarOperationFactory(domain=domain, kind="lock", status="failed")
+    # Separate objects for the UI's delete actions, so the API's deletes do not race them.
+    tenant.ui_host = HostRecord.objects.create(
+        domain=domain, hostname=f"ns2.{domain.name}", ipv4=["192.0.2.54"]
+    )
+    tenant.ui_ds = DnssecDs.objects.create(
+        domain=domain, key_tag=4343, algorithm=13, digest_type=2, digest="CD" * 32
+    )
+    tenant.drift = DomainDrift.objects.create(
+        domain=domain, field="autorenew", portal_value=True, registry_value=False
+    )

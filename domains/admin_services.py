@@ -1,0 +1,125 @@
+"""Staff-only changes to the registry set-up: registrar accounts and TLD routing.
+
+Keyword-only, one transaction each, validated with ``full_clean()`` and audited. Secrets
+(registrar credentials) are never written to the audit trail: only whether they changed.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from domains.models import RegistrarAccount, Tld
+from portal.audit import audit
+from portal.tenancy import Actor
+
+ACCOUNT_FIELDS = ("name", "kind", "livemode", "settings", "rate_per_second", "max_sessions")
+TLD_FIELDS = (
+    "registrar_account",
+    "grace_days",
+    "redemption_days",
+    "min_years",
+    "max_years",
+    "idn_allowed",
+    "is_active",
+)
+
+
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied("Only platform staff can change the registry set-up.")
+
+
+def registrar_account_save(
+    *,
+    actor: Actor,
+    account: RegistrarAccount | None = None,
+    name: str,
+    kind: str,
+    livemode: bool,
+    settings: dict,
+    rate_per_second: int,
+    max_sessions: int,
+    is_active: bool = True,
+    credentials: str = "",
+) -> RegistrarAccount:
+    """Create (``account=None``) or update a registrar account. Blank ``credentials`` keep the
+    stored secret."""
+    _require_staff(actor)
+    if not isinstance(settings, dict):
+        raise ValidationError({"settings": "Settings must be a JSON object."})
+    creating = account is None
+    account = account or RegistrarAccount()
+    values = {
+        "name": (name or "").strip(),
+        "kind": kind,
+        "livemode": livemode,
+        "settings": settings,
+        "rate_per_second": rate_per_second,
+        "max_sessions": max_sessions,
+        "is_active": is_active,
+    }
+    changed = sorted(k for k, v in values.items() if creating or getattr(account, k) != v)
+    with transaction.atomic():
+        for key, value in values.items():
+            setattr(account, key, value)
+        if credentials:
+            account.credentials = credentials
+        account.full_clean()
+        account.save()
+        audit(
+            actor=actor,
+            action="registrar_account." + ("create" if creating else "update"),
+            obj=account,
+            data={
+                "name": account.name,
+                "changed": changed,
+                "credentials_changed": bool(credentials),
+            },
+        )
+    return account
+
+
+def tld_update(
+    *,
+    actor: Actor,
+    tld: Tld,
+    registrar_account: RegistrarAccount | None,
+    grace_days: int,
+    redemption_days: int,
+    min_years: int,
+    max_years: int,
+    idn_allowed: bool,
+    is_active: bool,
+) -> Tld:
+    """Route a TLD to a registrar account and set its lifecycle rules."""
+    _require_staff(actor)
+    values = {
+        "registrar_account": registrar_account,
+        "grace_days": grace_days,
+        "redemption_days": redemption_days,
+        "min_years": min_years,
+        "max_years": max_years,
+        "idn_allowed": idn_allowed,
+        "is_active": is_active,
+    }
+    before = {
+        "registrar_account": tld.registrar_account_id,
+        **{k: getattr(tld, k) for k in TLD_FIELDS if k != "registrar_account"},
+    }
+    with transaction.atomic():
+        for key, value in values.items():
+            setattr(tld, key, value)
+        tld.full_clean()
+        tld.save()
+        after = {
+            "registrar_account": tld.registrar_account_id,
+            **{k: getattr(tld, k) for k in TLD_FIELDS if k != "registrar_account"},
+        }
+        audit(
+            actor=actor,
+            action="tld.update",
+            obj=tld,
+            data={k: after[k] for k in TLD_FIELDS if before[k] != after[k]},
+        )
+    return tld

@@ -1,0 +1,211 @@
+"""Finding and ordering names: the search page (one row per TLD, each checked by its own
+request), suggestions, and the register and transfer forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from customers.selectors import visible_customers
+from domains import availability, services
+from domains.forms import RegisterForm, SearchForm, TransferForm, split_lines
+from domains.models import Tld
+from domains.selectors import visible_tlds
+from domains.views._common import INVALID, add_service_errors, vary_on_htmx
+
+FAVOURITE_TLDS = ["com", "net", "org", "io"]
+SUGGESTIONS = 8
+
+
+def _active_tlds(actor) -> list[Tld]:
+    tlds = list(visible_tlds(actor).filter(is_active=True))
+    rank = {name: i for i, name in enumerate(FAVOURITE_TLDS)}
+    return sorted(tlds, key=lambda t: (rank.get(t.name, len(rank)), t.name))
+
+
+def _split(query: str, tlds: list[Tld]) -> tuple[str, str]:
+    """``"tunji.com.ng"`` -> ("tunji", "com.ng"); ``"tunji"`` -> ("tunji", "")."""
+    query = query.strip().lower().rstrip(".")
+    for tld in sorted(tlds, key=lambda t: -len(t.name)):
+        if query.endswith(f".{tld.name}") and len(query) > len(tld.name) + 1:
+            return query[: -(len(tld.name) + 1)], tld.name
+    if "." in query:
+        label, rest = query.split(".", 1)
+        return label, rest
+    return query, ""
+
+
+@login_required
+@require_GET
+def domain_search(request: HttpRequest) -> HttpResponse:
+    """Rows come out pending at once; each fills itself in with ``domains:check``."""
+    actor = request.actor
+    form = SearchForm(request.GET or None)
+    context: dict = {"form": form, "rows": [], "label": "", "error": ""}
+    if form.is_valid():
+        tlds = _active_tlds(actor)
+        label, wanted = _split(form.cleaned_data["q"], tlds)
+        by_name = {t.name: t for t in tlds}
+        if wanted and wanted not in by_name:
+            context["error"] = f"We do not offer .{wanted} domains."
+        ordered = ([by_name[wanted]] if wanted in by_name else []) + [
+            t for t in tlds if t.name != wanted
+        ]
+        # Local rules first (LDH, length, IDN): a label no TLD accepts is refused here and
+        # nothing is sent to any registry.
+        parsed, first_error = [], ""
+        for tld in ordered:
+            try:
+                parsed.append(services.parse_domain_name(f"{label}.{tld.name}", tlds=by_name))
+            except ValidationError as exc:
+                first_error = first_error or " ".join(exc.messages)
+        if not tlds:
+            context["error"] = "No domain extensions are on sale yet."
+        elif not parsed:
+            context["error"] = context["error"] or first_error
+        else:
+            context["label"] = label
+            context["rows"] = [f"{label}.{tld.name}" for tld in ordered]
+            context["wanted"] = f"{label}.{wanted}" if wanted in by_name else ""
+    response = render(request, "domains/search/search.html", context)
+    return vary_on_htmx(response)
+
+
+@login_required
+@require_GET
+def domain_check(request: HttpRequest) -> HttpResponse:
+    """One row of the search page: availability and price of one name."""
+    name = request.GET.get("name", "")[:253]
+    result = availability.check_names(request.actor, [name])[0]
+    response = render(request, "domains/search/_row.html", {"result": result})
+    return vary_on_htmx(response)
+
+
+@login_required
+@require_GET
+def domain_suggestions(request: HttpRequest) -> HttpResponse:
+    keyword = request.GET.get("q", "")
+    error = ""
+    try:
+        results = availability.suggest(request.actor, keyword, SUGGESTIONS)
+    except ValidationError as exc:
+        results, error = [], " ".join(exc.messages)
+    response = render(
+        request, "domains/search/_suggestions.html", {"results": results, "error": error}
+    )
+    return vary_on_htmx(response)
+
+
+# --- ordering -----------------------------------------------------------------------------------
+def _tld_for(name: str) -> Tld | None:
+    try:
+        return services.parse_domain_name(name).tld
+    except ValidationError:
+        return None
+
+
+def _order_kwargs(request: HttpRequest) -> dict:
+    """Staff and resellers choose the customer; a customer orders for itself."""
+    actor = request.actor
+    if actor.is_customer:
+        return {}
+    return {"customers": visible_customers(actor).order_by("last_name", "first_name", "pk")}
+
+
+def _customer(request: HttpRequest, form):
+    return request.actor.customer if request.actor.is_customer else form.cleaned_data["customer"]
+
+
+def _price(actor, tld: Tld | None, action: str, years) -> dict:
+    if tld is None:
+        return {}
+    price, currency = availability.price_for(actor, [tld], action).get(tld.pk, (None, ""))
+    if price is None:
+        return {}
+    try:
+        years = int(years or 1)
+    except (TypeError, ValueError):
+        years = 1
+    return {"price": price, "total": price * Decimal(years), "currency": currency, "years": years}
+
+
+def _order_page(request, form_class, template: str, action: str, perform, done: str):
+    actor = request.actor
+    data = request.POST if request.method == "POST" else None
+    raw_name = (data or request.GET).get("name", "")
+    tld = _tld_for(raw_name) if raw_name else None
+    initial = {"name": raw_name}
+    if request.GET.get("customer", "").isdigit():
+        initial["customer"] = int(request.GET["customer"])
+    form = form_class(data, initial=initial, tld=tld, **_order_kwargs(request))
+    if data is not None and form.is_valid():
+        try:
+            domain = perform(form, _customer(request, form))
+        except ValidationError as exc:
+            add_service_errors(form, exc, "name")
+        else:
+            messages.success(request, done.format(name=domain.name))
+            return redirect("domains:detail", pk=domain.pk)
+    years = form["years"].value() or 1
+    context = {
+        "form": form,
+        "tld": tld,
+        "quote": _price(actor, tld, action, years),
+        "customer": actor.customer if actor.is_customer else None,
+    }
+    status = INVALID if data is not None else 200
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domain_register(request: HttpRequest) -> HttpResponse:
+    def perform(form, customer):
+        data = form.cleaned_data
+        return services.domain_register(
+            actor=request.actor,
+            customer=customer,
+            name=data["name"],
+            years=data["years"],
+            nameservers=split_lines(data["nameservers"]) or None,
+            id_protection=data["id_protection"],
+            autorenew=data["autorenew"],
+        )
+
+    return _order_page(
+        request,
+        RegisterForm,
+        "domains/register.html",
+        "register",
+        perform,
+        "{name} is being registered: follow its progress below.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domain_transfer(request: HttpRequest) -> HttpResponse:
+    def perform(form, customer):
+        data = form.cleaned_data
+        return services.domain_transfer_in(
+            actor=request.actor,
+            customer=customer,
+            name=data["name"],
+            auth_code=data["auth_code"],
+            years=data["years"],
+        )
+
+    return _order_page(
+        request,
+        TransferForm,
+        "domains/transfer.html",
+        "transfer",
+        perform,
+        "The transfer of {name} has started: the registry will ask the current registrar.",
+    )
