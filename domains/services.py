@@ -16,7 +16,7 @@ import idna
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.models import Customer
@@ -955,3 +955,49 @@ def record_drift(domain: Domain, info) -> list[DomainDrift]:
         )
     DomainDrift.objects.bulk_create(drifts)
     return drifts
+
+
+# --- periodic sync, spread over the day -----------------------------------------------------------
+SYNC_EVERY = timedelta(days=1)
+SYNC_RUNS_PER_DAY = 144  # the beat entry runs every 10 minutes
+
+
+def sync_schedule(*, now: datetime | None = None, minimum: int = 20) -> int:
+    """Queue a sync for the domains due one (not synced for a day), closest to expiry first, a
+    slice per run so that a day's syncs spread over the day instead of hitting a registry at
+    once. Returns how many were queued."""
+    now = now or timezone.now()
+    held = Domain.objects.filter(
+        status__in=[S.ACTIVE, S.EXPIRED, S.GRACE, S.REDEMPTION],
+        registrar_account__isnull=False,
+    )
+    batch = max(minimum, -(-held.count() // SYNC_RUNS_PER_DAY))
+    pending = RegistrarOperation.objects.filter(
+        kind=RegistrarOperation.Kind.SYNC,
+        status__in=[RegistrarOperation.Status.PENDING, RegistrarOperation.Status.RUNNING],
+    ).values("domain_id")
+    due = list(
+        held.filter(Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=now - SYNC_EVERY))
+        .exclude(pk__in=pending)
+        .order_by(F("expires_at").asc(nulls_last=True))
+        .values_list("pk", "organisation_id", "registrar_account_id", "livemode")[:batch]
+    )
+    if not due:
+        return 0
+    with transaction.atomic():
+        operations = RegistrarOperation.objects.bulk_create(
+            RegistrarOperation(
+                domain_id=pk,
+                organisation_id=org,
+                registrar_account_id=account,
+                livemode=live,
+                kind=RegistrarOperation.Kind.SYNC,
+                next_attempt_at=now,
+            )
+            for pk, org, account, live in due
+        )
+        ids = [operation.pk for operation in operations]
+        from domains.tasks import registrar_operation_run
+
+        transaction.on_commit(lambda: [registrar_operation_run.delay(pk) for pk in ids])
+    return len(ids)

@@ -36,3 +36,11 @@ def domains_lifecycle_advance() -> dict:
     moved = lifecycle_advance(actor=SYSTEM)
     logger.info("lifecycle moved %s", moved)
     return moved
+
+
+@shared_task(ignore_result=True)
+def domains_sync_schedule() -> int:
+    """Queue the next slice of periodic syncs (closest to expiry first)."""
+    from domains.services import sync_schedule
+
+    return sync_schedule()

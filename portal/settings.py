@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "domains-sync": {
+        "task": "domains.tasks.domains_sync_schedule",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
     "domains-lifecycle": {
         "task": "domains.tasks.domains_lifecycle_advance",
         "schedule": 3600.0,

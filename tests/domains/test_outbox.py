@@ -22,6 +22,7 @@ from domains.services import (
     domain_transition,
     lifecycle_advance,
     parse_domain_name,
+    sync_schedule,
     validate_nameservers,
 )
 from portal.tenancy import SYSTEM, actor_for_user
@@ -251,3 +252,37 @@ class TestOrderAndState:
         assert fresh.status == DomainStatus.ACTIVE
         assert in_redemption.status == DomainStatus.PENDING_DELETE
         assert lifecycle_advance(actor=SYSTEM, now=now) == {}, "a second run moves nothing"
+
+
+class TestPeriodicSync:
+    def test_it_queues_the_closest_to_expiry_first_a_slice_at_a_time(self, tld):
+        now = timezone.now()
+        late = DomainFactory(
+            tld=tld, registrar_account=tld.registrar_account, expires_at=now + timedelta(days=300)
+        )
+        soon = DomainFactory(
+            tld=tld, registrar_account=tld.registrar_account, expires_at=now + timedelta(days=3)
+        )
+        middle = DomainFactory(
+            tld=tld, registrar_account=tld.registrar_account, expires_at=now + timedelta(days=30)
+        )
+        DomainFactory(
+            tld=tld,
+            registrar_account=tld.registrar_account,
+            expires_at=now + timedelta(days=1),
+            last_synced_at=now,
+        )  # fresh
+        DomainFactory(
+            tld=tld,
+            registrar_account=tld.registrar_account,
+            status=DomainStatus.DELETED,
+            expires_at=now,
+        )  # not ours any more
+        assert sync_schedule(now=now, minimum=2) == 2
+        queued = set(
+            RegistrarOperation.objects.filter(kind="sync").values_list("domain", flat=True)
+        )
+        assert queued == {soon.pk, middle.pk}
+        assert sync_schedule(now=now, minimum=2) == 1, "pending syncs are not queued twice"
+        assert RegistrarOperation.objects.get(kind="sync", domain=late).status == Status.PENDING
+        assert sync_schedule(now=now, minimum=2) == 0
