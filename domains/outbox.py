@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from domains import ratelimit
 from domains.models import Domain, DomainStatus, RegistrarOperation
 from domains.registrars import adapter_for
 from domains.registrars.base import (
@@ -114,36 +115,22 @@ def _call(operation: Op) -> DomainInfo | dict:
             f"No registrar account handles .{domain.tld.name}; route the TLD first."
         )
     adapter = adapter_for(account)
+    with ratelimit.budget(account):
+        return _dispatch(operation, adapter)
+
+
+def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
+    domain = operation.domain
     key = str(operation.idempotency_key)
     payload = operation.payload
     kind = operation.kind
     name = domain.name_puny
     if kind == Op.Kind.REGISTER:
-        from domains.registrars.base import ContactData
-
-        contacts = [
-            ContactData(
-                role=c.role,
-                first_name=c.first_name,
-                last_name=c.last_name,
-                email=c.email,
-                phone=c.phone,
-                address_1=c.address_1,
-                city=c.city,
-                country=c.country,
-                organization=c.organization,
-                address_2=c.address_2,
-                state=c.state,
-                zip=c.zip,
-                handle=c.handle,
-            )
-            for c in domain.contacts.all()
-        ]
         return adapter.register(
             name=name,
             years=payload.get("years", 1),
             nameservers=payload.get("nameservers", []),
-            contacts=contacts,
+            contacts=_contacts(domain),
             privacy=payload.get("privacy", False),
             idempotency_key=key,
         )
@@ -193,6 +180,7 @@ def _call(operation: Op) -> DomainInfo | dict:
         records = [DsData(**ds) for ds in payload.get("ds", [])]
         return adapter.set_ds_records(name=name, records=records, idempotency_key=key)
     raise PermanentError(f"{operation.get_kind_display()} is not supported by this worker yet.")
+
 
 
 def _contacts(domain: Domain) -> list[ContactData]:

@@ -1,0 +1,83 @@
+"""A registrar account's budget (calls per second, calls in flight) holds across threads, and
+across processes when the counters live in Redis (CI)."""
+
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+
+from domains import ratelimit
+
+REDIS_URL = os.environ.get("CELERY_BROKER_URL", "")
+BACKENDS = ["memory://"] + ([REDIS_URL] if REDIS_URL.startswith("redis://") else [])
+
+
+@pytest.fixture(params=BACKENDS, ids=lambda url: url.split(":")[0])
+def backend(request, settings):
+    settings.CELERY_BROKER_URL = request.param
+    ratelimit._redis.cache_clear()
+    yield request.param
+    ratelimit._redis.cache_clear()
+
+
+def account(**budget):
+    # A fresh id per test so Redis counters of earlier runs never interfere.
+    return SimpleNamespace(pk=uuid.uuid4().int % 10**9, **budget)
+
+
+def run_threads(count, target):
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_no_more_calls_in_flight_than_sessions(backend):
+    acct = account(rate_per_second=1000, max_sessions=2)
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0, "done": 0}
+
+    def call():
+        with ratelimit.budget(acct):
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+            time.sleep(0.05)  # the registry call being limited
+            with lock:
+                state["now"] -= 1
+                state["done"] += 1
+
+    run_threads(8, call)
+    assert state["done"] == 8
+    assert state["most"] == 2
+
+
+def test_no_more_calls_per_second_than_the_rate(backend):
+    acct = account(rate_per_second=3, max_sessions=50)
+    seconds = []
+    lock = threading.Lock()
+
+    def call():
+        with ratelimit.budget(acct), lock:
+            seconds.append(int(time.time()))
+
+    run_threads(7, call)
+    per_second = Counter(seconds)
+    assert sum(per_second.values()) == 7
+    assert max(per_second.values()) <= 3
+
+
+def test_a_budget_that_never_frees_up_gives_a_transient_error(backend):
+    acct = account(rate_per_second=100, max_sessions=1)
+    with (
+        ratelimit.budget(acct),
+        pytest.raises(ratelimit.TransientError, match="sessions"),
+        ratelimit.budget(acct, max_wait=0.1),
+    ):
+        pass
