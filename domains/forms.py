@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
 from domains.models import DomainContact, RegistrarAccount, Tld
 from domains.services import CONTACT_FIELDS
-from portal.forms import StyledFormMixin
+from portal.forms import StyledFormMixin, style_form
 
 MAX_YEARS = 10
 
@@ -69,6 +71,7 @@ class _OrderForm(StyledFormMixin, forms.Form):
                 queryset=customers, label="Customer", empty_label="Choose a customer…"
             )
             self.order_fields(["name", "customer"])
+            style_form(self)
         self.tld = tld
 
 
@@ -273,6 +276,15 @@ class BulkForm(StyledFormMixin, forms.Form):
 
 
 # --- staff ------------------------------------------------------------------------------------
+class PrettyJSONField(forms.JSONField):
+    """Shown indented, so a settings object of twenty keys stays readable."""
+
+    def prepare_value(self, value):
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
 class RegistrarAccountForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=100)
     kind = forms.ChoiceField(choices=RegistrarAccount.Kind.choices)
@@ -281,10 +293,10 @@ class RegistrarAccountForm(StyledFormMixin, forms.Form):
         label="Live account",
         help_text="Live accounts register for real; sandbox ones never bill.",
     )
-    settings = forms.JSONField(
+    settings = PrettyJSONField(
         required=False,
         label="Settings (JSON)",
-        widget=forms.Textarea(attrs={"rows": 8, "class": "np-mono", "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 12, "class": "np-mono", "spellcheck": "false"}),
         help_text='Endpoint, timeouts and other non-secret options, e.g. {"url": "https://…"}.',
     )
     credentials = forms.CharField(

@@ -49,8 +49,8 @@ TABS = [
     ("contacts", "Contacts"),
     ("hosts", "Glue hosts"),
     ("dnssec", "DNSSEC"),
-    ("auth-code", "Transfer code"),
-    ("sync", "Registry sync"),
+    ("auth-code", "Auth code"),
+    ("sync", "Sync"),
 ]
 TAB_NAMES = {name for name, _ in TABS}
 MANAGEABLE = {DomainStatus.ACTIVE, DomainStatus.EXPIRED, DomainStatus.GRACE}

@@ -103,9 +103,9 @@ def domain_suggestions(request: HttpRequest) -> HttpResponse:
 
 
 # --- ordering -----------------------------------------------------------------------------------
-def _tld_for(name: str) -> Tld | None:
+def _parse(name: str) -> services.DomainName | None:
     try:
-        return services.parse_domain_name(name).tld
+        return services.parse_domain_name(name)
     except ValidationError:
         return None
 
@@ -139,7 +139,8 @@ def _order_page(request, form_class, template: str, action: str, perform, done: 
     actor = request.actor
     data = request.POST if request.method == "POST" else None
     raw_name = (data or request.GET).get("name", "")
-    tld = _tld_for(raw_name) if raw_name else None
+    parsed = _parse(raw_name) if raw_name else None
+    tld = parsed.tld if parsed else None
     initial = {"name": raw_name}
     if request.GET.get("customer", "").isdigit():
         initial["customer"] = int(request.GET["customer"])
@@ -156,6 +157,7 @@ def _order_page(request, form_class, template: str, action: str, perform, done: 
     context = {
         "form": form,
         "tld": tld,
+        "parsed": parsed,
         "quote": _price(actor, tld, action, years),
         "customer": actor.customer if actor.is_customer else None,
     }

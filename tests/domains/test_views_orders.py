@@ -315,3 +315,10 @@ def test_prices_are_the_customers_currency_when_listed(client, world, registry):
     client.force_login(world.a.customer_user)
     html = client.get(reverse("domains:check"), {"name": "naira.com"}).content.decode()
     assert f"{Decimal('4000.00')} NGN" in html
+
+
+def test_the_register_page_shows_an_idn_in_both_forms(client, world, registry):
+    client.force_login(world.a.member)
+    html = client.get(reverse("domains:register"), {"name": "bücher.com"}).content.decode()
+    assert "bücher.com" in html and "xn--bcher-kva.com" in html
+    assert 'class="form-select" required id="id_customer"' in html
