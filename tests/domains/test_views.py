@@ -258,3 +258,27 @@ def test_operations_list_query_count(client, world, django_assert_max_num_querie
     with django_assert_max_num_queries(6):
         response = client.get(reverse("domains:operation_list"))
     assert len(rows(response)) == 30
+
+
+# --- every page, every role -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["staff", "member", "customer_user", "contact_user"])
+def test_every_domain_page_renders_for_every_role(client, world, who):
+    client.force_login(world.staff if who == "staff" else getattr(world.a, who))
+    pages = [
+        reverse("domains:list"),
+        reverse("domains:search"),
+        reverse("domains:search") + "?q=alpha-site",
+        reverse("domains:register") + "?name=fresh.com",
+        reverse("domains:transfer"),
+        reverse("domains:detail", args=[world.a.domain.pk]),
+        reverse("domains:operations", args=[world.a.domain.pk]),
+    ]
+    if who in {"staff", "member"}:
+        pages.append(reverse("domains:operation_list"))
+    if who == "staff":
+        pages += [reverse("domains:account_list"), reverse("domains:tld_list")]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
