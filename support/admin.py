@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from portal.admin import register_remaining
-from support.models import Attachment, Department, Message, Ticket
+from support.models import Attachment, CannedReply, Department, Message, Ticket
 
 
 @admin.register(Department)
@@ -18,7 +18,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 class MessageInline(admin.StackedInline):
     model = Message
     extra = 0
-    fields = ("author_name", "author_email", "body", "is_staff", "is_internal")
+    fields = ("author_name", "author_email", "body", "is_staff", "is_internal", "via")
 
 
 @admin.register(Ticket)
@@ -45,7 +45,7 @@ class TicketAdmin(admin.ModelAdmin):
         "order",
         "assignee",
     )
-    raw_id_fields = ("operation", "created_by")
+    raw_id_fields = ("operation", "created_by", "follow_up_of")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "updated_at")
     inlines = (MessageInline,)
@@ -53,9 +53,23 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "ticket", "author_name", "is_staff", "is_internal", "created_at")
-    list_filter = ("is_staff", "is_internal")
-    search_fields = ("body", "author_name", "author_email", "ticket__ticket_number")
+    list_display = (
+        "__str__",
+        "ticket",
+        "author_name",
+        "is_staff",
+        "is_internal",
+        "via",
+        "created_at",
+    )
+    list_filter = ("is_staff", "is_internal", "via")
+    search_fields = (
+        "body",
+        "author_name",
+        "author_email",
+        "ticket__ticket_number",
+        "email_message_id",
+    )
     list_select_related = ("ticket",)
     autocomplete_fields = ("ticket",)
     raw_id_fields = ("author",)
@@ -70,6 +84,15 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_select_related = ("message", "message__ticket")
     raw_id_fields = ("message",)
     date_hierarchy = "created_at"
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ("title", "organisation", "position")
+    list_filter = (("organisation", admin.EmptyFieldListFilter),)
+    search_fields = ("title", "body", "organisation__name")
+    list_select_related = ("organisation",)
+    autocomplete_fields = ("organisation",)
 
 
 register_remaining("support")

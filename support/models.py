@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -92,6 +94,14 @@ class Ticket(models.Model):
     last_reply_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        help_text="The closed ticket this one continues (a reply came too long after closing).",
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -113,8 +123,31 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.ticket_number} {self.subject}"
 
+    @property
+    def first_response_time(self):
+        """From opening to the first answer of an agent (None while unanswered)."""
+        if self.first_response_at is None:
+            return None
+        return self.first_response_at - self.created_at
+
+    @property
+    def resolution_time(self):
+        """From opening to the (last) closing (None while open)."""
+        if self.closed_at is None or self.status != self.Status.CLOSED:
+            return None
+        return self.closed_at - self.created_at
+
+
+class Via(models.TextChoices):
+    WEB = "web", "Portal"
+    EMAIL = "email", "E-mail"
+    API = "api", "API"
+    SYSTEM = "system", "Nameport"
+
 
 class Message(models.Model):
+    Via = Via
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -126,17 +159,33 @@ class Message(models.Model):
     is_internal = models.BooleanField(
         default=False, help_text="Internal note: never shown to customers"
     )
+    via = models.CharField(max_length=8, choices=Via.choices, default=Via.WEB)
+    email_message_id = models.CharField(
+        max_length=255, blank=True, help_text="Message-ID of the e-mail it came from"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(via__in=["web", "email", "api", "system"]), name="message_via_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(is_staff=True),
+                name="message_internal_only_from_staff",
+            ),
+        ]
+        indexes = [models.Index(fields=["email_message_id"])]
 
     def __str__(self) -> str:
         return f"{self.author_name} on {self.ticket}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"attachments/{instance.message.ticket.ticket_number}/{filename}"
+    """Under MEDIA_ROOT (never served by the web server): a random folder per file, so names
+    cannot be guessed and two files of the same name never collide."""
+    return f"attachments/{instance.message.ticket.ticket_number}/{secrets.token_hex(8)}/{filename}"
 
 
 class Attachment(models.Model):
@@ -152,3 +201,36 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in IMAGE_TYPES
+
+
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+class CannedReply(models.Model):
+    """A ready answer agents insert into a reply; platform ones (no organisation) for staff."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_replies",
+        help_text="Empty: a platform reply for staff.",
+    )
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "title"]
+        verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "title"], name="canned_reply_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,15 +1,72 @@
-"""Every state change of the support app."""
+"""Every state change of the support app.
+
+Each service runs in one transaction, writes an audit row in it, and hands e-mail to Celery with
+``transaction.on_commit`` (never inside the request). Help-desk rules:
+
+* a requester's reply sets Customer-Reply, an agent's answer sets Answered (and stamps the first
+  response), an internal note changes nothing the customer sees and is never e-mailed;
+* a requester's reply to a closed ticket re-opens it within ``NAMEPORT_SUPPORT_REOPEN_DAYS``,
+  later it opens a new ticket linked to the old one (``follow_up_of``);
+* attachments are checked (count, size, extension, and the file's own signature for images,
+  PDF and ZIP) before anything is stored.
+"""
 
 from __future__ import annotations
 
+import logging
+import mimetypes
 import secrets
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
-from support.models import Department, Message, Ticket
+from portal.audit import audit
+from portal.tenancy import SYSTEM, Actor, ActorKind
+from support.models import Attachment, Department, Message, Ticket, Via
+from support.selectors import is_agent, visible_departments
+
+logger = logging.getLogger(__name__)
 
 SYSTEM_DEPARTMENT = "Domains"
+Status = Ticket.Status
+UNSET: Any = object()
+
+# What the first bytes of a file must be for its extension (None: any content, served as text
+# or as a download, never rendered).
+SIGNATURES: dict[str, tuple[bytes, ...] | None] = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "webp": (b"RIFF",),
+    "pdf": (b"%PDF-",),
+    "zip": (b"PK\x03\x04", b"PK\x05\x06"),
+}
+CONTENT_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "txt": "text/plain",
+    "log": "text/plain",
+    "csv": "text/csv",
+    "eml": "message/rfc822",
+}
+
+
+# --- numbers and names ------------------------------------------------------------------------
 
 
 def new_ticket_number() -> str:
@@ -19,6 +76,508 @@ def new_ticket_number() -> str:
         if not Ticket.objects.filter(ticket_number=number).exists():
             return number
     raise RuntimeError("could not find a free ticket number")
+
+
+def _create_ticket(**fields) -> Ticket:
+    """Insert a ticket with a fresh random number; a clash (two openings at once) tries again."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Ticket.objects.create(ticket_number=new_ticket_number(), **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not open a ticket")
+
+
+def _author(actor: Actor) -> tuple[str, str]:
+    """The name and e-mail address shown on a message written by ``actor``."""
+    if actor.contact is not None and actor.kind == ActorKind.CONTACT:
+        contact = actor.contact
+        return f"{contact.first_name} {contact.last_name}".strip(), contact.email
+    if actor.kind == ActorKind.CUSTOMER and actor.customer is not None:
+        customer = actor.customer
+        return customer.name, (actor.user.email if actor.user else customer.email)
+    if actor.user is not None:
+        return actor.user.get_full_name() or actor.user.email, actor.user.email
+    if actor.api_key is not None:
+        organisation = actor.organisation.name if actor.organisation else ""
+        return f"{organisation} (API)".strip(), ""
+    return "Nameport", ""
+
+
+def _may_ask(actor: Actor, privilege: str = "newticket") -> bool:
+    return actor.is_authenticated and actor.can("support", privilege)
+
+
+def _notify(event: str, ticket: Ticket, message: Message | None = None, **extra) -> None:
+    from support.tasks import ticket_notify
+
+    ticket_id, message_id = ticket.pk, (message.pk if message is not None else None)
+    transaction.on_commit(lambda: ticket_notify.delay(event, ticket_id, message_id, **extra))
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+def _extension(name: str) -> str:
+    return PurePath(name).suffix.lower().lstrip(".")
+
+
+def clean_filename(name: str) -> str:
+    base = PurePath((name or "").replace("\\", "/")).name
+    cleaned = get_valid_filename(base) if base.strip(". ") else ""
+    return (cleaned or "attachment")[:150]
+
+
+def validate_attachments(files: Sequence[File]) -> None:
+    """Refuse the whole lot (nothing stored) when one file breaks a limit."""
+    max_files = settings.NAMEPORT_ATTACHMENT_MAX_FILES
+    max_bytes = settings.NAMEPORT_ATTACHMENT_MAX_BYTES
+    allowed = [e.lower() for e in settings.NAMEPORT_ATTACHMENT_EXTENSIONS]
+    errors = []
+    if len(files) > max_files:
+        errors.append(f"At most {max_files} attachments per message.")
+    for upload in files:
+        name = clean_filename(upload.name or "")
+        extension = _extension(name)
+        if extension not in allowed:
+            errors.append(
+                f"{name}: this type of file is not accepted (allowed: {', '.join(allowed)})."
+            )
+            continue
+        if (upload.size or 0) > max_bytes:
+            errors.append(f"{name} is too large (the limit is {filesizeformat(max_bytes)}).")
+            continue
+        if not upload.size:
+            errors.append(f"{name} is empty.")
+            continue
+        signatures = SIGNATURES.get(extension)
+        if signatures:
+            upload.seek(0)
+            head = upload.read(16)
+            upload.seek(0)
+            valid = any(head.startswith(s) for s in signatures)
+            if extension == "webp":
+                valid = valid and head[8:12] == b"WEBP"
+            if not valid:
+                errors.append(f"{name} is not a valid .{extension} file.")
+    if errors:
+        raise ValidationError({"attachments": errors})
+
+
+def _store_attachments(message: Message, files: Iterable[File]) -> list[Attachment]:
+    stored = []
+    for upload in files:
+        name = clean_filename(upload.name or "")
+        extension = _extension(name)
+        content_type = CONTENT_TYPES.get(extension) or (
+            mimetypes.guess_type(name)[0] or "application/octet-stream"
+        )
+        upload.seek(0)
+        attachment = Attachment(
+            message=message, filename=name, size=upload.size or 0, content_type=content_type
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def _clean_text(value: str, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: f"{label} cannot be empty."})
+    return value
+
+
+def ticket_open(
+    *,
+    actor: Actor,
+    department: Department,
+    subject: str,
+    body: str,
+    priority: str = Ticket.Priority.MEDIUM,
+    customer=None,
+    domain=None,
+    invoice=None,
+    attachments: Sequence[File] = (),
+    via: str = Via.WEB,
+    email_message_id: str = "",
+    follow_up_of: Ticket | None = None,
+) -> Ticket:
+    """Open a ticket in ``department`` for ``customer`` (a customer actor's own account)."""
+    from billing.selectors import visible_invoices
+    from customers.selectors import visible_customers
+    from domains.selectors import visible_domains
+
+    if not _may_ask(actor, "newticket"):
+        raise PermissionDenied("You may not open support tickets.")
+    errors: dict[str, str] = {}
+    subject = (subject or "").strip()
+    body = (body or "").strip()
+    if not subject:
+        errors["subject"] = "Subject cannot be empty."
+    if not body:
+        errors["body"] = "Message cannot be empty."
+    if (
+        department is None
+        or not visible_departments(actor).filter(pk=department.pk).exists()
+        or (
+            not actor.is_staff
+            and not department.is_public
+            and department.organisation_id != actor.organisation_id
+        )
+    ):
+        errors["department"] = "Choose one of the departments offered."
+    if priority not in Ticket.Priority.values:
+        errors["priority"] = "Unknown priority."
+    if actor.is_customer:
+        customer = actor.customer
+    elif customer is not None and not visible_customers(actor).filter(pk=customer.pk).exists():
+        errors["customer"] = "Unknown customer."
+    if domain is not None:
+        domains = visible_domains(actor)
+        if customer is not None:
+            domains = domains.filter(customer=customer)
+        if not domains.filter(pk=domain.pk).exists():
+            errors["domain"] = "Unknown domain."
+    if invoice is not None:
+        invoices = visible_invoices(actor)
+        if customer is not None:
+            invoices = invoices.filter(customer=customer)
+        if not invoices.filter(pk=invoice.pk).exists():
+            errors["invoice"] = "Unknown invoice."
+    if errors:
+        raise ValidationError(errors)
+    validate_attachments(attachments)
+
+    if customer is not None:
+        organisation = customer.organisation
+    elif actor.organisation is not None:
+        organisation = actor.organisation
+    else:
+        organisation = department.organisation
+    author_name, author_email = _author(actor)
+    agent_side = actor.is_staff or (
+        actor.is_reseller and department.organisation_id == actor.organisation_id
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _create_ticket(
+            organisation=organisation,
+            customer=customer,
+            department=department,
+            subject=subject[:200],
+            priority=priority,
+            status=Status.OPEN,
+            client_read=True,
+            domain=domain,
+            invoice=invoice,
+            created_by=actor.user,
+            last_reply_at=now,
+            follow_up_of=follow_up_of,
+        )
+        message = Message.objects.create(
+            ticket=ticket,
+            author=actor.user,
+            author_name=author_name[:200],
+            author_email=author_email,
+            body=body,
+            is_staff=agent_side,
+            via=via,
+            email_message_id=email_message_id[:255],
+        )
+        _store_attachments(message, attachments)
+        audit(
+            actor=actor,
+            action="ticket.open",
+            obj=ticket,
+            organisation=organisation,
+            data={
+                "ticket_number": ticket.ticket_number,
+                "department": department.name,
+                "via": via,
+                "attachments": len(attachments),
+                **({"follow_up_of": follow_up_of.ticket_number} if follow_up_of else {}),
+            },
+        )
+        _notify("opened", ticket, message)
+    return ticket
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().select_related("department").get(pk=ticket.pk)
+
+
+def reopen_window() -> timedelta:
+    return timedelta(days=settings.NAMEPORT_SUPPORT_REOPEN_DAYS)
+
+
+def _within_reopen_window(ticket: Ticket) -> bool:
+    return ticket.closed_at is None or timezone.now() - ticket.closed_at <= reopen_window()
+
+
+def ticket_reply(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    attachments: Sequence[File] = (),
+    via: str = Via.WEB,
+    email_message_id: str = "",
+) -> Message:
+    """Add a reply (or, for agents, an internal note). Returns the message; ``message.ticket``
+    is a new follow-up ticket when the requester wrote to a ticket closed too long ago."""
+    agent = is_agent(actor, ticket)
+    if not agent and not (_may_ask(actor, "newticket") or _may_ask(actor, "tickets")):
+        raise PermissionDenied("You may not reply to support tickets.")
+    if internal and not agent:
+        raise PermissionDenied("Only the support team writes internal notes.")
+    body = _clean_text(body, "body", "Message")
+    validate_attachments(attachments)
+
+    if not agent and ticket.status == Status.CLOSED and not _within_reopen_window(ticket):
+        new_ticket = ticket_open(
+            actor=actor,
+            department=ticket.department,
+            subject=ticket.subject,
+            body=body,
+            priority=ticket.priority,
+            customer=ticket.customer,
+            domain=ticket.domain,
+            invoice=ticket.invoice,
+            attachments=attachments,
+            via=via,
+            email_message_id=email_message_id,
+            follow_up_of=ticket,
+        )
+        return new_ticket.messages.get()
+
+    author_name, author_email = _author(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        previous = ticket.status
+        message = Message.objects.create(
+            ticket=ticket,
+            author=actor.user,
+            author_name=author_name[:200],
+            author_email=author_email,
+            body=body,
+            is_staff=agent,
+            is_internal=internal,
+            via=via,
+            email_message_id=email_message_id[:255],
+        )
+        _store_attachments(message, attachments)
+        fields = ["updated_at"]
+        if not internal:
+            ticket.last_reply_at = now
+            fields.append("last_reply_at")
+            if agent:
+                ticket.status = Status.ANSWERED
+                ticket.client_read = False
+                fields += ["status", "client_read"]
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = now
+                    fields.append("first_response_at")
+            else:
+                ticket.status = Status.CUSTOMER_REPLY
+                ticket.client_read = True
+                fields += ["status", "client_read"]
+            if previous == Status.CLOSED:
+                ticket.closed_at = None
+                fields.append("closed_at")
+        ticket.save(update_fields=fields)
+        audit(
+            actor=actor,
+            action="ticket.note" if internal else "ticket.reply",
+            obj=ticket,
+            organisation=ticket.organisation,
+            data={
+                "ticket_number": ticket.ticket_number,
+                "message": message.pk,
+                "via": via,
+                "attachments": len(attachments),
+                **({"reopened": True} if previous == Status.CLOSED and not internal else {}),
+            },
+        )
+        if not internal:
+            _notify("reply", ticket, message)
+    message.ticket = ticket
+    return message
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def _change_status(*, actor: Actor, ticket: Ticket, to: str, action: str) -> Ticket:
+    """Inside a transaction, on a locked ticket."""
+    previous = ticket.status
+    ticket.status = to
+    fields = ["status", "updated_at"]
+    if to == Status.CLOSED:
+        ticket.closed_at = timezone.now()
+        fields.append("closed_at")
+    elif previous == Status.CLOSED:
+        ticket.closed_at = None
+        fields.append("closed_at")
+    ticket.full_clean(exclude=["ticket_number"], validate_unique=False)
+    ticket.save(update_fields=fields)
+    audit(
+        actor=actor,
+        action=action,
+        obj=ticket,
+        organisation=ticket.organisation,
+        data={"ticket_number": ticket.ticket_number, "from": previous, "to": to},
+    )
+    _notify("status", ticket, None, previous=previous)
+    return ticket
+
+
+def ticket_close(*, actor: Actor, ticket: Ticket) -> Ticket:
+    if not is_agent(actor, ticket) and not _may_ask(actor, "closeticket"):
+        raise PermissionDenied("You may not close support tickets.")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == Status.CLOSED:
+            raise ValidationError("This ticket is already closed.")
+        return _change_status(actor=actor, ticket=ticket, to=Status.CLOSED, action="ticket.close")
+
+
+def ticket_reopen(*, actor: Actor, ticket: Ticket) -> Ticket:
+    """Re-open a closed ticket: agents always, requesters within the re-open window."""
+    agent = is_agent(actor, ticket)
+    if not agent and not (_may_ask(actor, "newticket") or _may_ask(actor, "closeticket")):
+        raise PermissionDenied("You may not re-open support tickets.")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status != Status.CLOSED:
+            raise ValidationError("This ticket is not closed.")
+        if not agent and not _within_reopen_window(ticket):
+            days = settings.NAMEPORT_SUPPORT_REOPEN_DAYS
+            raise ValidationError(
+                f"This ticket was closed more than {days} days ago; please open a new ticket."
+            )
+        to = Status.OPEN if agent else Status.CUSTOMER_REPLY
+        return _change_status(actor=actor, ticket=ticket, to=to, action="ticket.reopen")
+
+
+def ticket_update(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    status: str | None = None,
+    priority: str | None = None,
+    department: Department | None = None,
+    assignee: Any = UNSET,
+) -> Ticket:
+    """Agents triage a ticket: status (On Hold...), priority, department, assignee."""
+    from support.selectors import assignable_agents
+
+    if not is_agent(actor, ticket):
+        raise PermissionDenied("Only the support team changes these.")
+    errors = {}
+    if status is not None and status not in Status.values:
+        errors["status"] = "Unknown status."
+    if priority is not None and priority not in Ticket.Priority.values:
+        errors["priority"] = "Unknown priority."
+    if department is not None and not visible_departments(actor).filter(pk=department.pk).exists():
+        errors["department"] = "Unknown department."
+    if (
+        assignee is not UNSET
+        and assignee is not None
+        and not assignable_agents(ticket).filter(pk=assignee.pk).exists()
+    ):
+        errors["assignee"] = "This person does not answer tickets of this department."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        changes: dict[str, Any] = {}
+        if priority is not None and priority != ticket.priority:
+            changes["priority"] = [ticket.priority, priority]
+            ticket.priority = priority
+        if department is not None and department.pk != ticket.department_id:
+            changes["department"] = [ticket.department.name, department.name]
+            ticket.department = department
+        if assignee is not UNSET and getattr(assignee, "pk", None) != ticket.assignee_id:
+            changes["assignee"] = [
+                ticket.assignee.email if ticket.assignee else None,
+                assignee.email if assignee else None,
+            ]
+            ticket.assignee = assignee
+        if changes:
+            ticket.save(update_fields=["priority", "department", "assignee", "updated_at"])
+            audit(
+                actor=actor,
+                action="ticket.update",
+                obj=ticket,
+                organisation=ticket.organisation,
+                data={"ticket_number": ticket.ticket_number, **changes},
+            )
+        if status is not None and status != ticket.status:
+            ticket = _change_status(actor=actor, ticket=ticket, to=status, action="ticket.status")
+    return ticket
+
+
+def ticket_mark_read(*, actor: Actor, ticket: Ticket) -> Ticket:
+    """The requester has seen the latest answer (seed 003's ``client_read``)."""
+    if is_agent(actor, ticket) or ticket.client_read:
+        return ticket
+    with transaction.atomic():
+        if Ticket.objects.filter(pk=ticket.pk, client_read=False).update(client_read=True):
+            audit(
+                actor=actor,
+                action="ticket.read",
+                obj=ticket,
+                organisation=ticket.organisation,
+                data={"ticket_number": ticket.ticket_number},
+            )
+    ticket.client_read = True
+    return ticket
+
+
+def ticket_retry_operation(*, actor: Actor, ticket: Ticket):
+    """Staff put the ticket's failed registry operation back in the queue."""
+    from domains.services import operation_retry
+
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff retry registry operations.")
+    if ticket.operation_id is None:
+        raise ValidationError("This ticket has no registry operation.")
+    with transaction.atomic():
+        operation = operation_retry(actor=actor, operation=ticket.operation)
+        author_name, author_email = _author(actor)
+        Message.objects.create(
+            ticket=ticket,
+            author=actor.user,
+            author_name=author_name,
+            author_email=author_email,
+            body=f"{author_name} put the operation back in the registry queue.",
+            is_staff=True,
+            is_internal=True,
+            via=Via.SYSTEM,
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        audit(
+            actor=actor,
+            action="ticket.retry_operation",
+            obj=ticket,
+            organisation=ticket.organisation,
+            data={"ticket_number": ticket.ticket_number, "operation": operation.pk},
+        )
+    return operation
+
+
+# --- tickets opened by Nameport itself --------------------------------------------------------
 
 
 def ticket_open_system(
@@ -32,25 +591,27 @@ def ticket_open_system(
     department, _ = Department.objects.get_or_create(
         organisation=None, name=department_name, defaults={"is_public": False}
     )
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                ticket = Ticket.objects.create(
-                    ticket_number=new_ticket_number(),
-                    department=department,
-                    subject=subject[:200],
-                    is_system=True,
-                    priority=Ticket.Priority.HIGH,
-                    last_reply_at=timezone.now(),
-                    **links,
-                )
-                Message.objects.create(
-                    ticket=ticket, author_name="Nameport", body=body, is_staff=True
-                )
-                return ticket
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not open a ticket")
+    with transaction.atomic():
+        ticket = _create_ticket(
+            department=department,
+            subject=subject[:200],
+            is_system=True,
+            priority=Ticket.Priority.HIGH,
+            last_reply_at=timezone.now(),
+            **links,
+        )
+        message = Message.objects.create(
+            ticket=ticket, author_name="Nameport", body=body, is_staff=True, via=Via.SYSTEM
+        )
+        audit(
+            actor=SYSTEM,
+            action="ticket.open_system",
+            obj=ticket,
+            organisation=ticket.organisation,
+            data={"ticket_number": ticket.ticket_number, "subject": ticket.subject},
+        )
+        _notify("opened", ticket, message)
+    return ticket
 
 
 def ticket_open_for_operation(*, operation) -> Ticket:
@@ -61,10 +622,41 @@ def ticket_open_for_operation(*, operation) -> Ticket:
         body=(
             f"The registry refused {operation.get_kind_display().lower()} of {name}.\n\n"
             f"Registry message: {operation.last_error}\n\n"
-            "Staff can correct the data and retry the operation from the operations queue."
+            "Our team will correct the data and retry the operation from this ticket."
         ),
         organisation_id=operation.organisation_id,
         customer_id=domain.customer_id if domain else None,
         domain=domain,
         operation=operation,
+    )
+
+
+def ticket_open_for_order(*, order, reason: str) -> Ticket:
+    """An order that cannot be completed automatically: routed to support for completion."""
+    return ticket_open_system(
+        subject=f"Order {order.pk} needs our team to complete it",
+        body=(
+            f"Order {order.pk} could not be completed automatically.\n\nReason: {reason}\n\n"
+            "Our team will complete it and answer here."
+        ),
+        department_name="Billing",
+        organisation_id=order.organisation_id,
+        customer_id=order.customer_id,
+        order=order,
+    )
+
+
+def ticket_open_for_dispute(*, invoice, reason: str) -> Ticket:
+    """The payment gateway disputes a payment of ``invoice`` (chargeback, fraud review...)."""
+    number = getattr(invoice, "number", "") or invoice.pk
+    return ticket_open_system(
+        subject=f"Payment of invoice {number} is disputed",
+        body=(
+            f"The payment gateway reported a dispute on invoice {number}.\n\n"
+            f"Gateway message: {reason}\n\nOur billing team will look into it and answer here."
+        ),
+        department_name="Billing",
+        organisation_id=invoice.organisation_id,
+        customer_id=invoice.customer_id,
+        invoice=invoice,
     )

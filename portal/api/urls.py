@@ -10,7 +10,7 @@ from dns.api.views import ZoneRecordViewSet, ZoneViewSet
 from domains.api.views import DomainViewSet, OperationViewSet
 from portal.api import schema  # noqa: F401  (registers the API-key security scheme)
 from portal.api.views import ApiRouter
-from support.api.views import TicketViewSet
+from support.api.views import CannedReplyViewSet, DepartmentViewSet, TicketViewSet
 
 app_name = "api"
 
@@ -22,6 +22,8 @@ router.register("zones", ZoneViewSet, basename="zone")
 router.register(r"zones/(?P<zone_pk>[^/.]+)/records", ZoneRecordViewSet, basename="zone-record")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")
+router.register("canned-replies", CannedReplyViewSet, basename="canned-reply")
 
 urlpatterns = [
     path(

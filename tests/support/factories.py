@@ -1,6 +1,6 @@
 import factory
 
-from support.models import Department, Message, Ticket
+from support.models import CannedReply, Department, Message, Ticket
 from tests.customers.factories import CustomerFactory
 
 
@@ -33,3 +33,14 @@ class MessageFactory(factory.django.DjangoModelFactory):
     author_name = "Bob Brown"
     author_email = "bob@example.test"
     body = "Please help."
+    is_internal = False
+    is_staff = factory.LazyAttribute(lambda message: message.is_internal)
+
+
+class CannedReplyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CannedReply
+
+    organisation = None
+    title = factory.Sequence(lambda n: f"Canned {n}")
+    body = "Thanks for writing. We are looking into it."
