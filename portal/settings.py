@@ -336,3 +336,17 @@ NAMEPORT_DEFAULT_NAMESERVERS = env_list(
     "NAMEPORT_DEFAULT_NAMESERVERS", "ns1.nameport.test,ns2.nameport.test"
 )
 NAMEPORT_EXPIRY_WARNING_DAYS = env_int("NAMEPORT_EXPIRY_WARNING_DAYS", 30)
+# Threads a worker uses to drain a backlog of registry operations (keep DB_POOL_MAX above it).
+NAMEPORT_OUTBOX_THREADS = env_int("NAMEPORT_OUTBOX_THREADS", 32)
+
+# Support desk
+NAMEPORT_SUPPORT_FROM_EMAIL = env_str(
+    "NAMEPORT_SUPPORT_FROM_EMAIL", "Nameport Support <support@nameport.test>"
+)
+# A customer reply re-opens a closed ticket within this many days; later it starts a new one.
+NAMEPORT_SUPPORT_REOPEN_DAYS = env_int("NAMEPORT_SUPPORT_REOPEN_DAYS", 7)
+NAMEPORT_ATTACHMENT_MAX_BYTES = env_int("NAMEPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+NAMEPORT_ATTACHMENT_MAX_FILES = env_int("NAMEPORT_ATTACHMENT_MAX_FILES", 5)
+NAMEPORT_ATTACHMENT_EXTENSIONS = env_list(
+    "NAMEPORT_ATTACHMENT_EXTENSIONS", "png,jpg,jpeg,gif,webp,pdf,txt,log,csv,zip,eml"
+)

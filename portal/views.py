@@ -195,6 +195,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         failed = visible_operations(actor).filter(status=RegistrarOperation.Status.FAILED)
         context["failed_count"] = failed.count()
         context["recent_failed"] = list(failed.order_by("-updated_at", "-pk")[:5])
+    if actor.is_staff:
+        from support.selectors import response_medians
+
+        context["support_medians"] = response_medians(actor)
     return render(request, "portal/dashboard.html", context)
 
 
