@@ -343,27 +343,26 @@ def ticket_reply(
     body = _clean_text(body, "body", "Message")
     validate_attachments(attachments)
 
-    if not agent and ticket.status == Status.CLOSED and not _within_reopen_window(ticket):
-        new_ticket = ticket_open(
-            actor=actor,
-            department=ticket.department,
-            subject=ticket.subject,
-            body=body,
-            priority=ticket.priority,
-            customer=ticket.customer,
-            domain=ticket.domain,
-            invoice=ticket.invoice,
-            attachments=attachments,
-            via=via,
-            email_message_id=email_message_id,
-            follow_up_of=ticket,
-        )
-        return new_ticket.messages.get()
-
     author_name, author_email = _author(actor)
     now = timezone.now()
     with transaction.atomic():
         ticket = _locked(ticket)
+        if not agent and ticket.status == Status.CLOSED and not _within_reopen_window(ticket):
+            new_ticket = ticket_open(
+                actor=actor,
+                department=ticket.department,
+                subject=ticket.subject,
+                body=body,
+                priority=ticket.priority,
+                customer=ticket.customer,
+                domain=ticket.domain,
+                invoice=ticket.invoice,
+                attachments=attachments,
+                via=via,
+                email_message_id=email_message_id,
+                follow_up_of=ticket,
+            )
+            return new_ticket.messages.get()
         previous = ticket.status
         message = Message.objects.create(
             ticket=ticket,

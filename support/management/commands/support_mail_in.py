@@ -18,6 +18,7 @@ from support.mailin import process
 
 class Command(BaseCommand):
     help = "Read one e-mail (RFC 822) on standard input: a reply or a new support ticket."
+    stealth_options = ("stdin",)  # call_command(..., stdin=...) in tests
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         if options.get("file"):
             raw = Path(options["file"]).read_bytes()
         else:
-            stdin = getattr(self, "stdin", None) or sys.stdin
+            stdin = options.get("stdin") or sys.stdin
             raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
