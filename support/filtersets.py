@@ -37,6 +37,7 @@ class TicketFilterSet(django_filters.FilterSet):
     )
     age = django_filters.ChoiceFilter(
         choices=AGE_CHOICES,
+        empty_label="Any",
         method="filter_age",
         label="Age",
         help_text="Opened more than N days ago",

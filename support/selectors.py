@@ -137,9 +137,10 @@ def response_medians(actor: Actor, *, days: int = 90) -> dict[str, float | None]
     )
     first, resolved = [], []
     for created_at, first_response_at, closed_at, status in rows.iterator():
-        if first_response_at is not None:
+        # A stamp before the opening (imported or hand-made rows) says nothing: left out.
+        if first_response_at is not None and first_response_at >= created_at:
             first.append(first_response_at - created_at)
-        if closed_at is not None and status == Ticket.Status.CLOSED:
+        if closed_at is not None and status == Ticket.Status.CLOSED and closed_at >= created_at:
             resolved.append(closed_at - created_at)
     return {
         "first_response_hours": _median_hours(first),

@@ -268,6 +268,13 @@ class TestMedians:
         assert (medians["answered"], medians["resolved"]) == (3, 2)
         assert response_medians(actor(world.b.member))["first_response_hours"] is None
 
+    def test_stamps_before_the_opening_are_left_out(self, world):
+        ticket = world.a.ticket
+        Ticket.objects.filter(pk=ticket.pk).update(
+            first_response_at=ticket.created_at - timedelta(days=3)
+        )
+        assert response_medians(actor(world.staff))["first_response_hours"] is None
+
 
 def test_every_new_ticket_gets_a_distinct_six_digit_number(world):
     numbers = {
