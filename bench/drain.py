@@ -48,7 +48,16 @@ def main() -> None:
     parser.add_argument("--operations", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=1, help="drain parts (worker processes)")
+    parser.add_argument("--pool", default="threads", choices=["threads", "prefork"])
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--mode",
+        choices=["drain", "messages"],
+        default="drain",
+        help="drain: one drain task for the backlog (what the sweep sends past 50 due); "
+        "messages: one Celery message per operation",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("bench/drain.py needs DATABASE_URL=postgres://...")
@@ -67,7 +76,7 @@ def main() -> None:
         SandboxTransaction,
         Tld,
     )
-    from domains.tasks import registrar_operation_run
+    from domains.tasks import registrar_operation_run, registrar_operations_drain
 
     run = uuid.uuid4().hex[:6]
     port = free_port()
@@ -171,7 +180,7 @@ def main() -> None:
         "-A",
         "portal",
         "worker",
-        "--pool=threads",
+        f"--pool={args.pool}",
         "--loglevel=warning",
         "--without-gossip",
         "--without-mingle",
@@ -194,8 +203,14 @@ def main() -> None:
         )
         time.sleep(3)  # the worker's start-up is not what is measured
         started = time.perf_counter()
-        for pk in ids:
-            registrar_operation_run.delay(pk)
+        if args.mode == "drain":
+            for part in range(args.workers):
+                registrar_operations_drain.delay(
+                    max_seconds=args.timeout, part=part, parts=args.workers
+                )
+        else:
+            for pk in ids:
+                registrar_operation_run.delay(pk)
         enqueued = time.perf_counter() - started
         done = 0
         deadline = time.monotonic() + args.timeout

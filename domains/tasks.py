@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from domains import outbox
 from portal.tenancy import SYSTEM
@@ -20,13 +21,32 @@ def registrar_operation_run(self, operation_id: int) -> str:
     return outcome.status
 
 
+# Past this many due operations, the sweep sends one drain task instead of one message each.
+DRAIN_THRESHOLD = 50
+
+
 @shared_task(ignore_result=True)
 def registrar_operations_sweep() -> int:
     """Re-enqueue due operations whose message was lost, and recover ones a dead worker held."""
     due = outbox.sweep()
-    for operation_id in due:
-        registrar_operation_run.delay(operation_id)
+    if len(due) > DRAIN_THRESHOLD:
+        parts = settings.NAMEPORT_OUTBOX_DRAIN_PARTS
+        for part in range(parts):
+            registrar_operations_drain.delay(part=part, parts=parts)
+    else:
+        for operation_id in due:
+            registrar_operation_run.delay(operation_id)
     return len(due)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def registrar_operations_drain(max_seconds: float = 50.0, part: int = 0, parts: int = 1) -> dict:
+    """Drain (a share of) the backlog of due operations with a thread pool inside the task."""
+    counts = outbox.drain(
+        max_seconds=max_seconds, threads=settings.NAMEPORT_OUTBOX_THREADS, part=part, parts=parts
+    )
+    logger.info("outbox drain: %s", counts)
+    return counts
 
 
 @shared_task(ignore_result=True)

@@ -338,6 +338,8 @@ NAMEPORT_DEFAULT_NAMESERVERS = env_list(
 NAMEPORT_EXPIRY_WARNING_DAYS = env_int("NAMEPORT_EXPIRY_WARNING_DAYS", 30)
 # Threads a worker uses to drain a backlog of registry operations (keep DB_POOL_MAX above it).
 NAMEPORT_OUTBOX_THREADS = env_int("NAMEPORT_OUTBOX_THREADS", 32)
+# A backlog is split in this many drain tasks, one per worker process that should take part.
+NAMEPORT_OUTBOX_DRAIN_PARTS = env_int("NAMEPORT_OUTBOX_DRAIN_PARTS", 1)
 
 # Support desk
 NAMEPORT_SUPPORT_FROM_EMAIL = env_str(

@@ -26,6 +26,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -132,13 +133,19 @@ _CLIENTS_LOCK = threading.Lock()
 
 
 def _new_client(base_url: str, timeout: float, transport=None) -> httpx.Client:
+    if transport is None:
+        # httpcore writes a request's headers and body separately; with Nagle's algorithm the
+        # body would wait for the server's delayed ACK (~40 ms a call on Linux).
+        transport = httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        )
     return httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout),
         headers={"Accept": "application/json", "User-Agent": "Nameport reseller_rest"},
         transport=transport,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
 
 

@@ -286,3 +286,43 @@ class TestPeriodicSync:
         assert sync_schedule(now=now, minimum=2) == 1, "pending syncs are not queued twice"
         assert RegistrarOperation.objects.get(kind="sync", domain=late).status == Status.PENDING
         assert sync_schedule(now=now, minimum=2) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_is_drained_by_threads_inside_one_task(tld, customer):
+    """The outbox rows are the queue: one drain call runs every due one, each exactly once."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "the in-memory SQLite test database locks whole tables across threads (shared "
+            "cache); the embedded default is a WAL file, and CI runs this on PostgreSQL"
+        )
+    domains = [register(customer, name=f"backlog-{i}.com") for i in range(12)]
+    counts = outbox.drain(threads=4, max_seconds=60)
+    assert counts.get(Status.SUCCEEDED, 0) >= 12
+    for domain in domains:
+        domain.refresh_from_db()
+        assert domain.status == DomainStatus.ACTIVE
+    assert SandboxTransaction.objects.filter(command="register").count() == 12
+    assert not RegistrarOperation.objects.filter(kind="register", status=Status.PENDING).exists()
+
+
+def test_the_sweep_sends_one_drain_task_for_a_big_backlog(tld, customer, monkeypatch):
+    from domains import tasks
+
+    sent = {"drain": 0, "run": 0}
+    monkeypatch.setattr(
+        tasks.registrar_operations_drain,
+        "delay",
+        lambda **kw: sent.__setitem__("drain", sent["drain"] + 1),
+    )
+    monkeypatch.setattr(
+        tasks.registrar_operation_run, "delay", lambda pk: sent.__setitem__("run", sent["run"] + 1)
+    )
+    monkeypatch.setattr(tasks, "DRAIN_THRESHOLD", 2)
+    for i in range(3):
+        register(customer, name=f"lost-{i}.com")
+    RegistrarOperation.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.registrar_operations_sweep() == 3
+    assert sent == {"drain": 1, "run": 0}
