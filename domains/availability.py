@@ -7,7 +7,6 @@ in a shared thread pool, so 50 TLDs take about as long as the slowest registry a
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -204,7 +203,8 @@ SUGGESTION_SUFFIXES = ["hq", "app", "online", "club", "hub"]
 def suggestion_candidates(keyword: str, tlds: list[str], limit: int = 20) -> list[str]:
     """Variants of a keyword (seed 000's domain_suggestion): prefixes, suffixes, hyphenation,
     and the keyword under other TLDs of the price list."""
-    base = re.sub(r"[^a-z0-9-]", "", (keyword or "").strip().lower().split(".", 1)[0])
+    word = (keyword or "").strip().lower().split(".", 1)[0]
+    base = "".join(ch for ch in word if ch.isalnum() or ch == "-")  # IDN letters stay
     if not base:
         raise ValidationError("Enter a keyword, e.g. tunji.")
     words = [base]

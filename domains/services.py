@@ -763,8 +763,14 @@ def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
 
 
 # --- operations: retry, cancel; drift: re-push or accept ----------------------------------------
+def _require_staff_or_reseller(actor: Actor, what: str) -> None:
+    if not (actor.is_staff or actor.is_reseller):
+        raise PermissionDenied(f"Only staff and resellers can {what}.")
+
+
 def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> RegistrarOperation:
     """Put a failed, held or cancelled operation back in the queue, with a fresh attempt budget."""
+    _require_staff_or_reseller(actor, "retry registry operations")
     Status = RegistrarOperation.Status
     with transaction.atomic():
         updated = RegistrarOperation.objects.filter(
@@ -795,6 +801,7 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
 
 
 def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> RegistrarOperation:
+    _require_staff_or_reseller(actor, "cancel registry operations")
     Status = RegistrarOperation.Status
     with transaction.atomic():
         updated = RegistrarOperation.objects.filter(
@@ -817,6 +824,7 @@ def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> Registra
 
 def drift_resolve(*, actor: Actor, drift: DomainDrift, accept: bool) -> DomainDrift:
     """Accept the registry's value into the portal, or push the portal's value again."""
+    _require_staff_or_reseller(actor, "resolve differences with the registry")
     domain = drift.domain
     with transaction.atomic():
         updated = DomainDrift.objects.filter(

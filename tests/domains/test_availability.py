@@ -141,3 +141,7 @@ def test_suggestions_are_variants_that_are_available(tlds, member):
 
 def test_suggestion_candidates_include_hyphenation():
     assert "tunj-iclub.com" in suggestion_candidates("tunjiclub", ["com"])
+
+
+def test_suggestions_keep_idn_letters():
+    assert "bücherhub.de" in suggestion_candidates("Bücher", ["de"])

@@ -1,7 +1,7 @@
 """Managing a registered domain through the services and the outbox, against the sandbox."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from domains import outbox
@@ -282,3 +282,17 @@ def test_failed_operations_can_be_retried_and_pending_ones_cancelled(domain, acc
     assert upstream().locked is False
     with pytest.raises(ValidationError, match="Only failed"):
         operation_retry(actor=SYSTEM, operation=operation)
+
+
+def test_customers_cannot_retry_cancel_or_resolve(domain, customer):
+    customer_actor = actor_for_user(customer.user)
+    operation = domain.operations.first()
+    with pytest.raises(PermissionDenied):
+        operation_retry(actor=customer_actor, operation=operation)
+    with pytest.raises(PermissionDenied):
+        operation_cancel(actor=customer_actor, operation=operation)
+    drift = DomainDrift.objects.create(
+        domain=domain, field="locked", portal_value=True, registry_value=False
+    )
+    with pytest.raises(PermissionDenied):
+        drift_resolve(actor=customer_actor, drift=drift, accept=True)
