@@ -1141,6 +1141,13 @@ class Seeder:
                 **fields,
             },
         )
+        # A ticket answered or closed days ago was opened before that (created_at is set on
+        # insert): move its opening back so response and resolution times make sense.
+        moments = [m for m in (fields.get("first_response_at"), fields.get("closed_at")) if m]
+        if moments and ticket.created_at > min(moments):
+            opened = min(moments) - timedelta(hours=6)
+            Ticket.objects.filter(pk=ticket.pk).update(created_at=opened)
+            ticket.created_at = opened
         for author, author_name, body, is_staff, is_internal in messages:
             self.ensure(
                 Message,
