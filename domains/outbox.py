@@ -15,6 +15,7 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -95,6 +96,8 @@ def run_operation(operation_id: int) -> Outcome:
     operation.attempts += 1
     try:
         result = _call(operation)
+    except PriceChanged as exc:
+        return _hold(operation, exc.message)
     except TransientError as exc:
         return _retry_or_fail(operation, exc.message)
     except PermanentError as exc:
@@ -127,6 +130,7 @@ def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
     kind = operation.kind
     name = domain.name_puny
     if kind == Op.Kind.REGISTER:
+        _premium_price_guard(adapter, name, payload)
         return adapter.register(
             name=name,
             years=payload.get("years", 1),
@@ -181,6 +185,28 @@ def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
         records = [DsData(**ds) for ds in payload.get("ds", [])]
         return adapter.set_ds_records(name=name, records=records, idempotency_key=key)
     raise PermanentError(f"{operation.get_kind_display()} is not supported by this worker yet.")
+
+
+class PriceChanged(RegistrarError):
+    """The registry asks more than the price list said: hold the operation for staff."""
+
+
+def _premium_price_guard(adapter, name: str, payload: dict) -> None:
+    """Ask the registry for the price just before registering; if it asks more than the price
+    list said (a premium name, a price rise), stop instead of registering at a loss."""
+    expected = payload.get("expected_cost")
+    if not expected:
+        return
+    quote = adapter.price(name, "register", payload.get("years", 1))
+    if quote.price is None or quote.currency != expected["currency"]:
+        return
+    if quote.price > Decimal(expected["amount"]):
+        kind = "premium price" if quote.premium else "price"
+        raise PriceChanged(
+            f"The registry's {kind} for {name} is {quote.price} {quote.currency}, more than the "
+            f"{expected['amount']} {expected['currency']} expected; held for staff. Retrying "
+            "accepts the registry's price."
+        )
 
 
 def _contacts(domain: Domain) -> list[ContactData]:
@@ -298,6 +324,20 @@ def _fail(operation: Op, message: str) -> Outcome:
             operation.refresh_from_db()
             ticket_open_for_operation(operation=operation)
     return Outcome(Status.FAILED)
+
+
+def _hold(operation: Op, message: str) -> Outcome:
+    """Stop for staff (not a failure: nothing is wrong with the request as such)."""
+    from support.services import ticket_open_for_operation
+
+    with transaction.atomic():
+        updated = Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
+            status=Status.HELD, last_error=message[:2000], updated_at=timezone.now()
+        )
+        if updated:
+            operation.refresh_from_db()
+            ticket_open_for_operation(operation=operation)
+    return Outcome(Status.HELD)
 
 
 def sweep() -> list[int]:

@@ -250,6 +250,29 @@ def _require_status(domain: Domain, *allowed: str, action: str) -> None:
         )
 
 
+def expected_registry_cost(tld: Tld, years: int, currency: str = "USD") -> dict | None:
+    """What the platform's price list says a registration costs at the registry, for the
+    premium-price guard (see domains.outbox): ``{"amount": "9.80", "currency": "USD"}``."""
+    from billing.models import Price
+
+    rows = dict(
+        Price.objects.filter(
+            organisation__isnull=True,
+            tld=tld,
+            action="register",
+            currency=currency,
+            years__in={1, years},
+        ).values_list("years", "cost")
+    )
+    if years in rows:
+        amount = rows[years]
+    elif 1 in rows:
+        amount = rows[1] * years
+    else:
+        return None
+    return {"amount": str(amount), "currency": currency}
+
+
 def domain_register(
     *,
     actor: Actor,
@@ -290,11 +313,12 @@ def domain_register(
             Nameserver(domain=domain, position=i, hostname=h) for i, h in enumerate(hosts, 1)
         )
         _contacts_from_customer(domain, customer)
+        payload = {"years": years, "nameservers": hosts, "privacy": id_protection}
+        expected = expected_registry_cost(tld, years)
+        if expected is not None:
+            payload["expected_cost"] = expected
         operation_enqueue(
-            actor=actor,
-            domain=domain,
-            kind=RegistrarOperation.Kind.REGISTER,
-            payload={"years": years, "nameservers": hosts, "privacy": id_protection},
+            actor=actor, domain=domain, kind=RegistrarOperation.Kind.REGISTER, payload=payload
         )
         audit(
             actor=actor,
@@ -773,6 +797,11 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
     _require_staff_or_reseller(actor, "retry registry operations")
     Status = RegistrarOperation.Status
     with transaction.atomic():
+        if operation.status == Status.HELD and "expected_cost" in operation.payload:
+            # Staff looked at the registry's price and chose to go ahead at that price.
+            payload = {**operation.payload, "accepted_cost": operation.payload["expected_cost"]}
+            payload.pop("expected_cost")
+            RegistrarOperation.objects.filter(pk=operation.pk).update(payload=payload)
         updated = RegistrarOperation.objects.filter(
             pk=operation.pk, status__in=[Status.FAILED, Status.HELD, Status.CANCELLED]
         ).update(

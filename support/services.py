@@ -616,11 +616,17 @@ def ticket_open_system(
 def ticket_open_for_operation(*, operation) -> Ticket:
     domain = operation.domain
     name = domain.name if domain else "-"
+    kind = operation.get_kind_display()
+    if operation.status == "held":
+        subject = f"{kind} of {name} is waiting for our team"
+        opening = f"{kind} of {name} was stopped before it reached the registry."
+    else:
+        subject = f"{kind} of {name} failed at the registry"
+        opening = f"The registry refused {kind.lower()} of {name}."
     return ticket_open_system(
-        subject=f"{operation.get_kind_display()} of {name} failed at the registry",
+        subject=subject,
         body=(
-            f"The registry refused {operation.get_kind_display().lower()} of {name}.\n\n"
-            f"Registry message: {operation.last_error}\n\n"
+            f"{opening}\n\nRegistry message: {operation.last_error}\n\n"
             "Our team will correct the data and retry the operation from this ticket."
         ),
         organisation_id=operation.organisation_id,

@@ -56,6 +56,20 @@ FAILURES = {
 }
 
 
+def _platform_cost(tld: str, action: str) -> Decimal | None:
+    """The simulated registry charges what the platform's price list says it costs (1 year,
+    USD), so that the demo and tests see consistent prices unless ``prices`` says otherwise."""
+    from billing.models import Price
+
+    return (
+        Price.objects.filter(
+            organisation__isnull=True, tld__name=tld, action=action, years=1, currency="USD"
+        )
+        .values_list("cost", flat=True)
+        .first()
+    )
+
+
 def _info(row: SandboxDomain) -> DomainInfo:
     return DomainInfo(
         name=row.name,
@@ -102,7 +116,9 @@ class SandboxRegistry:
         if name in premium and action == "register":
             return Decimal(str(premium[name])) * years
         tld = name.split(".", 1)[1] if "." in name else name
-        per_year = self.options.get("prices", {}).get(tld, {}).get(action, DEFAULT_PRICE)
+        per_year = self.options.get("prices", {}).get(tld, {}).get(action)
+        if per_year is None:
+            per_year = _platform_cost(tld, action) or DEFAULT_PRICE
         return Decimal(str(per_year)) * years
 
     def _charge(self, amount: Decimal) -> None:
@@ -167,7 +183,9 @@ class SandboxRegistry:
                     name=name,
                     available=not reason,
                     premium=name in premium,
-                    price=self._cost(name, "register", 1),
+                    # Only premium names have a price of their own; others cost what the
+                    # price list says (and need no database read in the checking thread).
+                    price=self._cost(name, "register", 1) if name in premium else None,
                     reason=reason,
                 )
             )

@@ -326,3 +326,35 @@ def test_the_sweep_sends_one_drain_task_for_a_big_backlog(tld, customer, monkeyp
     RegistrarOperation.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
     assert tasks.registrar_operations_sweep() == 3
     assert sent == {"drain": 1, "run": 0}
+
+
+class TestPremiumPriceGuard:
+    @pytest.fixture
+    def priced(self, tld):
+        from billing.models import Price
+
+        Price.objects.create(tld=tld, action="register", currency="USD", cost="8.00", sell="9.90")
+        return tld
+
+    def test_a_registration_at_the_listed_price_goes_through(self, priced, customer):
+        operation = only_operation(register(customer))
+        assert operation.payload["expected_cost"] == {"amount": "8.00", "currency": "USD"}
+        assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
+
+    def test_a_premium_price_stops_for_staff_instead_of_registering_at_a_loss(
+        self, priced, customer, account
+    ):
+        account.settings = {"premium": {"nameport-test.com": "950.00"}}
+        account.save()
+        operation = only_operation(register(customer))
+        assert outbox.run_operation(operation.pk).status == Status.HELD
+        operation.refresh_from_db()
+        assert "premium price" in operation.last_error and "950.00" in operation.last_error
+        assert not SandboxDomain.objects.exists(), "nothing was registered"
+        ticket = operation.tickets.get()
+        assert "waiting for our team" in ticket.subject
+        from domains.services import operation_retry
+
+        operation_retry(actor=SYSTEM, operation=operation)  # staff accept the registry's price
+        assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
+        assert SandboxDomain.objects.filter(name="nameport-test.com").exists()
