@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from openapi_spec_validator import validate
 
@@ -16,11 +15,6 @@ from portal.tenancy import SYSTEM
 from tests.domains.factories import DomainFactory
 
 ENDPOINTS = ["customers", "domains", "zones", "invoices", "tickets"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
 
 
 def test_the_schema_is_a_valid_openapi_document(client, db):

@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from customers.filtersets import CustomerFilterSet
 from customers.selectors import visible_customers
 from portal.tenancy import actor_for_user
+from tests.api_helpers import INTRUDERS, get_as, ids
 from tests.customers.factories import CustomerFactory, UserFactory
-
-INTRUDERS = ["member", "customer_user", "contact_user", "live_key", "sandbox_key", "bearer"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
-
-
-def get_as(client, tenant, who: str, url: str, data=None):
-    """GET ``url`` as one of ``tenant``'s actors: a session user, or an API key by header."""
-    client.logout()
-    if who == "bearer":
-        return client.get(url, data, HTTP_AUTHORIZATION=f"Bearer {tenant.live_key_raw}")
-    if who.endswith("_key"):
-        return client.get(url, data, HTTP_ACCESS_TOKEN=getattr(tenant, f"{who}_raw"))
-    client.force_login(getattr(tenant, who))
-    return client.get(url, data)
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
 
 
 @pytest.mark.parametrize("who", ["member", "live_key", "bearer"])

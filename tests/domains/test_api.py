@@ -6,7 +6,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -14,14 +13,8 @@ from domains.filtersets import DomainFilterSet
 from domains.models import DomainStatus, Nameserver
 from domains.selectors import visible_domains
 from portal.tenancy import actor_for_user
+from tests.api_helpers import INTRUDERS, ids
 from tests.domains.factories import DomainFactory
-
-INTRUDERS = ["member", "customer_user", "contact_user", "live_key", "sandbox_key", "bearer"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
 
 
 def get_as(client, tenant, who: str, url: str, data=None, *, login: bool = True):
@@ -36,11 +29,6 @@ def get_as(client, tenant, who: str, url: str, data=None, *, login: bool = True)
         client.logout()
         client.force_login(getattr(tenant, who))
     return client.get(url, data)
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
 
 
 @pytest.mark.parametrize("who", ["member", "customer_user", "contact_user", "live_key", "bearer"])

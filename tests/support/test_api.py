@@ -5,32 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.http import QueryDict
 
 from portal.tenancy import actor_for_user
 from support.filtersets import TicketFilterSet
 from support.models import Ticket
 from support.selectors import visible_tickets
+from tests.api_helpers import INTRUDERS, get_as
 from tests.support.factories import MessageFactory, TicketFactory
-
-INTRUDERS = ["member", "customer_user", "contact_user", "live_key", "sandbox_key", "bearer"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
-
-
-def get_as(client, tenant, who: str, url: str, data=None):
-    """GET ``url`` as one of ``tenant``'s actors: a session user, or an API key by header."""
-    client.logout()
-    if who == "bearer":
-        return client.get(url, data, HTTP_AUTHORIZATION=f"Bearer {tenant.live_key_raw}")
-    if who.endswith("_key"):
-        return client.get(url, data, HTTP_ACCESS_TOKEN=getattr(tenant, f"{who}_raw"))
-    client.force_login(getattr(tenant, who))
-    return client.get(url, data)
 
 
 def numbers(response) -> list[str]:
