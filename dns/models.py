@@ -136,3 +136,151 @@ class DnssecKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone} key {self.key_tag} ({self.flags})"
+
+
+class ZoneTemplate(models.Model):
+    """The records a new zone starts with, as zone-file lines relative to the zone (``@``).
+
+    A template without an organisation is the platform's (staff edit it); a reseller's own
+    default template wins over the platform's for its customers' zones.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="zone_templates",
+        help_text="Empty: a platform template (staff only)",
+    )
+    name = models.CharField(max_length=100)
+    body = models.TextField(
+        help_text="Zone-file lines relative to the zone, e.g. “www 3600 IN CNAME @”"
+    )
+    is_default = models.BooleanField(
+        default=False, help_text="Used for new zones (one default per organisation)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organisation_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="zone_template_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ZoneChange(models.Model):
+    """One change of a zone: who, when, the serial it produced and the records before and after
+    (only the records that changed), so that any earlier state can be rebuilt."""
+
+    class Action(models.TextChoices):
+        CREATE = "zone.create", "Zone created"
+        RECORD_CREATE = "record.create", "Record added"
+        RECORD_UPDATE = "record.update", "Record changed"
+        RECORD_DELETE = "record.delete", "Record deleted"
+        IMPORT = "zone.import", "Zone file imported"
+        ROLLBACK = "zone.rollback", "Rolled back"
+        FORWARDING = "zone.forwarding", "Forwarding changed"
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="changes")
+    serial = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=20, choices=Action.choices)
+    summary = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(default=list, blank=True)
+    after = models.JSONField(default=list, blank=True)
+    actor = models.CharField(max_length=200, blank=True)
+    user = models.ForeignKey(
+        "customers.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["zone", "-id"]
+        indexes = [models.Index(fields=["zone", "-id"], name="zone_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.zone} {self.serial} {self.action}"
+
+
+class ZonePush(models.Model):
+    """The outbox of the DNS backend: one row per change to publish, run by a Celery worker
+    with the same claim/backoff/sweep rules as registry operations (see dns/outbox.py)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", "Create zone"
+        UPDATE = "update", "Update records"
+        SYNC = "sync", "Publish whole zone"
+        DELETE = "delete", "Delete zone"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    zone = models.ForeignKey(
+        Zone, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes"
+    )
+    zone_name = models.CharField(max_length=253)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    backend = models.CharField(max_length=10, choices=Zone.Backend.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    rrsets = models.JSONField(default=list, blank=True, help_text="[owner, type] pairs to send")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=8)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "succeeded", "failed"]),
+                name="zone_push_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["create", "update", "sync", "delete"]),
+                name="zone_push_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="zone_push_due"),
+            models.Index(fields=["zone_name", "status"], name="zone_push_zone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.zone_name} ({self.status})"
+
+
+class EmailForward(models.Model):
+    """Mail for ``source@zone`` goes to ``destination`` (seed 003 ``emforwarding``). Stored and
+    listed; delivery is not active yet."""
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="email_forwards")
+    source = models.CharField(max_length=64, help_text="The part before @; * catches all")
+    destination = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["zone", "source", "destination"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["zone", "source", "destination"], name="email_forward_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}@{self.zone} -> {self.destination}"

@@ -281,6 +281,10 @@ def _apply(operation: Op, info: DomainInfo) -> None:
         )
     if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER}:
         _push_settings_the_create_did_not_carry(domain, info)
+        from dns.services import zone_create_after_registration
+
+        # A DNS zone from the template when the domain uses the platform's nameservers.
+        zone_create_after_registration(domain=domain)
 
 
 def _push_settings_the_create_did_not_carry(domain: Domain, info: DomainInfo) -> None:

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers HTTP for forwarded domains (URL/FRAME records) before host validation.
+    "dns.middleware.ForwardingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
@@ -265,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "options": {"expires": 540},
     },
+    "dns-pushes-sweep": {
+        "task": "dns.tasks.dns_pushes_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "domains-lifecycle": {
         "task": "domains.tasks.domains_lifecycle_advance",
         "schedule": 3600.0,
@@ -340,6 +347,17 @@ NAMEPORT_EXPIRY_WARNING_DAYS = env_int("NAMEPORT_EXPIRY_WARNING_DAYS", 30)
 NAMEPORT_OUTBOX_THREADS = env_int("NAMEPORT_OUTBOX_THREADS", 32)
 # A backlog is split in this many drain tasks, one per worker process that should take part.
 NAMEPORT_OUTBOX_DRAIN_PARTS = env_int("NAMEPORT_OUTBOX_DRAIN_PARTS", 1)
+
+# DNS hosting: where zones are published ("database": zone files on demand; "powerdns": the
+# PowerDNS Authoritative HTTP API), and the addresses that answer for forwarded (URL/FRAME) names.
+NAMEPORT_DNS_BACKEND = env_str("NAMEPORT_DNS_BACKEND", "database")
+POWERDNS_API_URL = env_str("POWERDNS_API_URL", "http://127.0.0.1:8081")
+POWERDNS_API_KEY = env_secret("POWERDNS_API_KEY")
+POWERDNS_SERVER_ID = env_str("POWERDNS_SERVER_ID", "localhost")
+POWERDNS_TIMEOUT_SECONDS = env_int("POWERDNS_TIMEOUT_SECONDS", 30)
+NAMEPORT_FORWARDING_IPV4 = env_list("NAMEPORT_FORWARDING_IPV4", "127.0.0.1")
+NAMEPORT_FORWARDING_IPV6 = env_list("NAMEPORT_FORWARDING_IPV6", "")
+NAMEPORT_DNS_HOSTMASTER = env_str("NAMEPORT_DNS_HOSTMASTER", "hostmaster.nameport.test")
 
 # Support desk
 NAMEPORT_SUPPORT_FROM_EMAIL = env_str(

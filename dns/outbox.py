@@ -1,0 +1,273 @@
+"""Running one DNS push: claim it, send the zone's current rrsets to the backend, record the
+outcome. The same rules as the registry outbox (``domains/outbox.py``):
+
+* claiming is an update-if-unchanged (``pending -> running``), so two workers never run one row;
+* pushes of one zone run in creation order;
+* transient errors (server down, timeouts, 5xx) retry with exponential backoff and jitter, up to
+  ``max_attempts``; permanent ones (422, bad API key) stop at ``failed`` and open a ticket;
+* a worker killed mid-push leaves the row ``running``; after the lease the sweep puts it back.
+
+A push carries only *which* rrsets changed; their contents are read from the database when the
+push runs, so a retry always sends the zone as it is now (pushing twice is harmless).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from dns.backends import backend_for
+from dns.backends.base import (
+    BackendError,
+    PermanentBackendError,
+    RRsets,
+    TransientBackendError,
+    ZoneMissing,
+)
+from dns.models import Record, Zone, ZonePush
+from dns.rdata import mxe_helper, rrsets
+from dns.zonefile import soa_content
+from domains.outbox import backoff_seconds
+
+logger = logging.getLogger(__name__)
+Status = ZonePush.Status
+Kind = ZonePush.Kind
+
+LEASE_SECONDS = 300
+ORDER_WAIT_SECONDS = 2
+LOST_MESSAGE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    retry_in: float | None = None
+
+
+def zone_rrsets(zone: Zone, records=None) -> RRsets:
+    """Everything the zone serves, SOA included."""
+    if records is None:
+        records = zone.records.only("name", "type", "ttl", "priority", "content").iterator(
+            chunk_size=5000
+        )
+    out = rrsets(zone.name, records)
+    out[(f"{zone.name}.", "SOA")] = (
+        zone.default_ttl,
+        [soa_content(zone.name, zone.serial, zone.default_ttl)],
+    )
+    return out
+
+
+def _relative(zone_name: str, owner: str) -> str | None:
+    apex = f"{zone_name}."
+    if owner == apex:
+        return "@"
+    if owner.endswith("." + apex):
+        return owner[: -len(apex) - 1]
+    return None
+
+
+def changed_rrsets(zone: Zone, pairs: list) -> RRsets:
+    """The current contents of the rrsets named by ``pairs`` (empty contents: delete), plus the
+    SOA with the zone's serial."""
+    names: set[str] = set()
+    for owner, _rtype in pairs:
+        relative = _relative(zone.name, owner)
+        if relative is None:
+            continue
+        names.add(relative)
+        if relative.startswith("mxe-") and "." in relative:
+            names.add(relative.split(".", 1)[1])  # the MXE record that owns a helper host
+        elif relative.startswith("mxe-"):
+            names.add("@")
+    records = []
+    if names:
+        names_list = sorted(names)
+        for start in range(0, len(names_list), 2000):
+            records.extend(
+                Record.objects.filter(zone=zone, name__in=names_list[start : start + 2000]).only(
+                    "name", "type", "ttl", "priority", "content"
+                )
+            )
+    current = zone_rrsets(zone, records)
+    out: RRsets = {}
+    for owner, rtype in pairs:
+        out[(owner, rtype)] = current.get((owner, rtype), (0, []))
+    soa = (f"{zone.name}.", "SOA")
+    out[soa] = current[soa]
+    return out
+
+
+def _claim(push_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        ZonePush.objects.filter(pk=push_id, status=Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+
+
+def _earlier_unfinished(push: ZonePush) -> bool:
+    return ZonePush.objects.filter(
+        zone_name=push.zone_name,
+        pk__lt=push.pk,
+        status__in=[Status.PENDING, Status.RUNNING],
+    ).exists()
+
+
+def run_push(push_id: int) -> Outcome:
+    push = ZonePush.objects.filter(pk=push_id).first()
+    if push is None or push.status != Status.PENDING:
+        return Outcome("skipped")
+    if _earlier_unfinished(push):
+        ZonePush.objects.filter(pk=push_id, status=Status.PENDING).update(
+            next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
+        )
+        return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
+    if not _claim(push_id):
+        return Outcome("skipped")
+    push.status = Status.RUNNING
+    push.attempts += 1
+    try:
+        _send(push)
+    except TransientBackendError as exc:
+        return _retry_or_fail(push, exc.message)
+    except PermanentBackendError as exc:
+        return _fail(push, exc.message)
+    except BackendError as exc:
+        return _retry_or_fail(push, exc.message)
+    except Exception as exc:  # a bug or an unexpected answer: retry, bounded
+        logger.exception("DNS push %s crashed", push_id)
+        return _retry_or_fail(push, f"Unexpected error: {type(exc).__name__}")
+    _succeed(push)
+    return Outcome(Status.SUCCEEDED)
+
+
+def _send(push: ZonePush) -> None:
+    backend = backend_for(push.backend)
+    if push.kind == Kind.DELETE:
+        backend.delete_zone(push.zone_name)
+        return
+    zone = Zone.objects.filter(pk=push.zone_id).first() if push.zone_id else None
+    if zone is None:
+        return  # deleted meanwhile: its delete push follows
+    if push.kind == Kind.CREATE:
+        backend.create_zone(zone.name, zone_rrsets(zone))
+        return
+    if push.kind == Kind.SYNC:
+        try:
+            backend.replace_all(zone.name, zone_rrsets(zone))
+        except ZoneMissing:
+            backend.create_zone(zone.name, zone_rrsets(zone))
+        return
+    try:
+        backend.patch_zone(zone.name, changed_rrsets(zone, push.rrsets))
+    except ZoneMissing:
+        backend.create_zone(zone.name, zone_rrsets(zone))
+
+
+def _zone_status(zone_id: int | None) -> None:
+    """Published when nothing is left to push, failed when a push failed and none followed."""
+    if zone_id is None:
+        return
+    latest = ZonePush.objects.filter(zone_id=zone_id).order_by("-pk").values("status").first()
+    unfinished = ZonePush.objects.filter(
+        zone_id=zone_id, status__in=[Status.PENDING, Status.RUNNING]
+    ).exists()
+    if unfinished:
+        status = Zone.PushStatus.PENDING
+    elif latest and latest["status"] == Status.FAILED:
+        status = Zone.PushStatus.FAILED
+    else:
+        status = Zone.PushStatus.PUBLISHED
+    fields: dict = {"push_status": status}
+    if status == Zone.PushStatus.PUBLISHED:
+        fields["last_pushed_at"] = timezone.now()
+    Zone.objects.filter(pk=zone_id).update(**fields)
+
+
+def _succeed(push: ZonePush) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        updated = ZonePush.objects.filter(pk=push.pk, status=Status.RUNNING).update(
+            status=Status.SUCCEEDED, finished_at=now, last_error="", updated_at=now
+        )
+        if updated:
+            _zone_status(push.zone_id)
+
+
+def _retry_or_fail(push: ZonePush, message: str) -> Outcome:
+    if push.attempts >= push.max_attempts:
+        return _fail(push, f"{message} (gave up after {push.attempts} attempts)")
+    delay = backoff_seconds(push.attempts)
+    ZonePush.objects.filter(pk=push.pk, status=Status.RUNNING).update(
+        status=Status.PENDING,
+        last_error=message[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        updated_at=timezone.now(),
+    )
+    return Outcome(Status.PENDING, retry_in=delay)
+
+
+def _fail(push: ZonePush, message: str) -> Outcome:
+    from support.services import ticket_open_system
+
+    with transaction.atomic():
+        updated = ZonePush.objects.filter(pk=push.pk, status=Status.RUNNING).update(
+            status=Status.FAILED,
+            last_error=message[:2000],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if updated:
+            _zone_status(push.zone_id)
+            zone = Zone.objects.filter(pk=push.zone_id).first() if push.zone_id else None
+            links = {"organisation_id": push.organisation_id}
+            if zone is not None:
+                links.update(customer_id=zone.customer_id, domain_id=zone.domain_id)
+            ticket_open_system(
+                subject=f"DNS zone {push.zone_name} could not be published",
+                body=(
+                    f"{push.get_kind_display()} of the DNS zone {push.zone_name} failed after "
+                    f"{push.attempts} attempt(s):\n\n{message}\n\nThe zone's records are saved in "
+                    "Nameport; our team will publish them again once the cause is fixed."
+                ),
+                **links,
+            )
+    return Outcome(Status.FAILED)
+
+
+def sweep() -> list[int]:
+    """Ids to enqueue again: pushes a dead worker held past the lease, and due pushes whose
+    message seems lost. Enqueueing one twice is harmless: only one worker can claim it."""
+    now = timezone.now()
+    stale_ids = list(
+        ZonePush.objects.filter(
+            status=Status.RUNNING, started_at__lt=now - timedelta(seconds=LEASE_SECONDS)
+        ).values_list("pk", flat=True)
+    )
+    if stale_ids:
+        ZonePush.objects.filter(pk__in=stale_ids, status=Status.RUNNING).update(
+            status=Status.PENDING,
+            next_attempt_at=now,
+            updated_at=now,
+            last_error="Worker lost during the push; sent again",
+        )
+    lost_ids = list(
+        ZonePush.objects.filter(
+            status=Status.PENDING,
+            next_attempt_at__lte=now - timedelta(seconds=LOST_MESSAGE_SECONDS),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    stale = set(stale_ids)
+    return stale_ids + [pk for pk in lost_ids if pk not in stale]
+
+
+__all__ = ["Outcome", "changed_rrsets", "mxe_helper", "run_push", "sweep", "zone_rrsets"]
