@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--workers", type=int, default=1, help="drain parts (worker processes)")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork"])
+    parser.add_argument("--processes", type=int, default=1, help="worker processes to start")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument(
         "--mode",
@@ -190,17 +191,20 @@ def main() -> None:
     else:
         # The Procfile's default.
         worker_cmd.append(f"--concurrency={os.environ.get('CELERY_CONCURRENCY', '32')}")
-    worker = None
+    workers: list = []
     try:
         wait_for_port(port)
-        worker = subprocess.Popen(
-            worker_cmd,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        workers = [
+            subprocess.Popen(
+                [*worker_cmd, f"--hostname=bench{n}@%h"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            for n in range(args.processes)
+        ]
         time.sleep(3)  # the worker's start-up is not what is measured
         started = time.perf_counter()
         if args.mode == "drain":
@@ -225,7 +229,7 @@ def main() -> None:
             time.sleep(0.5)
         elapsed = time.perf_counter() - started
     finally:
-        for process in (worker, server):
+        for process in (*workers, server):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)

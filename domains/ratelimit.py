@@ -8,15 +8,16 @@ process) they live in the process.
 
 * Rate: a counter per account per wall-clock second (``INCR`` + ``EXPIRE``); a caller over the
   budget waits for the next second.
-* Sessions: a counter of calls in flight (``INCR`` on entry, ``DECR`` on exit, with an expiry so a
-  killed worker cannot hold a slot forever); a caller over the budget waits, and gives up with a
-  transient error after ``MAX_WAIT_SECONDS`` so the outbox retries it later.
+* Sessions: the calls in flight, as members of a sorted set scored by their expiry (a killed
+  worker's slot frees itself after ``SLOT_TTL_SECONDS``); a caller over the budget waits, and
+  gives up with a transient error after ``MAX_WAIT_SECONDS`` so the outbox retries it later.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,7 +27,7 @@ from django.conf import settings
 from domains.registrars.base import TransientError
 
 MAX_WAIT_SECONDS = 30.0
-SLOT_TTL_SECONDS = 300
+SLOT_TTL_SECONDS = 120
 POLL_SECONDS = 0.02
 
 
@@ -74,33 +75,42 @@ def _take_rate_slot(account_id: int, rate: int, deadline: float) -> None:
         time.sleep(max(second + 1 - now, POLL_SECONDS))
 
 
-def _take_session(account_id: int, limit: int, deadline: float) -> None:
+def _take_session(account_id: int, limit: int, deadline: float) -> str:
+    """A slot among the account's calls in flight; returns its token (give it back after).
+
+    In Redis the slots are members of a sorted set scored by their expiry, so a slot held by a
+    worker that was killed mid-call frees itself after ``SLOT_TTL_SECONDS`` instead of leaking.
+    """
     client = _redis()
     key = f"nameport:sessions:{account_id}"
+    token = uuid.uuid4().hex
     while True:
         if client is not None:
+            now = time.time()
             pipe = client.pipeline()
-            pipe.incr(key)
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zadd(key, {token: now + SLOT_TTL_SECONDS})
+            pipe.zcard(key)
             pipe.expire(key, SLOT_TTL_SECONDS)
-            count = pipe.execute()[0]
+            count = pipe.execute()[2]
             if count <= limit:
-                return
-            client.decr(key)
+                return token
+            client.zrem(key, token)
         else:
             with _local.lock:
                 count = _local.in_flight.get(account_id, 0)
                 if count < limit:
                     _local.in_flight[account_id] = count + 1
-                    return
+                    return token
         if time.monotonic() > deadline:
             raise TransientError("All of the registrar account's sessions are busy; retrying later")
         time.sleep(POLL_SECONDS)
 
 
-def _give_session(account_id: int) -> None:
+def _give_session(account_id: int, token: str) -> None:
     client = _redis()
     if client is not None:
-        client.decr(f"nameport:sessions:{account_id}")
+        client.zrem(f"nameport:sessions:{account_id}", token)
     else:
         with _local.lock:
             _local.in_flight[account_id] = max(0, _local.in_flight.get(account_id, 1) - 1)
@@ -110,9 +120,9 @@ def _give_session(account_id: int) -> None:
 def budget(account, *, max_wait: float = MAX_WAIT_SECONDS) -> Iterator[None]:
     """Hold one of ``account``'s sessions and one of this second's calls while the body runs."""
     deadline = time.monotonic() + max_wait
-    _take_session(account.pk, max(1, account.max_sessions), deadline)
+    token = _take_session(account.pk, max(1, account.max_sessions), deadline)
     try:
         _take_rate_slot(account.pk, max(1, account.rate_per_second), deadline)
         yield
     finally:
-        _give_session(account.pk)
+        _give_session(account.pk, token)

@@ -81,3 +81,15 @@ def test_a_budget_that_never_frees_up_gives_a_transient_error(backend):
         ratelimit.budget(acct, max_wait=0.1),
     ):
         pass
+
+
+def test_a_slot_held_by_a_killed_worker_frees_itself(backend, monkeypatch):
+    if not backend.startswith("redis://"):
+        pytest.skip("in one process a killed worker takes its counters with it")
+    acct = account(rate_per_second=100, max_sessions=1)
+    ratelimit._take_session(acct.pk, 1, time.monotonic() + 1)  # taken, never given back
+    monkeypatch.setattr(ratelimit, "SLOT_TTL_SECONDS", 0)
+    future = time.time() + 1
+    monkeypatch.setattr(ratelimit.time, "time", lambda: future)
+    with ratelimit.budget(acct, max_wait=0.5):
+        pass
