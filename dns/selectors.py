@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from dns.models import Record, Zone
+from dns.models import (
+    DnssecKey,
+    EmailForward,
+    Record,
+    Zone,
+    ZoneChange,
+    ZonePush,
+    ZoneTemplate,
+)
 from portal.tenancy import Actor, ActorKind, scope
 
 
@@ -24,3 +32,41 @@ def visible_zones(actor: Actor) -> QuerySet[Zone]:
 
 def visible_records(actor: Actor) -> QuerySet[Record]:
     return Record.objects.filter(zone__in=visible_zones(actor)).select_related("zone")
+
+
+def visible_templates(actor: Actor) -> QuerySet[ZoneTemplate]:
+    """Staff: all templates. Resellers: their organisation's and the platform's. Customers: none
+    (a template is a reseller's tool)."""
+    queryset = ZoneTemplate.objects.select_related("organisation")
+    if actor.kind == ActorKind.STAFF:
+        return queryset
+    if actor.kind == ActorKind.API_KEY and not actor.livemode:
+        return queryset.none()  # a sandbox key sees sandbox rows only; templates are live set-up
+    if actor.kind in {ActorKind.RESELLER, ActorKind.API_KEY} and actor.organisation is not None:
+        return queryset.filter(
+            Q(organisation_id=actor.organisation.pk) | Q(organisation__isnull=True)
+        )
+    return queryset.none()
+
+
+def editable_templates(actor: Actor) -> QuerySet[ZoneTemplate]:
+    """The templates ``actor`` may change: staff all, resellers their organisation's."""
+    if actor.kind == ActorKind.STAFF:
+        return visible_templates(actor)
+    return visible_templates(actor).filter(organisation__isnull=False)
+
+
+def visible_pushes(actor: Actor) -> QuerySet[ZonePush]:
+    return ZonePush.objects.filter(zone__in=visible_zones(actor))
+
+
+def visible_changes(actor: Actor) -> QuerySet[ZoneChange]:
+    return ZoneChange.objects.filter(zone__in=visible_zones(actor))
+
+
+def visible_email_forwards(actor: Actor) -> QuerySet[EmailForward]:
+    return EmailForward.objects.filter(zone__in=visible_zones(actor)).select_related("zone")
+
+
+def visible_dnssec_keys(actor: Actor) -> QuerySet[DnssecKey]:
+    return DnssecKey.objects.filter(zone__in=visible_zones(actor)).select_related("zone")

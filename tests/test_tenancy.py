@@ -33,8 +33,11 @@ NOT_OBJECT_URLS = {
 # URL prefixes outside the matrix: the admin site is for staff only (tested in test_admin.py).
 EXCLUDED_NAMESPACES = {"admin"}
 
-# Object URLs that customers of the owning organisation must not reach either (reseller-only).
+# Object URLs that customers of the owning organisation must not reach either (reseller-only);
+# an app's tenancy_urls.py may add its own in RESELLER_ONLY.
 RESELLER_ONLY = {"customers:detail"}
+for _app in APPS:
+    RESELLER_ONLY |= getattr(import_module(f"tests.{_app}.tenancy_urls"), "RESELLER_ONLY", set())
 
 
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

@@ -6,7 +6,13 @@ from rest_framework.permissions import AllowAny
 
 from billing.api.views import InvoiceViewSet
 from customers.api.views import CustomerViewSet
-from dns.api.views import ZoneRecordViewSet, ZoneViewSet
+from dns.api.views import (
+    ZoneDnssecKeyViewSet,
+    ZoneEmailForwardViewSet,
+    ZoneRecordViewSet,
+    ZoneTemplateViewSet,
+    ZoneViewSet,
+)
 from domains.api.views import DomainViewSet, OperationViewSet
 from portal.api import schema  # noqa: F401  (registers the API-key security scheme)
 from portal.api.views import ApiRouter
@@ -20,6 +26,15 @@ router.register("domains", DomainViewSet, basename="domain")
 router.register("operations", OperationViewSet, basename="operation")
 router.register("zones", ZoneViewSet, basename="zone")
 router.register(r"zones/(?P<zone_pk>[^/.]+)/records", ZoneRecordViewSet, basename="zone-record")
+router.register(
+    r"zones/(?P<zone_pk>[^/.]+)/email-forwards",
+    ZoneEmailForwardViewSet,
+    basename="zone-email-forward",
+)
+router.register(
+    r"zones/(?P<zone_pk>[^/.]+)/dnssec-keys", ZoneDnssecKeyViewSet, basename="zone-dnssec-key"
+)
+router.register("zone-templates", ZoneTemplateViewSet, basename="zone-template")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")
