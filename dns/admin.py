@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from dns.models import DnssecKey, Record, Zone
-from portal.admin import register_remaining
-
-
-class RecordInline(admin.TabularInline):
-    model = Record
-    extra = 0
-    fields = ("name", "type", "ttl", "priority", "content")
+from dns.models import (
+    DnssecKey,
+    EmailForward,
+    Record,
+    Zone,
+    ZoneChange,
+    ZonePush,
+    ZoneTemplate,
+)
+from portal.admin import ReadOnlyAdminMixin, register_remaining
 
 
 @admin.register(Zone)
@@ -30,7 +32,6 @@ class ZoneAdmin(admin.ModelAdmin):
     autocomplete_fields = ("organisation", "customer", "domain")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "updated_at", "last_pushed_at")
-    inlines = (RecordInline,)
 
 
 @admin.register(Record)
@@ -51,6 +52,68 @@ class DnssecKeyAdmin(admin.ModelAdmin):
     list_select_related = ("zone",)
     autocomplete_fields = ("zone",)
     date_hierarchy = "created_at"
+
+
+@admin.register(ZoneTemplate)
+class ZoneTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "organisation", "is_default", "updated_at")
+    list_filter = ("is_default",)
+    search_fields = ("name", "organisation__name", "body")
+    list_select_related = ("organisation",)
+    autocomplete_fields = ("organisation",)
+
+
+@admin.register(ZoneChange)
+class ZoneChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The history is written by the services only (a hand edit would break rollback)."""
+
+    list_display = ("zone", "serial", "action", "summary", "actor", "created_at")
+    list_filter = ("action",)
+    search_fields = ("zone__name", "summary", "actor")
+    list_select_related = ("zone",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(ZonePush)
+class ZonePushAdmin(admin.ModelAdmin):
+    list_display = (
+        "zone_name",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "backend")
+    search_fields = ("zone_name", "last_error")
+    readonly_fields = ("created_at", "updated_at", "started_at", "finished_at")
+    raw_id_fields = ("zone", "organisation")
+    date_hierarchy = "created_at"
+    actions = ("send_again",)
+
+    @admin.action(description="Send again now (pending, attempts kept)")
+    def send_again(self, request, queryset):
+        from django.db import transaction
+        from django.utils import timezone
+
+        from dns.tasks import dns_push_run
+
+        ids = list(queryset.exclude(status=ZonePush.Status.SUCCEEDED).values_list("pk", flat=True))
+        ZonePush.objects.filter(pk__in=ids).update(
+            status=ZonePush.Status.PENDING, next_attempt_at=timezone.now(), max_attempts=99
+        )
+        for push_id in ids:
+            transaction.on_commit(lambda pk=push_id: dns_push_run.delay(pk))
+        self.message_user(request, f"{len(ids)} push(es) queued again.")
+
+
+@admin.register(EmailForward)
+class EmailForwardAdmin(admin.ModelAdmin):
+    list_display = ("source", "zone", "destination", "created_at")
+    search_fields = ("source", "destination", "zone__name")
+    list_select_related = ("zone",)
+    autocomplete_fields = ("zone",)
 
 
 register_remaining("dns")
