@@ -85,7 +85,7 @@ class Record(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["zone", "name", "type", "id"]
+        ordering = ["zone_id", "name", "type", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -131,7 +131,7 @@ class DnssecKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["zone", "-flags", "key_tag"]
+        ordering = ["zone_id", "-flags", "key_tag"]
         verbose_name = "DNSSEC key"
 
     def __str__(self) -> str:
@@ -201,7 +201,7 @@ class ZoneChange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["zone", "-id"]
+        ordering = ["zone_id", "-id"]
         indexes = [models.Index(fields=["zone", "-id"], name="zone_change_recent")]
 
     def __str__(self) -> str:
@@ -275,7 +275,7 @@ class EmailForward(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["zone", "source", "destination"]
+        ordering = ["zone_id", "source", "destination"]
         constraints = [
             models.UniqueConstraint(
                 fields=["zone", "source", "destination"], name="email_forward_unique"

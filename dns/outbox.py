@@ -52,9 +52,9 @@ class Outcome:
 def zone_rrsets(zone: Zone, records=None) -> RRsets:
     """Everything the zone serves, SOA included."""
     if records is None:
-        records = zone.records.only("name", "type", "ttl", "priority", "content").iterator(
-            chunk_size=5000
-        )
+        from dns.selectors import zone_record_rows
+
+        records = zone_record_rows(zone)
     out = rrsets(zone.name, records)
     out[(f"{zone.name}.", "SOA")] = (
         zone.default_ttl,
@@ -90,9 +90,9 @@ def changed_rrsets(zone: Zone, pairs: list) -> RRsets:
         names_list = sorted(names)
         for start in range(0, len(names_list), 2000):
             records.extend(
-                Record.objects.filter(zone=zone, name__in=names_list[start : start + 2000]).only(
-                    "name", "type", "ttl", "priority", "content"
-                )
+                Record.objects.filter(
+                    zone_id=zone.pk, name__in=names_list[start : start + 2000]
+                ).values("name", "type", "ttl", "priority", "content")
             )
     current = zone_rrsets(zone, records)
     out: RRsets = {}

@@ -53,6 +53,9 @@ _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CHARSTRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _CHARSTRINGS = re.compile(r'^(?:\s*"(?:[^"\\]|\\.)*")+\s*$')
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_MAYBE_ADDRESS = re.compile(r"[0-9.]+\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
 class RecordInvalid(ValidationError):
@@ -109,8 +112,20 @@ def _ascii_label(label: str, *, host: bool) -> str:
     return label
 
 
+_FAST_NAME = re.compile(
+    r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+)
+_FAST_HOST = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+
+
 def ascii_name(name: str, *, host: bool = False, wildcard: bool = False) -> str:
     """``name`` (without the final dot) in lower-case ASCII; ValueError says what is wrong."""
+    if name.isascii():  # the common case, checked in one go; the slow path explains failures
+        lowered = name.lower()
+        if (_FAST_HOST if host else _FAST_NAME).fullmatch(lowered) and len(lowered) <= MAX_NAME:
+            return lowered
     labels = name.split(".")
     out = []
     for index, label in enumerate(labels):
@@ -166,6 +181,8 @@ def relative_owner(raw: str, zone: str, *, strict: bool = False) -> str:
 
 
 def _is_address(text: str) -> bool:
+    if not _MAYBE_ADDRESS.fullmatch(text):
+        return False
     try:
         ipaddress.ip_address(text.rstrip("."))
     except ValueError:
@@ -205,7 +222,12 @@ def target_host(raw: str, zone: str, *, what: str, allow_root: bool = False, cna
 # --- TXT -----------------------------------------------------------------------------------------
 
 
+_PLAIN_TEXT = re.compile(rb"[ !#-\[\]-~]*")
+
+
 def _escape_bytes(data: bytes) -> str:
+    if _PLAIN_TEXT.fullmatch(data):
+        return data.decode("ascii")
     out = []
     for byte in data:
         if byte in (0x22, 0x5C):
@@ -218,6 +240,8 @@ def _escape_bytes(data: bytes) -> str:
 
 
 def _unescape(text: str) -> bytes:
+    if "\\" not in text:
+        return text.encode()
     out = bytearray()
     index = 0
     while index < len(text):
@@ -366,6 +390,7 @@ def clean_record(
     content="",
     default_ttl: int = 3600,
     strict_names: bool = False,
+    owner_ready: bool = False,
 ) -> Clean:
     """Check and normalise one record of ``zone`` (ASCII, no final dot); raise RecordInvalid with
     a reason per field."""
@@ -374,7 +399,10 @@ def clean_record(
     if rtype not in TYPES:
         errors["type"] = f"Choose a record type: {', '.join(TYPES)}."
     try:
-        owner = relative_owner(str(name if name is not None else ""), zone, strict=strict_names)
+        if owner_ready:  # the zone-file reader gives relative names it has checked
+            owner = name
+        else:
+            owner = relative_owner(str(name if name is not None else ""), zone, strict=strict_names)
     except ValueError as exc:
         errors["name"] = f"Not a valid name: {exc}."
         owner = "@"
@@ -420,6 +448,8 @@ def clean_record(
 
 def _clean_content(rtype: str, text: str, zone: str, owner: str) -> str:
     if rtype in {"A", "MXE"}:
+        if _IPV4.fullmatch(text):  # canonical already (no leading zeros): keep it
+            return text
         try:
             return str(ipaddress.IPv4Address(text))
         except ValueError:

@@ -15,7 +15,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
@@ -110,6 +110,52 @@ def _pk(record) -> int:
     return record["id"] if isinstance(record, dict) else record.pk
 
 
+RAW_INSERT_FROM = 500
+
+
+def _insert_records(zone: Zone, cleans: list[Clean]) -> list[Record]:
+    """Insert records. Many at once (an import) go in multi-row INSERTs, skipping the ORM's
+    per-value preparation (several times faster on 100,000 rows); they are not returned."""
+    if len(cleans) < RAW_INSERT_FROM:
+        return Record.objects.bulk_create(
+            [
+                Record(
+                    zone=zone,
+                    name=c.name,
+                    type=c.type,
+                    ttl=c.ttl,
+                    priority=c.priority,
+                    content=c.content,
+                )
+                for c in cleans
+            ]
+        )
+    table = connection.ops.quote_name(Record._meta.db_table)
+    columns = "(zone_id, name, type, ttl, priority, content, created_at, updated_at)"
+    if connection.vendor == "postgresql":  # COPY: four times faster than INSERTs there
+        moment = timezone.now()
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+                for c in cleans:
+                    copy.write_row(
+                        (zone.pk, c.name, c.type, c.ttl, c.priority, c.content, moment, moment)
+                    )
+        return []
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    head = f"INSERT INTO {table} {columns} VALUES "
+    batch = 1000  # 8,000 parameters a statement: under SQLite's and PostgreSQL's limits
+    with connection.cursor() as cursor:
+        for start in range(0, len(cleans), batch):
+            rows = cleans[start : start + batch]
+            params: list = []
+            for c in rows:
+                params += (zone.pk, c.name, c.type, c.ttl, c.priority, c.content, now, now)
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            cursor.execute(head + values, params)
+    return []
+
+
 def _apply(
     *, actor: Actor, zone: Zone, action: str, summary: str, delta: Delta
 ) -> tuple[ZoneChange, list[Record]]:
@@ -118,20 +164,7 @@ def _apply(
     delete_ids = [_pk(r) for r in delta.delete]
     for start in range(0, len(delete_ids), 5000):
         Record.objects.filter(zone=zone, pk__in=delete_ids[start : start + 5000]).delete()
-    created = Record.objects.bulk_create(
-        [
-            Record(
-                zone=zone,
-                name=c.name,
-                type=c.type,
-                ttl=c.ttl,
-                priority=c.priority,
-                content=c.content,
-            )
-            for c in delta.create
-        ],
-        batch_size=2000,
-    )
+    created = _insert_records(zone, delta.create)
     if delta.update:
         now = timezone.now()
         changed = []
@@ -501,7 +534,19 @@ def zone_import(
             delta=Delta(delete=plan.delete, create=plan.create, update=plan.update),
         )
         plan.applied = True
+        if connection.vendor == "postgresql" and len(plan.create) >= ANALYZE_AFTER:
+            transaction.on_commit(_analyze_records)
     return plan
+
+
+ANALYZE_AFTER = 10_000
+
+
+def _analyze_records() -> None:
+    """After a bulk import, fresh statistics keep PostgreSQL on the (zone, name, type) index for
+    the one-name lookups of the editor (stale ones made it scan the zone: 15 ms instead of 1)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(Record._meta.db_table)}")
 
 
 # --- history --------------------------------------------------------------------------------------

@@ -67,10 +67,11 @@ def parse_ttl(token: str) -> int:
     return total
 
 
-def _entries(text: str) -> Iterable[tuple[int, bool, list[tuple[str, bool]], str, str | None]]:
+def _entries(text: str) -> Iterable[tuple[int, bool, list[str], str, str | None]]:
     """Logical entries: (first line number, starts with blank, tokens, source text, error).
 
-    A token is (text, quoted). Parentheses join lines; comments are dropped."""
+    A quoted token keeps its quotes (an unquoted one cannot start with one). Parentheses join
+    lines; comments are dropped."""
     lines = text.splitlines()
     index = 0
     count = len(lines)
@@ -82,8 +83,7 @@ def _entries(text: str) -> Iterable[tuple[int, bool, list[tuple[str, bool]], str
             continue
         blank_owner = line[0] in " \t"
         if _SIMPLE.match(line):  # the common case: no quotes, comments or parentheses
-            tokens = [(part, False) for part in line.split()]
-            yield number, blank_owner, tokens, line, None
+            yield number, blank_owner, line.split(), line, None
             continue
         tokens = []
         depth = 0
@@ -113,9 +113,9 @@ def _entries(text: str) -> Iterable[tuple[int, bool, list[tuple[str, bool]], str
                         error = "a “)” without its “(”"
                         break
                 elif quoted is not None:
-                    tokens.append((quoted, True))
+                    tokens.append(quoted)
                 elif word is not None:
-                    tokens.append((word, False))
+                    tokens.append(word)
             if error or depth == 0:
                 break
             if index >= count:
@@ -147,14 +147,14 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
     last_owner: str | None = None
     suffix = "." + zone
     for number, blank_owner, tokens, source, error in _entries(text):
-        first_line = source.split("\n", 1)[0][:200]
+        first_line = source.split("\n", 1)[0][:200] if "\n" in source else source[:200]
         if error:
             result.errors.append(LineError(number, error[0].upper() + error[1:] + ".", first_line))
             continue
-        head = tokens[0][0]
+        head = tokens[0]
         if head.startswith("$"):
             directive = head.upper()
-            args = [t for t, _q in tokens[1:]]
+            args = tokens[1:]
             if directive == "$ORIGIN" and len(args) == 1:
                 try:
                     origin = ascii_name(_absolute(args[0], origin).rstrip("."), wildcard=False)
@@ -185,7 +185,7 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
                 continue
             owner = last_owner
         else:
-            raw_owner = tokens[0][0]
+            raw_owner = tokens[0]
             position = 1
             try:
                 owner = _absolute(raw_owner, origin)
@@ -197,8 +197,8 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
         ttl: int | None = None
         klass_seen = False
         while position < len(tokens):
-            word, quoted = tokens[position]
-            if quoted:
+            word = tokens[position]
+            if word[0] == '"':
                 break
             if not klass_seen and word.upper() in _CLASSES:
                 if word.upper() != "IN":
@@ -214,7 +214,7 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
         if position >= len(tokens):
             result.errors.append(LineError(number, "The record type is missing.", first_line))
             continue
-        rtype = tokens[position][0].upper()
+        rtype = tokens[position].upper()
         if rtype in _CLASSES:
             result.errors.append(
                 LineError(number, f"Class {rtype} is not supported; only IN.", first_line)
@@ -233,7 +233,7 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
                 if ttl_default is None and len(rdata) >= 7:
                     # RFC 1035: without $TTL the SOA minimum is the default.
                     with contextlib.suppress(ValueError):
-                        ttl_default = parse_ttl(rdata[6][0])
+                        ttl_default = parse_ttl(rdata[6])
             continue
         if owner != zone and not owner.endswith(suffix):
             shown = owner or "."
@@ -241,7 +241,7 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
                 LineError(number, f"{shown}. is outside the zone {zone}.", first_line)
             )
             continue
-        words = [t for t, _q in rdata]
+        words = list(rdata)
         for index in _NAME_FIELDS.get(rtype, ()):
             if index < len(words) and words[index] != ".":
                 words[index] = _absolute(words[index], origin) + "."
@@ -249,17 +249,19 @@ def parse(text: str, zone: str, *, default_ttl: int = 3600) -> Parsed:
         if rtype in {"MX", "SRV", "MXE"} and words and words[0].isdigit():
             priority, words = words[0], words[1:]
         if rtype == "TXT":  # unquoted words are strings of their own, as in BIND
-            content = " ".join(t if q else f'"{t}"' for t, q in rdata)
+            content = " ".join(t if t[0] == '"' else f'"{t}"' for t in rdata)
         elif rtype in {"URL", "FRAME"}:
             content = " ".join(
                 w[1:-1] if w.startswith('"') and w.endswith('"') else w for w in words
             )
         else:
             content = " ".join(words)
+        relative = "@" if owner == zone else owner[: -len(suffix)]
         try:
             clean = clean_record(
                 zone,
-                name=owner + ".",
+                name=relative,
+                owner_ready=True,
                 type=rtype,
                 ttl=ttl if ttl is not None else (ttl_default or default_ttl),
                 priority=priority,

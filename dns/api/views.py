@@ -48,6 +48,7 @@ from dns.selectors import (
     visible_records,
     visible_templates,
     visible_zones,
+    zone_record_rows,
 )
 from domains.selectors import visible_domains
 from portal.api.views import ActorMixin
@@ -151,11 +152,8 @@ class ZoneViewSet(
         from dns.zonefile import export
 
         zone = self.get_object()
-        records = zone.records.order_by("name", "type", "pk").only(
-            "name", "type", "ttl", "priority", "content"
-        )
         rendered = request.query_params.get("rendered") in {"1", "true"}
-        text = export(zone, records.iterator(chunk_size=5000), rendered=rendered)
+        text = export(zone, zone_record_rows(zone), rendered=rendered)
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
     @extend_schema(

@@ -17,7 +17,13 @@ from dns import services
 from dns.filtersets import RecordFilterSet, ZoneFilterSet
 from dns.forms import ImportForm, RecordForm, ZoneCreateForm, add_service_errors
 from dns.models import ZoneChange
-from dns.selectors import visible_changes, visible_records, visible_templates, visible_zones
+from dns.selectors import (
+    visible_changes,
+    visible_records,
+    visible_templates,
+    visible_zones,
+    zone_record_rows,
+)
 from dns.views._common import can_manage_zones, go, zone_for, zone_tabs, zone_url
 from dns.zonefile import export
 from portal.tenancy import ActorKind
@@ -122,10 +128,7 @@ def zone_status(request: HttpRequest, pk: int) -> HttpResponse:
 def zone_export(request: HttpRequest, pk: int) -> HttpResponse:
     zone = zone_for(request, pk)
     rendered = request.GET.get("rendered") == "1"
-    records = zone.records.order_by("name", "type", "pk").only(
-        "name", "type", "ttl", "priority", "content"
-    )
-    text = export(zone, records.iterator(chunk_size=5000), rendered=rendered)
+    text = export(zone, zone_record_rows(zone), rendered=rendered)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     suffix = ".served" if rendered else ""
     if request.GET.get("inline") != "1":

@@ -423,3 +423,15 @@ def test_a_powerdns_zone_queues_pushes_of_the_changed_rrsets_only():
     assert push.rrsets == [["mxe-192-0-2-44.pushed.com.", "A"], ["pushed.com.", "MX"]]
     services.record_delete(actor=SYSTEM, record=record)
     assert ZonePush.objects.filter(zone=zone).count() == 3
+
+
+def test_a_large_import_is_stored_whole(zone):
+    """Past 500 records the rows go in bulk statements (COPY on PostgreSQL)."""
+    lines = [f"h{i} 300 IN A 10.0.{i // 256}.{i % 256}" for i in range(1200)]
+    lines.append('t IN TXT "quote \\" inside" "and é"')
+    plan = services.zone_import(actor=SYSTEM, zone=zone, text="\n".join(lines), mode="merge")
+    assert plan.applied and len(plan.create) == 1201
+    assert zone.records.filter(name__startswith="h", type="A", ttl=300).count() == 1200
+    txt = zone.records.get(name="t")
+    assert txt.content == '"quote \\" inside" "and \\195\\169"'
+    assert txt.created_at is not None and txt.updated_at is not None
