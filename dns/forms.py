@@ -86,6 +86,8 @@ class ZoneCreateForm(StyledFormMixin, forms.Form):
         self.fields["customer"].queryset = customers
         self.fields["customer"].label_from_instance = lambda c: f"{c.name} <{c.email}>"
         self.fields["template"].queryset = templates
+        if not templates.exists():  # customers: their reseller's default applies
+            del self.fields["template"]
         if not show_customer:
             del self.fields["customer"]
         if not show_backend:
