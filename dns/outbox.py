@@ -14,11 +14,9 @@ push runs, so a retry always sends the zone as it is now (pushing twice is harml
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from dns.backends import backend_for
@@ -32,7 +30,8 @@ from dns.backends.base import (
 from dns.models import Record, Zone, ZonePush
 from dns.rdata import mxe_helper, rrsets
 from dns.zonefile import soa_content
-from domains.outbox import backoff_seconds
+from portal import outbox as core
+from portal.outbox import Outcome
 
 logger = logging.getLogger(__name__)
 Status = ZonePush.Status
@@ -40,13 +39,6 @@ Kind = ZonePush.Kind
 
 LEASE_SECONDS = 300
 ORDER_WAIT_SECONDS = 2
-LOST_MESSAGE_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    retry_in: float | None = None
 
 
 def zone_rrsets(zone: Zone, records=None) -> RRsets:
@@ -103,15 +95,6 @@ def changed_rrsets(zone: Zone, pairs: list) -> RRsets:
     return out
 
 
-def _claim(push_id: int) -> bool:
-    now = timezone.now()
-    return bool(
-        ZonePush.objects.filter(pk=push_id, status=Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1, updated_at=now)
-    )
-
-
 def _earlier_unfinished(push: ZonePush) -> bool:
     return ZonePush.objects.filter(
         zone_name=push.zone_name,
@@ -129,7 +112,7 @@ def run_push(push_id: int) -> Outcome:
             next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
         )
         return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
-    if not _claim(push_id):
+    if not core.claim(ZonePush, push_id):
         return Outcome("skipped")
     push.status = Status.RUNNING
     push.attempts += 1
@@ -202,29 +185,15 @@ def _succeed(push: ZonePush) -> None:
 
 
 def _retry_or_fail(push: ZonePush, message: str) -> Outcome:
-    if push.attempts >= push.max_attempts:
-        return _fail(push, f"{message} (gave up after {push.attempts} attempts)")
-    delay = backoff_seconds(push.attempts)
-    ZonePush.objects.filter(pk=push.pk, status=Status.RUNNING).update(
-        status=Status.PENDING,
-        last_error=message[:2000],
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        updated_at=timezone.now(),
-    )
-    return Outcome(Status.PENDING, retry_in=delay)
+    final = core.gave_up(push, message)
+    return _fail(push, final) if final else core.schedule_retry(ZonePush, push, message)
 
 
 def _fail(push: ZonePush, message: str) -> Outcome:
     from support.services import ticket_open_system
 
     with transaction.atomic():
-        updated = ZonePush.objects.filter(pk=push.pk, status=Status.RUNNING).update(
-            status=Status.FAILED,
-            last_error=message[:2000],
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        if updated:
+        if core.mark_finished(ZonePush, push, Status.FAILED, message):
             _zone_status(push.zone_id)
             zone = Zone.objects.filter(pk=push.zone_id).first() if push.zone_id else None
             links = {"organisation_id": push.organisation_id}
@@ -243,31 +212,10 @@ def _fail(push: ZonePush, message: str) -> Outcome:
 
 
 def sweep() -> list[int]:
-    """Ids to enqueue again: pushes a dead worker held past the lease, and due pushes whose
-    message seems lost. Enqueueing one twice is harmless: only one worker can claim it."""
-    now = timezone.now()
-    stale_ids = list(
-        ZonePush.objects.filter(
-            status=Status.RUNNING, started_at__lt=now - timedelta(seconds=LEASE_SECONDS)
-        ).values_list("pk", flat=True)
+    """Ids to enqueue again (see ``portal.outbox.sweep_ids``)."""
+    return core.sweep_ids(
+        ZonePush, lease_seconds=LEASE_SECONDS, lost_note="Worker lost during the push; sent again"
     )
-    if stale_ids:
-        ZonePush.objects.filter(pk__in=stale_ids, status=Status.RUNNING).update(
-            status=Status.PENDING,
-            next_attempt_at=now,
-            updated_at=now,
-            last_error="Worker lost during the push; sent again",
-        )
-    lost_ids = list(
-        ZonePush.objects.filter(
-            status=Status.PENDING,
-            next_attempt_at__lte=now - timedelta(seconds=LOST_MESSAGE_SECONDS),
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    stale = set(stale_ids)
-    return stale_ids + [pk for pk in lost_ids if pk not in stale]
 
 
 __all__ = ["Outcome", "changed_rrsets", "mxe_helper", "run_push", "sweep", "zone_rrsets"]

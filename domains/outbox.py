@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import logging
-import random
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,38 +30,17 @@ from domains.registrars.base import (
     RegistrarError,
     TransientError,
 )
+from portal import outbox as core
+from portal.outbox import Outcome
 from portal.tenancy import SYSTEM
 
 logger = logging.getLogger(__name__)
 Op = RegistrarOperation
 Status = RegistrarOperation.Status
 
-BACKOFF_BASE_SECONDS = 5
-BACKOFF_CAP_SECONDS = 3600
 LEASE_SECONDS = 300
 ORDER_WAIT_SECONDS = 2
-LOST_MESSAGE_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    retry_in: float | None = None
-
-
-def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter: uniform in [base*2^(n-1)/2, base*2^(n-1)]."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return (rng or random).uniform(ceiling / 2, ceiling)
-
-
-def _claim(operation_id: int) -> bool:
-    now = timezone.now()
-    return bool(
-        Op.objects.filter(pk=operation_id, status=Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1, updated_at=now)
-    )
+BACKOFF_BASE_SECONDS = core.BACKOFF_BASE_SECONDS
 
 
 def _earlier_unfinished(operation: Op) -> bool:
@@ -89,7 +66,7 @@ def run_operation(operation_id: int) -> Outcome:
             next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
         )
         return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
-    if not _claim(operation_id):
+    if not core.claim(Op, operation_id):
         return Outcome("skipped")
     # The claim succeeded, so nothing else changed the row since we read it: mirror the claim.
     operation.status = Status.RUNNING
@@ -302,73 +279,37 @@ def _push_settings_the_create_did_not_carry(domain: Domain, info: DomainInfo) ->
 
 
 def _retry_or_fail(operation: Op, message: str) -> Outcome:
-    if operation.attempts >= operation.max_attempts:
-        return _fail(operation, f"{message} (gave up after {operation.attempts} attempts)")
-    delay = backoff_seconds(operation.attempts)
-    Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
-        status=Status.PENDING,
-        last_error=message[:2000],
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        updated_at=timezone.now(),
-    )
-    return Outcome(Status.PENDING, retry_in=delay)
+    final = core.gave_up(operation, message)
+    return _fail(operation, final) if final else core.schedule_retry(Op, operation, message)
 
 
 def _fail(operation: Op, message: str) -> Outcome:
-    from support.services import ticket_open_for_operation
-
-    with transaction.atomic():
-        updated = Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
-            status=Status.FAILED,
-            last_error=message[:2000],
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        if updated:
-            operation.refresh_from_db()
-            ticket_open_for_operation(operation=operation)
-    return Outcome(Status.FAILED)
+    return _stop(operation, Status.FAILED, message)
 
 
 def _hold(operation: Op, message: str) -> Outcome:
     """Stop for staff (not a failure: nothing is wrong with the request as such)."""
+    return _stop(operation, Status.HELD, message)
+
+
+def _stop(operation: Op, status: str, message: str) -> Outcome:
+    """Failed or held: either way a ticket tells staff (and the customer) why."""
     from support.services import ticket_open_for_operation
 
     with transaction.atomic():
-        updated = Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
-            status=Status.HELD, last_error=message[:2000], updated_at=timezone.now()
-        )
-        if updated:
+        if core.mark_finished(Op, operation, status, message):
             operation.refresh_from_db()
             ticket_open_for_operation(operation=operation)
-    return Outcome(Status.HELD)
+    return Outcome(status)
 
 
 def sweep() -> list[int]:
-    """Ids to enqueue again: rows a dead worker held past the lease, and due rows whose message
-    seems lost. Enqueueing a row twice is harmless: only one worker can claim it."""
-    now = timezone.now()
-    stale_ids = list(
-        Op.objects.filter(
-            status=Status.RUNNING, started_at__lt=now - timedelta(seconds=LEASE_SECONDS)
-        ).values_list("pk", flat=True)
+    """Ids to enqueue again (see ``portal.outbox.sweep_ids``)."""
+    return core.sweep_ids(
+        Op,
+        lease_seconds=LEASE_SECONDS,
+        lost_note="Worker lost during the call; retried with the same idempotency key",
     )
-    if stale_ids:
-        Op.objects.filter(pk__in=stale_ids, status=Status.RUNNING).update(
-            status=Status.PENDING,
-            next_attempt_at=now,
-            updated_at=now,
-            last_error="Worker lost during the call; retried with the same idempotency key",
-        )
-    lost_ids = list(
-        Op.objects.filter(
-            status=Status.PENDING,
-            next_attempt_at__lte=now - timedelta(seconds=LOST_MESSAGE_SECONDS),
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    return stale_ids + [pk for pk in lost_ids if pk not in set(stale_ids)]
 
 
 # --- draining many operations at once ---------------------------------------------------------

@@ -626,23 +626,23 @@ def domain_set_contacts(
     return operation
 
 
+def _clean_addresses(raw: list[str], field: str, kind: type) -> list[str]:
+    clean = set()
+    for value in raw or []:
+        try:
+            clean.add(str(kind(str(value).strip())))
+        except ValueError:
+            version = "IPv4" if kind is ipaddress.IPv4Address else "IPv6"
+            raise ValidationError({field: f"{value!r} is not an {version} address."}) from None
+    return sorted(clean)
+
+
 def _validate_addresses(ipv4: list[str], ipv6: list[str]) -> tuple[list[str], list[str]]:
-    clean4, clean6 = [], []
-    for raw in ipv4 or []:
-        try:
-            address = ipaddress.IPv4Address(str(raw).strip())
-        except ValueError:
-            raise ValidationError({"ipv4": f"{raw!r} is not an IPv4 address."}) from None
-        clean4.append(str(address))
-    for raw in ipv6 or []:
-        try:
-            address = ipaddress.IPv6Address(str(raw).strip())
-        except ValueError:
-            raise ValidationError({"ipv6": f"{raw!r} is not an IPv6 address."}) from None
-        clean6.append(str(address))
+    clean4 = _clean_addresses(ipv4, "ipv4", ipaddress.IPv4Address)
+    clean6 = _clean_addresses(ipv6, "ipv6", ipaddress.IPv6Address)
     if not clean4 and not clean6:
         raise ValidationError("A glue host needs at least one IPv4 or IPv6 address.")
-    return sorted(set(clean4)), sorted(set(clean6))
+    return clean4, clean6
 
 
 def host_create(
