@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from customers.models import Customer, Organisation
 from portal.crypto import EncryptedTextField
@@ -354,7 +355,8 @@ class RegistrarOperation(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=8)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a worker may take it next ("due"); always set, so the due rows are an index range.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     upstream_reference = models.CharField(max_length=200, blank=True)

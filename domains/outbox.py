@@ -16,7 +16,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from domains import ratelimit
@@ -28,7 +27,6 @@ from domains.registrars.base import (
     DsData,
     PermanentError,
     RegistrarError,
-    TransientError,
 )
 from portal import outbox as core
 from portal.outbox import Outcome
@@ -71,32 +69,44 @@ def run_operation(operation_id: int) -> Outcome:
     # The claim succeeded, so nothing else changed the row since we read it: mirror the claim.
     operation.status = Status.RUNNING
     operation.attempts += 1
+    return _record(operation, *_attempt(operation))
+
+
+def _attempt(operation: Op, adapter=None, lease=None) -> tuple[object, Exception | None]:
+    """Call the registry for a claimed operation: ``(result, None)`` or ``(None, error)``.
+    Writes nothing, so the drain can run it in a calling thread and record results in bulk."""
     try:
-        result = _call(operation)
-    except PriceChanged as exc:
-        return _hold(operation, exc.message)
-    except TransientError as exc:
-        return _retry_or_fail(operation, exc.message)
-    except PermanentError as exc:
-        return _fail(operation, exc.message)
+        return _call(operation, adapter, lease), None
     except RegistrarError as exc:
-        return _retry_or_fail(operation, exc.message)
+        return None, exc
     except Exception as exc:  # an adapter bug or an unexpected reply: retry, bounded
-        logger.exception("operation %s crashed", operation_id)
-        return _retry_or_fail(operation, f"Unexpected error: {type(exc).__name__}")
-    _succeed(operation, result)
-    return Outcome(Status.SUCCEEDED)
+        logger.exception("operation %s crashed", operation.pk)
+        return None, exc
 
 
-def _call(operation: Op) -> DomainInfo | dict:
+def _record(operation: Op, result, error: Exception | None) -> Outcome:
+    """Write what one call did: success, a retry with backoff, a failure or a hold."""
+    if error is None:
+        _succeed(operation, result)
+        return Outcome(Status.SUCCEEDED)
+    if isinstance(error, PriceChanged):
+        return _hold(operation, error.message)
+    if isinstance(error, PermanentError):
+        return _fail(operation, error.message)
+    if isinstance(error, RegistrarError):  # transient, or a kind the taxonomy does not name
+        return _retry_or_fail(operation, error.message)
+    return _retry_or_fail(operation, f"Unexpected error: {type(error).__name__}")
+
+
+def _call(operation: Op, adapter=None, lease: ratelimit.Lease | None = None) -> DomainInfo | dict:
     domain = operation.domain
     account = operation.registrar_account
     if account is None:
         raise PermanentError(
             f"No registrar account handles .{domain.tld.name}; route the TLD first."
         )
-    adapter = adapter_for(account)
-    with ratelimit.budget(account):
+    adapter = adapter or adapter_for(account)
+    with lease.call(account) if lease is not None else ratelimit.budget(account):
         return _dispatch(operation, adapter)
 
 
@@ -230,7 +240,7 @@ def _succeed(operation: Op, result) -> None:
 
 def _apply(operation: Op, info: DomainInfo) -> None:
     """Record what the registry now says about the domain."""
-    from domains.services import domain_transition, lifecycle_dates, record_drift
+    from domains.services import domain_transition, record_drift
 
     if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.SYNC}:
         domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
@@ -238,15 +248,7 @@ def _apply(operation: Op, info: DomainInfo) -> None:
         domain = operation.domain  # loaded with the operation; its status is not used here
     if operation.kind == Op.Kind.SYNC:
         record_drift(domain, info)
-    fields: dict = {"last_synced_at": timezone.now(), "epp_statuses": info.statuses}
-    if info.expires_at is not None:
-        fields["expires_at"] = info.expires_at
-        fields.update(lifecycle_dates(domain.tld, info.expires_at))
-    if info.registered_at is not None and domain.registered_at is None:
-        fields["registered_at"] = info.registered_at
-    if info.reference:
-        fields["registry_reference"] = info.reference
-    Domain.objects.filter(pk=domain.pk).update(**fields)
+    Domain.objects.filter(pk=domain.pk).update(**_domain_fields(domain, info, timezone.now()))
     becomes_active = {
         Op.Kind.REGISTER: {DomainStatus.PENDING_REGISTRATION},
         Op.Kind.TRANSFER: {DomainStatus.PENDING_TRANSFER},
@@ -313,64 +315,217 @@ def sweep() -> list[int]:
 
 
 # --- draining many operations at once ---------------------------------------------------------
-DRAIN_BATCH = 500
-_drain_pool = None
-_drain_pool_lock = threading.Lock()
+# Kinds whose success is recorded in bulk: the operation row, and what the registry now says
+# about the domain. The others (register, transfer, renew, sync, auth code) change more and are
+# recorded one by one, as are all failures.
+BULK_KINDS = frozenset(
+    {
+        Op.Kind.NAMESERVERS,
+        Op.Kind.LOCK,
+        Op.Kind.PRIVACY,
+        Op.Kind.AUTORENEW,
+        Op.Kind.CONTACTS,
+        Op.Kind.DNSSEC,
+        Op.Kind.HOST_CREATE,
+        Op.Kind.HOST_UPDATE,
+        Op.Kind.HOST_DELETE,
+    }
+)
+UNFINISHED = (Status.PENDING, Status.RUNNING, Status.HELD)
+COLLECT_SECONDS = 0.025  # how long results gather before they are written together
 
 
-def _pool(threads: int):
-    """One thread pool per worker process for draining (registry calls are I/O-bound)."""
-    from concurrent.futures import ThreadPoolExecutor
+def claim_due(limit: int) -> list[Op]:
+    """Claim up to ``limit`` due operations at once and load them for calling."""
+    ids = core.claim_due(Op, limit=limit, group_field="domain", blocking=UNFINISHED)
+    if not ids:
+        return []
+    queryset = Op.objects.filter(pk__in=ids).select_related("domain__tld", "registrar_account")
+    operations = list(queryset.order_by("pk"))
+    if any(op.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.CONTACTS} for op in operations):
+        from django.db.models import prefetch_related_objects
 
-    global _drain_pool
-    with _drain_pool_lock:
-        if _drain_pool is None:
-            _drain_pool = ThreadPoolExecutor(threads, thread_name_prefix="outbox")
-        return _drain_pool
-
-
-def _run_in_thread(operation_id: int) -> Outcome:
-    from django.db import connection
-
-    try:
-        return run_operation(operation_id)
-    finally:
-        connection.close()  # back to the pool: this thread may serve another task next
+        prefetch_related_objects(
+            [op for op in operations if op.domain_id is not None], "domain__contacts"
+        )
+    return operations
 
 
-def drain(
-    *, max_seconds: float = 50.0, threads: int = 32, part: int = 0, parts: int = 1
-) -> dict[str, int]:
-    """Run every due operation, up to ``threads`` at a time, until none is due or time is up.
+def record_many(finished: list[tuple[Op, object, Exception | None]]) -> list[str]:
+    """Record a group of finished calls; the statuses they ended in.
 
-    One Celery message drains a whole backlog, so a burst of thousands of queued operations costs
-    one message instead of thousands; retries come back through ``next_attempt_at``. With
-    ``parts`` > 1, this call takes only the operations whose id is ``part`` modulo ``parts``, so
-    several worker processes can share one backlog without stepping on each other.
+    Plain successes (``BULK_KINDS``) take a few statements for the whole group; anything else
+    goes through ``_record`` one by one. A row that is no longer ``running`` (cancelled by staff,
+    taken back by the sweep) is left as it is, as ``_succeed`` does.
     """
+    bulk = [
+        (op, result)
+        for op, result, error in finished
+        if error is None and op.kind in BULK_KINDS and op.domain_id is not None
+    ]
+    bulk_ids = {op.pk for op, _ in bulk}
+    statuses = [
+        _record(op, result, error).status for op, result, error in finished if op.pk not in bulk_ids
+    ]
+    if bulk:
+        statuses += _succeed_many(bulk)
+    return statuses
+
+
+def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
+    now = timezone.now()
+    with transaction.atomic():
+        running = set(
+            Op.objects.select_for_update()
+            .filter(pk__in=[op.pk for op, _ in pairs], status=Status.RUNNING)
+            .values_list("pk", flat=True)
+        )
+        skipped = len(pairs) - len(running)
+        pairs = [(op, result) for op, result in pairs if op.pk in running]
+        core.update_rows(
+            Op,
+            [
+                (
+                    op.pk,
+                    {
+                        "status": Status.SUCCEEDED,
+                        "finished_at": now,
+                        "last_error": "",
+                        "updated_at": now,
+                        "upstream_reference": getattr(result, "reference", "")[:200],
+                    },
+                )
+                for op, result in pairs
+            ],
+        )
+        core.update_rows(
+            Domain,
+            [
+                (op.domain_id, _domain_fields(op.domain, result, now))
+                for op, result in pairs
+                if isinstance(result, DomainInfo)
+            ],
+        )
+    return [Status.SUCCEEDED] * len(pairs) + ["skipped"] * skipped
+
+
+def _domain_fields(domain: Domain, info: DomainInfo, now) -> dict:
+    """What the registry's answer changes on the domain row (no status change): only values
+    that differ, so that an answer confirming what the portal holds rewrites no indexed column
+    (on a million domains an index write per answer is most of what recording costs)."""
+    from domains.services import lifecycle_dates
+
+    theirs: dict = {"epp_statuses": info.statuses}
+    if info.expires_at is not None:
+        theirs["expires_at"] = info.expires_at
+        theirs.update(lifecycle_dates(domain.tld, info.expires_at))
+    if info.registered_at is not None and domain.registered_at is None:
+        theirs["registered_at"] = info.registered_at
+    if info.reference:
+        theirs["registry_reference"] = info.reference
+    fields = {name: value for name, value in theirs.items() if getattr(domain, name) != value}
+    fields["last_synced_at"] = now
+    return fields
+
+
+def _next_due(within: float) -> float | None:
+    """Seconds until the next pending operation comes due, if that is within ``within``."""
+    now = timezone.now()
+    upcoming = (
+        Op.objects.filter(status=Status.PENDING, next_attempt_at__gt=now)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if upcoming is None:
+        return None
+    seconds = (upcoming - now).total_seconds()
+    return seconds if seconds < within else None
+
+
+def drain(*, max_seconds: float = 50.0, threads: int = 32) -> dict[str, int]:
+    """Run every due operation, ``threads`` registry calls at a time, until none is due or time
+    is up; return how many ended in each status.
+
+    A pipeline: this thread claims due operations in groups (one statement, ``SKIP LOCKED``),
+    ``threads`` calling threads talk to the registries, and this thread writes their results in
+    groups as they come back. The database sees a few statements per group instead of several per
+    operation, and a slow call holds up nothing but its own thread. Several drains (in other
+    worker processes or machines) can run at once: claims never overlap. Operations left
+    ``running`` by a drain that dies are put back by the sweep after the lease.
+    """
+    import queue
     import time
-    from concurrent.futures import wait
 
     deadline = time.monotonic() + max_seconds
-    pool = _pool(threads)
+    todo: queue.Queue = queue.Queue()
+    done: queue.Queue = queue.Queue()
+    adapters: dict[int, object] = {}
+    adapters_lock = threading.Lock()
+    lease = ratelimit.Lease()
+
+    def adapter(operation: Op):
+        account = operation.registrar_account
+        if account is None:
+            return None
+        with adapters_lock:
+            if account.pk not in adapters:
+                try:
+                    adapters[account.pk] = adapter_for(account)
+                except RegistrarError:
+                    adapters[account.pk] = None  # _call makes one again and raises the reason
+            return adapters[account.pk]
+
+    def caller() -> None:
+        from django.db import connection
+
+        try:
+            while (operation := todo.get()) is not None:
+                try:
+                    result, error = _attempt(operation, adapter(operation), lease)
+                except Exception as exc:  # never lose a result: the drain waits for each one
+                    logger.exception("operation %s crashed", operation.pk)
+                    result, error = None, exc
+                done.put((operation, result, error))
+        finally:
+            lease.release()  # this thread's registry sessions
+            connection.close()  # the calling thread ends with the drain
+
+    callers = [
+        threading.Thread(target=caller, name=f"outbox-{n}", daemon=True) for n in range(threads)
+    ]
+    for thread in callers:
+        thread.start()
+    capacity = 2 * threads  # as many ready as in flight, so no calling thread waits for a claim
     counts: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        now = timezone.now()
-        queryset = Op.objects.filter(status=Status.PENDING).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        )
-        if parts > 1:
-            queryset = queryset.alias(part=F("pk") % parts).filter(part=part)
-        due = list(
-            queryset.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:DRAIN_BATCH]
-        )
-        if not due:
-            break
-        futures = [pool.submit(_run_in_thread, pk) for pk in due]
-        wait(futures)
-        for future in futures:
-            status = future.result().status
-            counts[status] = counts.get(status, 0) + 1
-        if counts.get(Status.SUCCEEDED, 0) == 0 and len(due) == counts.get("waiting", 0):
-            break  # only waiting ones left: they come due again on their own
+    in_flight = 0
+    try:
+        while True:
+            room = capacity - in_flight
+            if room > 0 and time.monotonic() < deadline:
+                for operation in claim_due(room):
+                    todo.put(operation)
+                    in_flight += 1
+            if in_flight == 0:
+                # Nothing due: wait for a retry that comes due before the deadline, if any.
+                wake = _next_due(deadline - time.monotonic())
+                if wake is None:
+                    break
+                time.sleep(wake)
+                continue
+            finished = [done.get()]
+            gather_until = time.monotonic() + COLLECT_SECONDS
+            while len(finished) < in_flight:
+                try:
+                    finished.append(done.get(timeout=max(0.0, gather_until - time.monotonic())))
+                except queue.Empty:
+                    break
+            in_flight -= len(finished)
+            for status in record_many(finished):
+                counts[status] = counts.get(status, 0) + 1
+    finally:
+        for _ in callers:
+            todo.put(None)
+        for thread in callers:
+            thread.join()
     return counts

@@ -6,11 +6,17 @@ broker the counters live in Redis, so any number of worker processes on any numb
 stay within the budget together; with the embedded filesystem broker (one machine, one worker
 process) they live in the process.
 
-* Rate: a counter per account per wall-clock second (``INCR`` + ``EXPIRE``); a caller over the
-  budget waits for the next second.
+* Rate: a counter per account per wall-clock second; a caller over the budget waits for the next
+  second.
 * Sessions: the calls in flight, as members of a sorted set scored by their expiry (a killed
   worker's slot frees itself after ``SLOT_TTL_SECONDS``); a caller over the budget waits, and
   gives up with a transient error after ``MAX_WAIT_SECONDS`` so the outbox retries it later.
+
+Each check is one Lua script, so one round trip to Redis. ``budget()`` takes a session and one
+call for a single operation and gives the session back after. A drain uses a :class:`Lease`:
+each of its calling threads keeps its session between calls (as a registry client keeps an EPP
+session open), and takes this second's calls from Redis in small chunks, so a busy drain asks
+Redis about once per chunk instead of three times per call.
 """
 
 from __future__ import annotations
@@ -29,6 +35,28 @@ from domains.registrars.base import TransientError
 MAX_WAIT_SECONDS = 30.0
 SLOT_TTL_SECONDS = 120
 POLL_SECONDS = 0.02
+RATE_CHUNK_MAX = 16  # calls a lease takes from Redis at once (fewer for a small rate)
+
+# KEYS[1]: the account's sorted set of sessions. ARGV: now, expiry, token, limit, ttl.
+# A token already in the set is refreshed (a lease keeping its session); 1 if held, else 0.
+_SESSION_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+# KEYS[1]: the account's counter for this second. ARGV: calls wanted, rate. Calls granted.
+_RATE_SCRIPT = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local grant = math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - used)
+if grant <= 0 then return 0 end
+redis.call('INCRBY', KEYS[1], grant)
+redis.call('EXPIRE', KEYS[1], 2)
+return grant
+"""
 
 
 @lru_cache(maxsize=1)
@@ -38,69 +66,62 @@ def _redis():
         return None
     import redis
 
-    return redis.Redis.from_url(url, socket_timeout=5)
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    return client, client.register_script(_SESSION_SCRIPT), client.register_script(_RATE_SCRIPT)
 
 
 class _LocalCounters:
     def __init__(self):
         self.lock = threading.Lock()
         self.per_second: dict[tuple[int, int], int] = {}
-        self.in_flight: dict[int, int] = {}
+        self.in_flight: dict[int, set[str]] = {}
 
 
 _local = _LocalCounters()
 
 
-def _take_rate_slot(account_id: int, rate: int, deadline: float) -> None:
-    client = _redis()
+def _take_rate(account_id: int, rate: int, deadline: float, want: int = 1) -> tuple[int, int]:
+    """``(second, calls)``: up to ``want`` calls of that second (at least one; waits for a second
+    that has room, or raises a transient error at ``deadline``)."""
+    redis = _redis()
     while True:
         now = time.time()
         second = int(now)
-        if client is not None:
-            key = f"nameport:rate:{account_id}:{second}"
-            pipe = client.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, 2)
-            count = pipe.execute()[0]
+        if redis is not None:
+            granted = int(
+                redis[2](keys=[f"nameport:rate:{account_id}:{second}"], args=[want, rate])
+            )
         else:
             with _local.lock:
-                count = _local.per_second.get((account_id, second), 0) + 1
-                _local.per_second[(account_id, second)] = count
+                used = _local.per_second.get((account_id, second), 0)
+                granted = max(0, min(want, rate - used))
+                _local.per_second[(account_id, second)] = used + granted
                 for stale in [k for k in _local.per_second if k[1] < second - 1]:
                     del _local.per_second[stale]
-        if count <= rate:
-            return
+        if granted:
+            return second, granted
         if time.monotonic() > deadline:
             raise TransientError("The registrar account's rate budget is used up; retrying later")
         time.sleep(max(second + 1 - now, POLL_SECONDS))
 
 
-def _take_session(account_id: int, limit: int, deadline: float) -> str:
+def _take_session(account_id: int, limit: int, deadline: float, token: str | None = None) -> str:
     """A slot among the account's calls in flight; returns its token (give it back after).
-
-    In Redis the slots are members of a sorted set scored by their expiry, so a slot held by a
-    worker that was killed mid-call frees itself after ``SLOT_TTL_SECONDS`` instead of leaking.
-    """
-    client = _redis()
+    Passing a token held before refreshes it (or takes it again if it expired)."""
+    redis = _redis()
     key = f"nameport:sessions:{account_id}"
-    token = uuid.uuid4().hex
+    token = token or uuid.uuid4().hex
     while True:
-        if client is not None:
+        if redis is not None:
             now = time.time()
-            pipe = client.pipeline()
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.zadd(key, {token: now + SLOT_TTL_SECONDS})
-            pipe.zcard(key)
-            pipe.expire(key, SLOT_TTL_SECONDS)
-            count = pipe.execute()[2]
-            if count <= limit:
+            args = [now, now + SLOT_TTL_SECONDS, token, limit, SLOT_TTL_SECONDS]
+            if int(redis[1](keys=[key], args=args)):
                 return token
-            client.zrem(key, token)
         else:
             with _local.lock:
-                count = _local.in_flight.get(account_id, 0)
-                if count < limit:
-                    _local.in_flight[account_id] = count + 1
+                held = _local.in_flight.setdefault(account_id, set())
+                if token in held or len(held) < limit:
+                    held.add(token)
                     return token
         if time.monotonic() > deadline:
             raise TransientError("All of the registrar account's sessions are busy; retrying later")
@@ -108,12 +129,12 @@ def _take_session(account_id: int, limit: int, deadline: float) -> str:
 
 
 def _give_session(account_id: int, token: str) -> None:
-    client = _redis()
-    if client is not None:
-        client.zrem(f"nameport:sessions:{account_id}", token)
+    redis = _redis()
+    if redis is not None:
+        redis[0].zrem(f"nameport:sessions:{account_id}", token)
     else:
         with _local.lock:
-            _local.in_flight[account_id] = max(0, _local.in_flight.get(account_id, 1) - 1)
+            _local.in_flight.get(account_id, set()).discard(token)
 
 
 @contextmanager
@@ -122,7 +143,63 @@ def budget(account, *, max_wait: float = MAX_WAIT_SECONDS) -> Iterator[None]:
     deadline = time.monotonic() + max_wait
     token = _take_session(account.pk, max(1, account.max_sessions), deadline)
     try:
-        _take_rate_slot(account.pk, max(1, account.rate_per_second), deadline)
+        _take_rate(account.pk, max(1, account.rate_per_second), deadline)
         yield
     finally:
         _give_session(account.pk, token)
+
+
+class Lease:
+    """A drain's share of its accounts' budgets, for its calling threads.
+
+    ``call(account)`` holds the thread's session for the account (taken on its first call, kept
+    and refreshed while the thread works, given back by ``release()`` when the thread is done)
+    and one call of this second, taken from a chunk leased from the shared counter. A thread
+    that dies without ``release()`` loses its sessions to their expiry, as a killed worker does.
+    """
+
+    def __init__(self):
+        self._threads = threading.local()
+        self._lock = threading.Lock()
+        self._rate: dict[int, list[int]] = {}  # account id -> [second, calls left]
+
+    @contextmanager
+    def call(self, account, *, max_wait: float = MAX_WAIT_SECONDS) -> Iterator[None]:
+        deadline = time.monotonic() + max_wait
+        sessions = self._sessions()
+        token, refreshed = sessions.get(account.pk, (None, 0.0))
+        if token is None or time.monotonic() - refreshed > SLOT_TTL_SECONDS / 4:
+            try:
+                token = _take_session(account.pk, max(1, account.max_sessions), deadline, token)
+            except TransientError:
+                sessions.pop(account.pk, None)
+                raise
+            sessions[account.pk] = (token, time.monotonic())
+        self._take_rate(account, deadline)
+        yield
+
+    def release(self) -> None:
+        """Give back the calling thread's sessions."""
+        sessions = self._sessions()
+        for account_id, (token, _) in sessions.items():
+            _give_session(account_id, token)
+        sessions.clear()
+
+    def _sessions(self) -> dict[int, tuple[str, float]]:
+        if not hasattr(self._threads, "sessions"):
+            self._threads.sessions = {}
+        return self._threads.sessions
+
+    def _take_rate(self, account, deadline: float) -> None:
+        rate = max(1, account.rate_per_second)
+        with self._lock:
+            second, left = self._rate.get(account.pk, (0, 0))
+            if second == int(time.time()) and left > 0:
+                self._rate[account.pk] = [second, left - 1]
+                return
+        chunk = max(1, min(RATE_CHUNK_MAX, rate // 8))
+        second, granted = _take_rate(account.pk, rate, deadline, want=chunk)
+        with self._lock:
+            # Another thread may have taken a chunk of the same second meanwhile: keep both.
+            held, left = self._rate.get(account.pk, (0, 0))
+            self._rate[account.pk] = [second, granted - 1 + (left if held == second else 0)]

@@ -30,9 +30,8 @@ def registrar_operations_sweep() -> int:
     """Re-enqueue due operations whose message was lost, and recover ones a dead worker held."""
     due = outbox.sweep()
     if len(due) > DRAIN_THRESHOLD:
-        parts = settings.NAMEPORT_OUTBOX_DRAIN_PARTS
-        for part in range(parts):
-            registrar_operations_drain.delay(part=part, parts=parts)
+        for _ in range(settings.NAMEPORT_OUTBOX_DRAINS):
+            registrar_operations_drain.delay()
     else:
         for operation_id in due:
             registrar_operation_run.delay(operation_id)
@@ -40,11 +39,10 @@ def registrar_operations_sweep() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def registrar_operations_drain(max_seconds: float = 50.0, part: int = 0, parts: int = 1) -> dict:
-    """Drain (a share of) the backlog of due operations with a thread pool inside the task."""
-    counts = outbox.drain(
-        max_seconds=max_seconds, threads=settings.NAMEPORT_OUTBOX_THREADS, part=part, parts=parts
-    )
+def registrar_operations_drain(max_seconds: float = 50.0) -> dict:
+    """Drain the backlog of due operations: calling threads inside the task, claims and results
+    written in groups. Several drains (one per worker process) share a backlog safely."""
+    counts = outbox.drain(max_seconds=max_seconds, threads=settings.NAMEPORT_OUTBOX_THREADS)
     logger.info("outbox drain: %s", counts)
     return counts
 

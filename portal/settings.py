@@ -96,7 +96,10 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'nameport.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A round trip before a kept or pooled connection is used again.
+        conn_health_checks=env_bool("DB_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
@@ -343,10 +346,12 @@ NAMEPORT_DEFAULT_NAMESERVERS = env_list(
     "NAMEPORT_DEFAULT_NAMESERVERS", "ns1.nameport.test,ns2.nameport.test"
 )
 NAMEPORT_EXPIRY_WARNING_DAYS = env_int("NAMEPORT_EXPIRY_WARNING_DAYS", 30)
-# Threads a worker uses to drain a backlog of registry operations (keep DB_POOL_MAX above it).
+# Registry calls a drain keeps in flight (calling threads; only the embedded sandbox adapter uses
+# the database from them, so keep DB_POOL_MAX above it when that is the registry).
 NAMEPORT_OUTBOX_THREADS = env_int("NAMEPORT_OUTBOX_THREADS", 32)
-# A backlog is split in this many drain tasks, one per worker process that should take part.
-NAMEPORT_OUTBOX_DRAIN_PARTS = env_int("NAMEPORT_OUTBOX_DRAIN_PARTS", 1)
+# Drain tasks the sweep sends for a backlog: one per worker process that should take part
+# (claims never overlap, so they share the backlog).
+NAMEPORT_OUTBOX_DRAINS = env_int("NAMEPORT_OUTBOX_DRAINS", 1)
 
 # DNS hosting: where zones are published ("database": zone files on demand; "powerdns": the
 # PowerDNS Authoritative HTTP API), and the addresses that answer for forwarded (URL/FRAME) names.

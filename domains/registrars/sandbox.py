@@ -24,7 +24,7 @@ import time
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from domains.models import (
@@ -150,24 +150,26 @@ class SandboxRegistry:
             raise AuthorizationError(f"Domain {name} is sponsored by another registrar", code=2201)
         return row
 
-    def _mutate(self, key: str, command: str, apply) -> DomainInfo:
-        """Run ``apply`` once per idempotency key, atomically, and return the domain's info."""
+    def _mutate(self, key: str, command: str, name: str, apply) -> DomainInfo:
+        """Run ``apply`` once per idempotency key, atomically, and return the domain's info.
+
+        The key is written first, in the same transaction as the change: a repeated key fails
+        that insert and gets the first call's answer, a failed change forgets the key. ``apply``
+        returns the domain's row as it now is. One call costs one ``latency_ms``, as one command
+        to a real registry does (its answer carries the info)."""
         self._delay()
-        previous = self._replay(key)
-        if previous is not None:
-            return self.info(previous.result["name"])
-        self._maybe_fail()
         try:
             with transaction.atomic():
-                name = apply()
                 self._remember(key, command, {"name": name})
+                self._maybe_fail()
+                row = apply()
         except IntegrityError:
-            # A concurrent call with the same key won the race: answer as it did.
+            # This key was used before (or a concurrent call with it won): answer as it did.
             previous = self._replay(key)
             if previous is None:
                 raise
-            name = previous.result["name"]
-        return self.info(name)
+            row = self._domain(previous.result["name"])
+        return _info(row)
 
     # --- the adapter protocol -----------------------------------------------------------------
     def check(self, names: list[str]) -> list[CheckResult]:
@@ -209,7 +211,7 @@ class SandboxRegistry:
                 raise PermanentError(f"{name} is not available", code=2302)
             self._charge(self._cost(name, "register", years))
             now = timezone.now()
-            SandboxDomain.objects.create(
+            return SandboxDomain.objects.create(
                 name=name,
                 account=self.account.name,
                 registered_at=now,
@@ -220,9 +222,8 @@ class SandboxRegistry:
                 auth_code=secrets.token_urlsafe(12),
                 contacts=[c.__dict__ for c in contacts],
             )
-            return name
 
-        return self._mutate(idempotency_key, "register", apply)
+        return self._mutate(idempotency_key, "register", name, apply)
 
     def renew(self, *, name, years, idempotency_key):
         def apply():
@@ -230,9 +231,9 @@ class SandboxRegistry:
             self._charge(self._cost(name, "renew", years))
             row.expires_at = _add_years(row.expires_at, years)
             row.save(update_fields=["expires_at"])
-            return name
+            return row
 
-        return self._mutate(idempotency_key, "renew", apply)
+        return self._mutate(idempotency_key, "renew", name, apply)
 
     def transfer(self, *, name, auth_code, years, idempotency_key):
         def apply():
@@ -248,23 +249,63 @@ class SandboxRegistry:
             row.expires_at = _add_years(row.expires_at, years)
             row.auth_code = secrets.token_urlsafe(12)
             row.save()
-            return name
+            return row
 
-        return self._mutate(idempotency_key, "transfer", apply)
+        return self._mutate(idempotency_key, "transfer", name, apply)
 
     def info(self, name: str) -> DomainInfo:
         self._delay()
         return _info(self._domain(name))
 
     def _update(self, key: str, command: str, name: str, **fields) -> DomainInfo:
+        if connection.vendor == "postgresql":
+            return self._update_in_one_statement(key, command, name, fields)
+
         def apply():
             row = self._domain(name, for_update=True)
             for field, value in fields.items():
                 setattr(row, field, value)
             row.save(update_fields=list(fields))
-            return name
+            return row
 
-        return self._mutate(key, command, apply)
+        return self._mutate(key, command, name, apply)
+
+    def _update_in_one_statement(self, key: str, command: str, name: str, fields: dict):
+        """``_update`` as a single statement (PostgreSQL): change the row and remember the key
+        together, so the simulated registry costs one round trip instead of five and stays out
+        of the way of what a benchmark measures. A used key fails the insert and rolls the
+        change back with it (then the first answer is replayed); an unknown domain or one of
+        another registrar changes nothing and remembers nothing."""
+        self._delay()
+        self._maybe_fail()
+        quote = connection.ops.quote_name
+        meta, log = SandboxDomain._meta, SandboxTransaction._meta
+        assignments = [f"{quote(meta.get_field(f).column)} = %s" for f in fields]
+        values = [meta.get_field(f).get_db_prep_save(v, connection) for f, v in fields.items()]
+        result = log.get_field("result").get_db_prep_save({"name": name}, connection)
+        sql = (
+            f"WITH changed AS (UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "
+            "WHERE name = %s AND account = %s RETURNING id), "
+            f"remembered AS (INSERT INTO {quote(log.db_table)} "
+            "(idempotency_key, account, command, result, created_at) "
+            "SELECT %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM changed)) "
+            "SELECT id FROM changed"
+        )
+        params = [*values, name, self.account.name]
+        params += [key, self.account.name, command, result, timezone.now()]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                changed = cursor.fetchone()
+        except IntegrityError:
+            previous = self._replay(key)
+            if previous is None:
+                raise
+            return _info(self._domain(previous.result["name"]))
+        if changed is None:
+            self._domain(name)  # raises why: no such domain, or another registrar's
+            raise PermanentError(f"Domain {name} could not be changed", code=2400)
+        return _info(SandboxDomain.objects.get(pk=changed[0]))
 
     def set_nameservers(self, *, name, nameservers, idempotency_key):
         return self._update(idempotency_key, "nameservers", name, nameservers=list(nameservers))

@@ -364,8 +364,9 @@ OPT_NAME = r"(?:/(?P<name>[^/]+))?"
 
 
 class SandboxRestApp:
-    """The WSGI application. ``account`` is a RegistrarAccount of kind sandbox (its settings are
-    read again on every request, so the sandbox's knobs can change while it runs)."""
+    """The WSGI application. ``account`` is a RegistrarAccount of kind sandbox. Its settings are
+    read again when they are older than ``settings_ttl`` seconds (0, the default: on every
+    request), so the sandbox's knobs can change while it runs."""
 
     def __init__(
         self,
@@ -374,6 +375,7 @@ class SandboxRestApp:
         username: str,
         api_token: str,
         session_ttl: float = 3600,
+        settings_ttl: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         if isinstance(account, str):
@@ -381,6 +383,8 @@ class SandboxRestApp:
         if not username or not api_token:
             raise ValueError("the sandbox needs a username and an API token")
         self.account_id = account.pk
+        self.settings_ttl = settings_ttl
+        self._account: tuple[float, RegistrarAccount] | None = None
         self._username = username.encode()
         self._token = api_token.encode()
         self.session_ttl = session_ttl
@@ -544,7 +548,10 @@ class SandboxRestApp:
 
     # --- helpers -------------------------------------------------------------------------------
     def registry(self) -> SandboxRegistry:
-        return SandboxRegistry(RegistrarAccount.objects.get(pk=self.account_id))
+        cached, now = self._account, time.monotonic()
+        if cached is None or now - cached[0] >= self.settings_ttl:
+            cached = self._account = (now, RegistrarAccount.objects.get(pk=self.account_id))
+        return SandboxRegistry(cached[1])
 
     @staticmethod
     def _key(request: Request) -> str:
@@ -963,6 +970,7 @@ def serve(
     username: str,
     api_token: str,
     session_ttl: float = 3600,
+    settings_ttl: float = 0.0,
     connections_override: dict | None = None,
     close_db_per_request: bool = True,
 ) -> SandboxRestServer:
@@ -974,7 +982,11 @@ def serve(
     its (kept-alive) HTTP connection, as a long-running server wants; tests keep the default so
     that no connection outlives the test database."""
     app = SandboxRestApp(
-        account=account, username=username, api_token=api_token, session_ttl=session_ttl
+        account=account,
+        username=username,
+        api_token=api_token,
+        session_ttl=session_ttl,
+        settings_ttl=settings_ttl,
     )
     server = SandboxRestServer(
         (host, port),

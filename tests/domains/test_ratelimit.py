@@ -29,8 +29,9 @@ def account(**budget):
     return SimpleNamespace(pk=uuid.uuid4().int % 10**9, **budget)
 
 
-def run_threads(count, target):
-    threads = [threading.Thread(target=target) for _ in range(count)]
+def run_threads(count, target, *others):
+    """``count`` threads of each target, all at once."""
+    threads = [threading.Thread(target=t) for t in (target, *others) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -87,9 +88,55 @@ def test_a_slot_held_by_a_killed_worker_frees_itself(backend, monkeypatch):
     if not backend.startswith("redis://"):
         pytest.skip("in one process a killed worker takes its counters with it")
     acct = account(rate_per_second=100, max_sessions=1)
+    monkeypatch.setattr(ratelimit, "SLOT_TTL_SECONDS", 60)
     ratelimit._take_session(acct.pk, 1, time.monotonic() + 1)  # taken, never given back
-    monkeypatch.setattr(ratelimit, "SLOT_TTL_SECONDS", 0)
-    future = time.time() + 1
-    monkeypatch.setattr(ratelimit.time, "time", lambda: future)
+    with pytest.raises(ratelimit.TransientError, match="sessions"):
+        ratelimit._take_session(acct.pk, 1, time.monotonic() + 0.1)
+    later = time.time() + 61  # past the slot's expiry
+    monkeypatch.setattr(ratelimit.time, "time", lambda: later)
     with ratelimit.budget(acct, max_wait=0.5):
         pass
+
+
+def test_a_drain_lease_keeps_its_session_between_calls_and_gives_it_back(backend):
+    """A calling thread of a drain holds one session across its calls (like an open EPP
+    session): another caller cannot take it meanwhile, and gets it once the lease is released."""
+    acct = account(rate_per_second=1000, max_sessions=1)
+    lease = ratelimit.Lease()
+    for _ in range(3):
+        with lease.call(acct):
+            pass
+    with (
+        pytest.raises(ratelimit.TransientError, match="sessions"),
+        ratelimit.budget(acct, max_wait=0.1),
+    ):
+        pass
+    lease.release()
+    with ratelimit.budget(acct, max_wait=0.5):
+        pass
+
+
+def test_a_drain_lease_stays_within_the_rate(backend):
+    """Calls taken in chunks still never exceed the account's calls per second, with other
+    callers taking single calls at the same time."""
+    acct = account(rate_per_second=20, max_sessions=100)
+    lease = ratelimit.Lease()
+    seconds = []
+    lock = threading.Lock()
+
+    def leased():
+        try:
+            for _ in range(5):
+                with lease.call(acct), lock:
+                    seconds.append(int(time.time()))
+        finally:
+            lease.release()
+
+    def single():
+        with ratelimit.budget(acct), lock:
+            seconds.append(int(time.time()))
+
+    run_threads(6, leased, single)
+    per_second = Counter(seconds)
+    assert sum(per_second.values()) == 36
+    assert max(per_second.values()) <= 20

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.models import RegistrarAccount
@@ -38,6 +39,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--session-ttl", type=float, default=3600, help="Session lifetime in seconds"
+        )
+        parser.add_argument(
+            "--settings-ttl",
+            type=float,
+            default=1.0,
+            help="Seconds the account's settings (latency, failures...) are cached",
         )
 
     def handle(self, *args, **options) -> None:
@@ -69,7 +76,11 @@ class Command(BaseCommand):
             username=username,
             api_token=token,
             session_ttl=options["session_ttl"],
-            close_db_per_request=False,
+            settings_ttl=options["settings_ttl"],
+            # With a connection pool, a request gives its connection back when it ends, so any
+            # number of kept-alive clients share the pool; without one, each request thread
+            # keeps its own connection for the life of its HTTP connection.
+            close_db_per_request="pool" in settings.DATABASES["default"].get("OPTIONS", {}),
         )
         if created:
             self.stdout.write(f"Created the sandbox registrar account {account.name!r}.")
