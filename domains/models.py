@@ -172,6 +172,10 @@ class Domain(models.Model):
                 fields=["organisation", "livemode", "tld", "name_puny"],
                 name="domain_org_tld_name_idx",
             ),
+            # A reseller's renewal list ("expiring within N days"): a range of its own rows.
+            models.Index(
+                fields=["organisation", "livemode", "expires_at"], name="domain_org_expires_idx"
+            ),
             models.Index(fields=["customer", "name_puny"]),
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["expires_at"]),

@@ -11,6 +11,10 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
+# From this offset on, a page is read in two steps (a "deferred join"): the ids of the page by
+# the ordering index alone, then the rows and their joins for those ids only. A plain OFFSET
+# would build every skipped row and its joins just to throw it away.
+DEFERRED_JOIN_FROM = 500
 
 
 def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
@@ -44,4 +48,12 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if self.count_is_exact and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        return self._get_page(self._slice(bottom, top), number, self)
+
+    def _slice(self, bottom: int, top: int):
+        queryset = self.object_list
+        if bottom < DEFERRED_JOIN_FROM or not hasattr(queryset, "values_list"):
+            return queryset[bottom:top]
+        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]

@@ -8,8 +8,28 @@ from domains.models import (
     DomainContact,
     DomainDrift,
     HostRecord,
+    Nameserver,
     RegistrarOperation,
 )
+
+
+class DomainListSerializer(serializers.ListSerializer):
+    """A page of domains: their nameservers come in one query of plain tuples, not through
+    ``prefetch_related``, whose per-row set-up costs more than the rest of a 200-row page."""
+
+    def to_representation(self, data):
+        domains = list(data.all() if hasattr(data, "all") else data)
+        hosts: dict[int, list[str]] = {domain.pk: [] for domain in domains}
+        rows = (
+            Nameserver.objects.filter(domain_id__in=list(hosts))
+            .order_by("domain_id", "position")
+            .values_list("domain_id", "hostname")
+        )
+        for domain_id, hostname in rows:
+            hosts[domain_id].append(hostname)
+        for domain in domains:
+            domain.nameserver_names = hosts[domain.pk]
+        return super().to_representation(domains)
 
 
 class DomainSerializer(serializers.ModelSerializer):
@@ -44,6 +64,7 @@ class DomainSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = DomainListSerializer
 
     def to_representation(self, instance: Domain) -> dict:
         """The same fields, built directly: DRF's field-by-field path costs ~0.1 ms a row, which
@@ -51,6 +72,10 @@ class DomainSerializer(serializers.ModelSerializer):
 
         def stamp(value):
             return value.isoformat().replace("+00:00", "Z") if value else None
+
+        nameservers = getattr(instance, "nameserver_names", None)  # set for a page of domains
+        if nameservers is None:
+            nameservers = [ns.hostname for ns in instance.nameservers.order_by("position")]
 
         return {
             "id": instance.pk,
@@ -68,7 +93,7 @@ class DomainSerializer(serializers.ModelSerializer):
             "autorenew": instance.autorenew,
             "registrar_lock": instance.registrar_lock,
             "id_protection": instance.id_protection,
-            "nameservers": [ns.hostname for ns in instance.nameservers.all()],
+            "nameservers": nameservers,
             "created_at": stamp(instance.created_at),
             "updated_at": stamp(instance.updated_at),
         }

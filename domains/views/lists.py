@@ -48,7 +48,7 @@ EXPORT_CHUNK = 2000
 
 @login_required
 def domain_list(request: HttpRequest) -> HttpResponse:
-    queryset = visible_domains(request.actor).select_related("organisation")
+    queryset = visible_domains(request.actor).select_related("organisation").defer("auth_code")
     context = list_context(
         request,
         queryset,
