@@ -68,7 +68,7 @@ def main() -> None:
         "--mode",
         choices=["drain", "messages"],
         default="drain",
-        help="drain: one drain task for the backlog (what the sweep sends past 50 due); "
+        help="drain: drain tasks for the backlog (what a bulk action or the sweep sends past 50); "
         "messages: one Celery message per operation",
     )
     args = parser.parse_args()

@@ -189,9 +189,9 @@ def operation_enqueue(
         created_by=actor.user,
         next_attempt_at=timezone.now(),
     )
-    from domains.tasks import registrar_operation_run
+    from domains.tasks import enqueue
 
-    transaction.on_commit(lambda: registrar_operation_run.delay(operation.pk))
+    transaction.on_commit(lambda: enqueue([operation.pk]))
     return operation
 
 
@@ -822,9 +822,9 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
             obj=operation,
             organisation=operation.organisation,
         )
-        from domains.tasks import registrar_operation_run
+        from domains.tasks import enqueue
 
-        transaction.on_commit(lambda: registrar_operation_run.delay(operation.pk))
+        transaction.on_commit(lambda: enqueue([operation.pk]))
     operation.refresh_from_db()
     return operation
 
@@ -1034,7 +1034,7 @@ def sync_schedule(*, now: datetime | None = None, minimum: int = 20) -> int:
             for pk, org, account, live in due
         )
         ids = [operation.pk for operation in operations]
-        from domains.tasks import registrar_operation_run
+        from domains.tasks import enqueue
 
-        transaction.on_commit(lambda: [registrar_operation_run.delay(pk) for pk in ids])
+        transaction.on_commit(lambda: enqueue(ids))
     return len(ids)

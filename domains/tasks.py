@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery import shared_task
 from django.conf import settings
@@ -21,20 +24,53 @@ def registrar_operation_run(self, operation_id: int) -> str:
     return outcome.status
 
 
-# Past this many due operations, the sweep sends one drain task instead of one message each.
+# Past this many operations at once, workers get drain tasks instead of one message each.
 DRAIN_THRESHOLD = 50
+_bursts = threading.local()
+
+
+def send(operation_ids: list[int]) -> None:
+    """Hand operations to the workers: one message each, or, for more than
+    ``DRAIN_THRESHOLD``, drain tasks (one per ``NAMEPORT_OUTBOX_DRAINS``) that take them from
+    the table in groups: a burst of thousands costs a few messages, not thousands."""
+    if len(operation_ids) > DRAIN_THRESHOLD:
+        for _ in range(settings.NAMEPORT_OUTBOX_DRAINS):
+            registrar_operations_drain.delay()
+    else:
+        for operation_id in operation_ids:
+            registrar_operation_run.delay(operation_id)
+
+
+def enqueue(operation_ids: list[int]) -> None:
+    """Called after commit for new operations: sent now, or with the open ``burst``."""
+    held = getattr(_bursts, "ids", None)
+    if held is None:
+        send(operation_ids)
+    else:
+        held.extend(operation_ids)
+
+
+@contextmanager
+def burst() -> Iterator[None]:
+    """Operations committed inside are sent together when it closes (bulk actions commit one
+    domain at a time, then hand the whole lot over at once)."""
+    if getattr(_bursts, "ids", None) is not None:
+        yield  # already inside one
+        return
+    _bursts.ids = []
+    try:
+        yield
+    finally:
+        operation_ids, _bursts.ids = _bursts.ids, None
+        if operation_ids:
+            send(operation_ids)
 
 
 @shared_task(ignore_result=True)
 def registrar_operations_sweep() -> int:
     """Re-enqueue due operations whose message was lost, and recover ones a dead worker held."""
     due = outbox.sweep()
-    if len(due) > DRAIN_THRESHOLD:
-        for _ in range(settings.NAMEPORT_OUTBOX_DRAINS):
-            registrar_operations_drain.delay()
-    else:
-        for operation_id in due:
-            registrar_operation_run.delay(operation_id)
+    send(due)
     return len(due)
 
 

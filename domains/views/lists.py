@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from domains import services
+from domains import services, tasks
 from domains.filtersets import DomainFilterSet, RegistrarOperationFilterSet
 from domains.forms import BulkForm
 from domains.selectors import visible_domains, visible_operations
@@ -161,14 +161,17 @@ def domain_bulk(request: HttpRequest) -> HttpResponse:
         domains = list(
             visible_domains(actor).filter(pk__in=ids).select_related("tld").order_by("name_puny")
         )
-        for domain in domains:
-            try:
-                outcome = _bulk_one(actor, domain, data["action"], data)
-            except (ValidationError, PermissionDenied) as exc:
-                reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                context["results"].append({"domain": domain, "ok": False, "text": reason})
-            else:
-                context["results"].append({"domain": domain, "ok": True, "text": outcome})
+        with tasks.burst():  # the queued operations reach the workers together
+            for domain in domains:
+                try:
+                    outcome = _bulk_one(actor, domain, data["action"], data)
+                except (ValidationError, PermissionDenied) as exc:
+                    reason = (
+                        " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                    )
+                    context["results"].append({"domain": domain, "ok": False, "text": reason})
+                else:
+                    context["results"].append({"domain": domain, "ok": True, "text": outcome})
         context["missing"] = len(ids) - len(domains)
         context["queued"] = sum(1 for r in context["results"] if r["ok"])
         context["refused"] = len(context["results"]) - context["queued"]

@@ -217,3 +217,34 @@ def test_a_bulk_action_without_htmx_renders_a_report_page(client, world):
 def test_bulk_refuses_get(client, world):
     client.force_login(world.a.member)
     assert client.get(reverse("domains:bulk")).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_action_hands_its_operations_to_the_workers_together(client, monkeypatch):
+    """Each domain commits on its own, but a big selection reaches the workers as drain tasks
+    (a few messages), a small one as one message per operation."""
+    from domains import tasks
+
+    sent = {"drains": 0, "runs": []}
+    monkeypatch.setattr(
+        tasks.registrar_operations_drain,
+        "delay",
+        lambda **kw: sent.__setitem__("drains", sent["drains"] + 1),
+    )
+    monkeypatch.setattr(tasks.registrar_operation_run, "delay", sent["runs"].append)
+    monkeypatch.setattr(tasks, "DRAIN_THRESHOLD", 3)
+    customer = CustomerFactory()
+    domains = [DomainFactory(customer=customer) for _ in range(5)]
+    member = UserFactory()
+    customer.organisation.memberships.create(user=member)
+    client.force_login(member)
+
+    bulk(client, [d.pk for d in domains], "unlock")
+    assert sent == {"drains": 1, "runs": []}
+    assert Op.objects.filter(kind=Op.Kind.LOCK, status=Op.Status.PENDING).count() == 5
+
+    bulk(client, [domains[0].pk, domains[1].pk], "autorenew_off")
+    assert sent["drains"] == 1
+    assert sorted(sent["runs"]) == sorted(
+        Op.objects.filter(kind=Op.Kind.AUTORENEW).values_list("pk", flat=True)
+    )
