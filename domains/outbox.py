@@ -488,7 +488,6 @@ def drain(*, max_seconds: float = 50.0, threads: int = 32) -> dict[str, int]:
                     result, error = None, exc
                 done.put((operation, result, error))
         finally:
-            lease.release()  # this thread's registry sessions
             connection.close()  # the calling thread ends with the drain
 
     callers = [
@@ -528,4 +527,5 @@ def drain(*, max_seconds: float = 50.0, threads: int = 32) -> dict[str, int]:
             todo.put(None)
         for thread in callers:
             thread.join()
+        lease.release()  # the registry sessions the drain kept
     return counts

@@ -15,8 +15,9 @@ process) they live in the process.
 Each check is one Lua script, so one round trip to Redis. ``budget()`` takes a session and one
 call for a single operation and gives the session back after. A drain uses a :class:`Lease`:
 each of its calling threads keeps its session between calls (as a registry client keeps an EPP
-session open), and takes this second's calls from Redis in small chunks, so a busy drain asks
-Redis about once per chunk instead of three times per call.
+session open, checked every quarter second) unless other callers are waiting for one, and takes
+this second's calls from Redis in small chunks: a busy drain makes a small fraction of a round
+trip per call instead of three.
 """
 
 from __future__ import annotations
@@ -36,16 +37,22 @@ MAX_WAIT_SECONDS = 30.0
 SLOT_TTL_SECONDS = 120
 POLL_SECONDS = 0.02
 RATE_CHUNK_MAX = 16  # calls a lease takes from Redis at once (fewer for a small rate)
+SESSION_CHECK_SECONDS = 0.25  # how long a kept session is used before Redis is asked again
 
-# KEYS[1]: the account's sorted set of sessions. ARGV: now, expiry, token, limit, ttl.
-# A token already in the set is refreshed (a lease keeping its session); 1 if held, else 0.
+# KEYS[1]: the account's sorted set of sessions, KEYS[2]: its "someone is waiting" flag.
+# ARGV: now, expiry, token, limit, ttl. A token already in the set is refreshed (a lease keeping
+# its session). 0: no session (the flag is raised); 1: held; 2: held, but others are waiting.
 _SESSION_SCRIPT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[2], '1', 'PX', 2000)
+    return 0
+  end
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
 return 1
 """
 # KEYS[1]: the account's counter for this second. ARGV: calls wanted, rate. Calls granted.
@@ -75,6 +82,7 @@ class _LocalCounters:
         self.lock = threading.Lock()
         self.per_second: dict[tuple[int, int], int] = {}
         self.in_flight: dict[int, set[str]] = {}
+        self.waiting_until: dict[int, float] = {}
 
 
 _local = _LocalCounters()
@@ -105,9 +113,13 @@ def _take_rate(account_id: int, rate: int, deadline: float, want: int = 1) -> tu
         time.sleep(max(second + 1 - now, POLL_SECONDS))
 
 
-def _take_session(account_id: int, limit: int, deadline: float, token: str | None = None) -> str:
-    """A slot among the account's calls in flight; returns its token (give it back after).
-    Passing a token held before refreshes it (or takes it again if it expired)."""
+def _take_session(
+    account_id: int, limit: int, deadline: float, token: str | None = None
+) -> tuple[str, bool]:
+    """A slot among the account's calls in flight: ``(token, others_waiting)``; give the token
+    back after. Passing a token held before keeps it (or takes it again if it expired).
+    ``others_waiting`` says that callers were turned away lately: a lease then gives its
+    session back after the call instead of keeping it."""
     redis = _redis()
     key = f"nameport:sessions:{account_id}"
     token = token or uuid.uuid4().hex
@@ -115,14 +127,17 @@ def _take_session(account_id: int, limit: int, deadline: float, token: str | Non
         if redis is not None:
             now = time.time()
             args = [now, now + SLOT_TTL_SECONDS, token, limit, SLOT_TTL_SECONDS]
-            if int(redis[1](keys=[key], args=args)):
-                return token
+            held = int(redis[1](keys=[key, f"nameport:waiting:{account_id}"], args=args))
+            if held:
+                return token, held == 2
         else:
             with _local.lock:
-                held = _local.in_flight.setdefault(account_id, set())
-                if token in held or len(held) < limit:
-                    held.add(token)
-                    return token
+                mine = _local.in_flight.setdefault(account_id, set())
+                now = time.monotonic()
+                if token in mine or len(mine) < limit:
+                    mine.add(token)
+                    return token, _local.waiting_until.get(account_id, 0) > now
+                _local.waiting_until[account_id] = now + 2
         if time.monotonic() > deadline:
             raise TransientError("All of the registrar account's sessions are busy; retrying later")
         time.sleep(POLL_SECONDS)
@@ -141,7 +156,7 @@ def _give_session(account_id: int, token: str) -> None:
 def budget(account, *, max_wait: float = MAX_WAIT_SECONDS) -> Iterator[None]:
     """Hold one of ``account``'s sessions and one of this second's calls while the body runs."""
     deadline = time.monotonic() + max_wait
-    token = _take_session(account.pk, max(1, account.max_sessions), deadline)
+    token, _ = _take_session(account.pk, max(1, account.max_sessions), deadline)
     try:
         _take_rate(account.pk, max(1, account.rate_per_second), deadline)
         yield
@@ -152,43 +167,64 @@ def budget(account, *, max_wait: float = MAX_WAIT_SECONDS) -> Iterator[None]:
 class Lease:
     """A drain's share of its accounts' budgets, for its calling threads.
 
-    ``call(account)`` holds the thread's session for the account (taken on its first call, kept
-    and refreshed while the thread works, given back by ``release()`` when the thread is done)
-    and one call of this second, taken from a chunk leased from the shared counter. A thread
-    that dies without ``release()`` loses its sessions to their expiry, as a killed worker does.
+    ``call(account)`` takes one of the account's sessions and one call of this second. The drain
+    keeps the sessions it took between calls (as a registry client keeps EPP sessions open) and
+    asks Redis about a kept one at most every ``SESSION_CHECK_SECONDS``; when that check says
+    other callers are waiting for a session, it goes back after the call. This second's calls
+    come from the shared counter in chunks. ``release()`` (when the drain ends) gives every
+    session back; a drain that dies loses them to their expiry, as a killed worker does.
     """
 
     def __init__(self):
-        self._threads = threading.local()
         self._lock = threading.Lock()
         self._rate: dict[int, list[int]] = {}  # account id -> [second, calls left]
+        self._turns: dict[int, threading.Semaphore] = {}
+        # account id -> sessions held but not in a call, with when Redis last confirmed them
+        self._idle: dict[int, list[tuple[str, float]]] = {}
 
     @contextmanager
     def call(self, account, *, max_wait: float = MAX_WAIT_SECONDS) -> Iterator[None]:
         deadline = time.monotonic() + max_wait
-        sessions = self._sessions()
-        token, refreshed = sessions.get(account.pk, (None, 0.0))
-        if token is None or time.monotonic() - refreshed > SLOT_TTL_SECONDS / 4:
+        limit = max(1, account.max_sessions)
+        # Threads of the drain queue here for one of the account's sessions, so no more of them
+        # ask Redis than it could grant (and an idle held session is always free to reuse);
+        # across processes, Redis decides.
+        turn = self._turn(account.pk, limit)
+        if not turn.acquire(timeout=max_wait):
+            raise TransientError("All of the registrar account's sessions are busy; retrying later")
+        try:
+            with self._lock:
+                idle = self._idle.setdefault(account.pk, [])
+                token, checked = idle.pop() if idle else (None, 0.0)
+            others_waiting = False
+            if token is None or time.monotonic() - checked > SESSION_CHECK_SECONDS:
+                token, others_waiting = _take_session(account.pk, limit, deadline, token)
+                checked = time.monotonic()
             try:
-                token = _take_session(account.pk, max(1, account.max_sessions), deadline, token)
-            except TransientError:
-                sessions.pop(account.pk, None)
-                raise
-            sessions[account.pk] = (token, time.monotonic())
-        self._take_rate(account, deadline)
-        yield
+                self._take_rate(account, deadline)
+                yield
+            finally:
+                if others_waiting:
+                    _give_session(account.pk, token)
+                else:
+                    with self._lock:
+                        self._idle[account.pk].append((token, checked))
+        finally:
+            turn.release()
 
     def release(self) -> None:
-        """Give back the calling thread's sessions."""
-        sessions = self._sessions()
-        for account_id, (token, _) in sessions.items():
-            _give_session(account_id, token)
-        sessions.clear()
+        """Give back every session the drain keeps."""
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for account_id, tokens in idle.items():
+            for token, _ in tokens:
+                _give_session(account_id, token)
 
-    def _sessions(self) -> dict[int, tuple[str, float]]:
-        if not hasattr(self._threads, "sessions"):
-            self._threads.sessions = {}
-        return self._threads.sessions
+    def _turn(self, account_id: int, limit: int) -> threading.Semaphore:
+        with self._lock:
+            if account_id not in self._turns:
+                self._turns[account_id] = threading.Semaphore(limit)
+            return self._turns[account_id]
 
     def _take_rate(self, account, deadline: float) -> None:
         rate = max(1, account.rate_per_second)

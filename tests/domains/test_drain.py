@@ -167,3 +167,21 @@ def test_a_drain_records_successes_failures_and_retries(customer):
     assert not Op.objects.filter(status__in=[Status.PENDING, Status.RUNNING]).exclude(
         next_attempt_at__gt=timezone.now()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_with_more_threads_than_sessions_takes_turns(customer):
+    """Four calling threads, one session at the registrar: the calls take turns, none of them
+    gives up waiting and comes back as a retry."""
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database locks whole tables across threads")
+    account = RegistrarAccountFactory(name="narrow", max_sessions=1, settings={"latency_ms": 20})
+    TldFactory(name="com", registrar_account=account)
+    for i in range(8):
+        domain_register(actor=SYSTEM, customer=customer, name=f"turn-{i}.com")
+
+    counts = outbox.drain(threads=4, max_seconds=60)
+
+    assert counts.get(Status.SUCCEEDED, 0) >= 8
+    registers = Op.objects.filter(kind=Op.Kind.REGISTER)
+    assert set(registers.values_list("status", "attempts")) == {(Status.SUCCEEDED, 1)}

@@ -116,6 +116,30 @@ def test_a_drain_lease_keeps_its_session_between_calls_and_gives_it_back(backend
         pass
 
 
+def test_a_drain_lease_gives_its_session_up_to_a_waiting_caller(backend):
+    """More calling threads than sessions: a holder gives its session back after a call as soon
+    as someone is waiting, so nobody waits for the whole drain."""
+    acct = account(rate_per_second=1000, max_sessions=1)
+    lease = ratelimit.Lease()
+    with lease.call(acct):
+        pass
+    got_in = threading.Event()
+
+    def waiter():
+        with ratelimit.budget(acct, max_wait=5):
+            got_in.set()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not got_in.is_set() and time.monotonic() < deadline:
+        with lease.call(acct, max_wait=5):  # the holder works on; it sees the waiter, lets go
+            time.sleep(0.01)
+        time.sleep(0.05)  # between two calls (the waiter polls every 20 ms)
+    thread.join(timeout=5)
+    assert got_in.is_set()
+
+
 def test_a_drain_lease_stays_within_the_rate(backend):
     """Calls taken in chunks still never exceed the account's calls per second, with other
     callers taking single calls at the same time."""
@@ -125,18 +149,16 @@ def test_a_drain_lease_stays_within_the_rate(backend):
     lock = threading.Lock()
 
     def leased():
-        try:
-            for _ in range(5):
-                with lease.call(acct), lock:
-                    seconds.append(int(time.time()))
-        finally:
-            lease.release()
+        for _ in range(5):
+            with lease.call(acct), lock:
+                seconds.append(int(time.time()))
 
     def single():
         with ratelimit.budget(acct), lock:
             seconds.append(int(time.time()))
 
     run_threads(6, leased, single)
+    lease.release()
     per_second = Counter(seconds)
     assert sum(per_second.values()) == 36
     assert max(per_second.values()) <= 20
