@@ -2,7 +2,9 @@
 
 An exact ``COUNT(*)`` over a million domains costs more than the page itself; past the cap
 nobody pages through results anyway, they narrow the search. The count is then reported as
-"10,000+" (UI) or ``count_exact: false`` (API).
+"10,000+" (UI) or ``count_exact: false`` (API). A partial-name search (``?q=``) counts up to
+``SEARCH_COUNT_CAP``: its matches are checked row by row, and past a thousand the useful answer
+is "narrow the search", not the exact number.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 # From this offset on, a page is read in two steps (a "deferred join"): the ids of the page by
 # the ordering index alone, then the rows and their joins for those ids only. A plain OFFSET
 # would build every skipped row and its joins just to throw it away.
@@ -26,8 +29,18 @@ def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return (counted, True) if counted <= cap else (cap, False)
 
 
+def cap_for(request) -> int:
+    """The count cap for a list request: lower when it searches by text."""
+    return SEARCH_COUNT_CAP if request is not None and request.GET.get("q") else COUNT_CAP
+
+
 class CappedPaginator(Paginator):
     cap = COUNT_CAP
+
+    def __init__(self, *args, cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if cap is not None:
+            self.cap = cap
 
     @cached_property
     def _capped(self) -> tuple[int, bool]:

@@ -29,7 +29,7 @@ from django_filters import FilterSet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.forms import OtpSetupForm, StaffOtpForm, style_form
-from portal.pagination import CappedPaginator
+from portal.pagination import CappedPaginator, cap_for
 from portal.tenancy import SESSION_LIVEMODE_KEY, ActorKind
 
 PAGE_SIZE = 50
@@ -66,7 +66,8 @@ def render_htmx(
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
     if not queryset.ordered:  # e.g. Meta.ordering is dropped by GROUP BY queries
         queryset = queryset.order_by("-pk")
-    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(queryset, per_page, cap=cap_for(request))
+    return paginator.get_page(request.GET.get("page"))
 
 
 def sort_queryset(

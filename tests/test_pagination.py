@@ -51,3 +51,23 @@ def test_the_last_page_is_complete_and_the_first_is_one_query(domains, django_as
     assert list(last)[-1].name == "d0000.com"
     with django_assert_num_queries(1):
         assert len(list(paginator.page(1))) == 50
+
+
+def test_a_text_search_counts_to_a_lower_cap(domains, client, monkeypatch):
+    """A partial-name search says "N+" past SEARCH_COUNT_CAP (in the API and the pages), where a
+    plain list would count on to COUNT_CAP."""
+    from customers.models import Membership
+    from portal import pagination
+    from tests.customers.factories import UserFactory
+
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 30)
+    member = UserFactory()
+    Membership.objects.create(user=member, organisation=domains.first().organisation)
+    client.force_login(member)
+
+    searched = client.get("/api/v1/domains/", {"q": "d0", "page_size": 10}).json()
+    assert (searched["count"], searched["count_exact"]) == (30, False)
+    listed = client.get("/api/v1/domains/", {"page_size": 10}).json()
+    assert (listed["count"], listed["count_exact"]) == (DEFERRED_JOIN_FROM + 120, True)
+    page = client.get("/domains/", {"q": "d0"}).content.decode()
+    assert 'data-result-count="30"' in page
