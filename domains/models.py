@@ -162,8 +162,11 @@ class Domain(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["name_puny"], name="domain_name_puny_idx"),
-            models.Index(fields=["organisation", "livemode", "name_puny"]),
+            # The id ends the list indexes so that a deep page's ids come from the index alone.
+            models.Index(fields=["name_puny", "id"], name="domain_name_id_idx"),
+            models.Index(
+                fields=["organisation", "livemode", "name_puny", "id"], name="domain_org_name_idx"
+            ),
             models.Index(
                 fields=["organisation", "livemode", "status", "name_puny"],
                 name="domain_org_status_name_idx",
