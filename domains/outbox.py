@@ -40,6 +40,24 @@ LEASE_SECONDS = 300
 ORDER_WAIT_SECONDS = 2
 BACKOFF_BASE_SECONDS = core.BACKOFF_BASE_SECONDS
 
+# "Plain" kinds: success means recording the operation and what the registry now says about the
+# domain, nothing more, so a drain writes a whole group of them at once. The others (register,
+# transfer, renew, sync, auth code) change more and are recorded one by one, as are failures.
+BULK_KINDS = frozenset(
+    {
+        Op.Kind.NAMESERVERS,
+        Op.Kind.LOCK,
+        Op.Kind.PRIVACY,
+        Op.Kind.AUTORENEW,
+        Op.Kind.CONTACTS,
+        Op.Kind.DNSSEC,
+        Op.Kind.HOST_CREATE,
+        Op.Kind.HOST_UPDATE,
+        Op.Kind.HOST_DELETE,
+    }
+)
+UNFINISHED = (Status.PENDING, Status.RUNNING, Status.HELD)
+
 
 def _earlier_unfinished(operation: Op) -> bool:
     if operation.domain_id is None:
@@ -47,7 +65,7 @@ def _earlier_unfinished(operation: Op) -> bool:
     return Op.objects.filter(
         domain_id=operation.domain_id,
         pk__lt=operation.pk,
-        status__in=[Status.PENDING, Status.RUNNING, Status.HELD],
+        status__in=UNFINISHED,
     ).exists()
 
 
@@ -86,6 +104,8 @@ def _attempt(operation: Op, adapter=None, lease=None) -> tuple[object, Exception
 
 def _record(operation: Op, result, error: Exception | None) -> Outcome:
     """Write what one call did: success, a retry with backoff, a failure or a hold."""
+    if _plain_success(operation, error):
+        return Outcome(_succeed_many([(operation, result)])[0])
     if error is None:
         _succeed(operation, result)
         return Outcome(Status.SUCCEEDED)
@@ -96,6 +116,10 @@ def _record(operation: Op, result, error: Exception | None) -> Outcome:
     if isinstance(error, RegistrarError):  # transient, or a kind the taxonomy does not name
         return _retry_or_fail(operation, error.message)
     return _retry_or_fail(operation, f"Unexpected error: {type(error).__name__}")
+
+
+def _plain_success(operation: Op, error: Exception | None) -> bool:
+    return error is None and operation.kind in BULK_KINDS and operation.domain_id is not None
 
 
 def _call(operation: Op, adapter=None, lease: ratelimit.Lease | None = None) -> DomainInfo | dict:
@@ -315,23 +339,6 @@ def sweep() -> list[int]:
 
 
 # --- draining many operations at once ---------------------------------------------------------
-# Kinds whose success is recorded in bulk: the operation row, and what the registry now says
-# about the domain. The others (register, transfer, renew, sync, auth code) change more and are
-# recorded one by one, as are all failures.
-BULK_KINDS = frozenset(
-    {
-        Op.Kind.NAMESERVERS,
-        Op.Kind.LOCK,
-        Op.Kind.PRIVACY,
-        Op.Kind.AUTORENEW,
-        Op.Kind.CONTACTS,
-        Op.Kind.DNSSEC,
-        Op.Kind.HOST_CREATE,
-        Op.Kind.HOST_UPDATE,
-        Op.Kind.HOST_DELETE,
-    }
-)
-UNFINISHED = (Status.PENDING, Status.RUNNING, Status.HELD)
 COLLECT_SECONDS = 0.025  # how long results gather before they are written together
 
 
@@ -358,11 +365,7 @@ def record_many(finished: list[tuple[Op, object, Exception | None]]) -> list[str
     goes through ``_record`` one by one. A row that is no longer ``running`` (cancelled by staff,
     taken back by the sweep) is left as it is, as ``_succeed`` does.
     """
-    bulk = [
-        (op, result)
-        for op, result, error in finished
-        if error is None and op.kind in BULK_KINDS and op.domain_id is not None
-    ]
+    bulk = [(op, result) for op, result, error in finished if _plain_success(op, error)]
     bulk_ids = {op.pk for op, _ in bulk}
     statuses = [
         _record(op, result, error).status for op, result, error in finished if op.pk not in bulk_ids

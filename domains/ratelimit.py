@@ -208,7 +208,7 @@ class Lease:
                     _give_session(account.pk, token)
                 else:
                     with self._lock:
-                        self._idle[account.pk].append((token, checked))
+                        self._idle.setdefault(account.pk, []).append((token, checked))
         finally:
             turn.release()
 
