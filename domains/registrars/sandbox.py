@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from contextlib import nullcontext
 from datetime import datetime
 from decimal import Decimal
 
@@ -293,8 +294,11 @@ class SandboxRegistry:
         )
         params = [*values, name, self.account.name]
         params += [key, self.account.name, command, result, timezone.now()]
+        # Alone, the statement is its own transaction; inside the caller's, a savepoint keeps a
+        # used key's failed insert from spoiling the rest of that transaction.
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
         try:
-            with connection.cursor() as cursor:
+            with guard, connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 changed = cursor.fetchone()
         except IntegrityError:

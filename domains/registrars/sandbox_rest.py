@@ -548,7 +548,7 @@ class SandboxRestApp:
 
     # --- helpers -------------------------------------------------------------------------------
     def registry(self) -> SandboxRegistry:
-        cached, now = self._account, time.monotonic()
+        cached, now = self._account, self.clock()
         if cached is None or now - cached[0] >= self.settings_ttl:
             cached = self._account = (now, RegistrarAccount.objects.get(pk=self.account_id))
         return SandboxRegistry(cached[1])
