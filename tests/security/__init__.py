@@ -1,0 +1,1 @@
+"""One test per attack or bad input found: each reproduces it and proves it refused."""
