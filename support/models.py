@@ -86,6 +86,11 @@ class Ticket(models.Model):
         RegistrarOperation, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     is_system = models.BooleanField(default=False, help_text="Opened by Nameport itself")
+    staff_only = models.BooleanField(
+        default=False,
+        help_text="Only platform staff see it (a system ticket in the registry's words); the "
+        "customer is told in a ticket written for them.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
