@@ -370,6 +370,10 @@ NAMEPORT_SUPPORT_FROM_EMAIL = env_str(
 )
 # A customer reply re-opens a closed ticket within this many days; later it starts a new one.
 NAMEPORT_SUPPORT_REOPEN_DAYS = env_int("NAMEPORT_SUPPORT_REOPEN_DAYS", 7)
+# Mail-in: the authserv-ids of OUR receiving mail server, whose Authentication-Results headers
+# (RFC 8601) are believed; it must strip such headers arriving from outside. Empty: none is, and
+# only a reply to a ticket's signed reply address is taken.
+NAMEPORT_MAILIN_AUTHSERV_ID = env_list("NAMEPORT_MAILIN_AUTHSERV_ID", "")
 NAMEPORT_ATTACHMENT_MAX_BYTES = env_int("NAMEPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 NAMEPORT_ATTACHMENT_MAX_FILES = env_int("NAMEPORT_ATTACHMENT_MAX_FILES", 5)
 NAMEPORT_ATTACHMENT_EXTENSIONS = env_list(
