@@ -3,17 +3,27 @@
 Nothing here runs inside a request: services enqueue ``support.tasks.ticket_notify`` with
 ``transaction.on_commit`` and the worker calls :func:`send_ticket_notification`. Internal notes
 are never e-mailed, and a message's author is not sent their own words back.
+
+Every ticket e-mail carries the ticket's signed reply address as ``Reply-To``:
+``<local>+<ticket number>-<signature>@<domain>``, built on ``NAMEPORT_SUPPORT_FROM_EMAIL``
+(``support+700004-3f0c9a1b2d4e5f60@nameport.test``). The signature is an HMAC-SHA256 of the
+number keyed by ``SECRET_KEY`` (salted for this use, the first 16 hex digits), so only the people
+our e-mails went to know it; the mail-in (:mod:`support.mailin`) takes a reply to that address
+as coming from someone who received the ticket's e-mails.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from support.models import Message, Ticket
 
@@ -25,6 +35,55 @@ HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"
 
 def support_address() -> str:
     return parseaddr(settings.NAMEPORT_SUPPORT_FROM_EMAIL)[1].lower()
+
+
+# --- the signed reply address -----------------------------------------------------------------
+
+REPLY_ADDRESS_SALT = "support.emails.reply_address"
+SIGNATURE_LENGTH = 16  # hex digits: 64 bits, far beyond guessing by mail
+# "<local>+<tag>@<domain>": the tag of a reply address is "<number>-<signature>".
+TAGGED_ADDRESS = re.compile(r"^(?P<local>[^@+\s]+)\+(?P<tag>[^@\s]*)@(?P<domain>[^@\s]+)$")
+REPLY_TAG = re.compile(r"^(?P<number>[0-9]{6})-(?P<signature>[0-9a-f]+)$")
+
+
+def _signature(number: str, secret: str) -> str:
+    digest = salted_hmac(REPLY_ADDRESS_SALT, number, secret=secret, algorithm="sha256")
+    return digest.hexdigest()[:SIGNATURE_LENGTH]
+
+
+def reply_address(ticket: Ticket) -> str:
+    """The address a reply about ``ticket`` goes to (``Reply-To`` of every ticket e-mail)."""
+    local, _, domain = support_address().partition("@")
+    number = ticket.ticket_number
+    return f"{local}+{number}-{_signature(number, settings.SECRET_KEY)}@{domain}"
+
+
+@dataclass(frozen=True)
+class ReplyAddress:
+    number: str  # empty when the tag does not even name a ticket
+    valid: bool
+
+
+def read_reply_address(address: str) -> ReplyAddress | None:
+    """What ``address`` says when it is a tagged form of our support address
+    (``support+...@domain``); None for any other address. ``valid`` only when the signature
+    matches the number (``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS``), compared in constant
+    time."""
+    match = TAGGED_ADDRESS.match((address or "").strip().lower())
+    if match is None:
+        return None
+    local, _, domain = support_address().partition("@")
+    if match["local"] != local or match["domain"].rstrip(".") != domain:
+        return None
+    tag = REPLY_TAG.match(match["tag"])
+    if tag is None:
+        return ReplyAddress(number="", valid=False)
+    number, signature = tag["number"], tag["signature"]
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    valid = False
+    for secret in keys:  # every key is tried, so the time says nothing about which matched
+        valid |= constant_time_compare(signature, _signature(number, secret))
+    return ReplyAddress(number=number, valid=valid)
 
 
 def sender_for(ticket: Ticket) -> str:
@@ -71,12 +130,14 @@ def _unique(addresses: list[str], exclude: set[str]) -> list[str]:
 
 
 def _build(
-    *, template: str, to: list[str], ticket: Ticket, context: dict, subject: str
+    *, template: str, to: list[str], ticket: Ticket, context: dict, subject: str, team: bool
 ) -> EmailMultiAlternatives:
+    """One ticket e-mail; ``team``: to the department and assignee (they answer in the portal)."""
     context = {
         "ticket": ticket,
         "url": ticket_url(ticket),
         "marker": REPLY_MARKER,
+        "for_team": team,
         **context,
     }
     text = render_to_string(f"support/email/{template}.txt", context)
@@ -86,7 +147,7 @@ def _build(
         body=text,
         from_email=sender_for(ticket),
         to=to,
-        reply_to=[ticket.department.email or settings.NAMEPORT_SUPPORT_FROM_EMAIL],
+        reply_to=[reply_address(ticket)],
         headers={**HEADERS, "X-Nameport-Ticket": ticket.ticket_number},
     )
     mail.attach_alternative(html, "text/html")
@@ -112,6 +173,7 @@ def ticket_notifications(
                     ticket=ticket,
                     context={"message": message},
                     subject=ticket.subject,
+                    team=False,
                 )
             )
         if team:
@@ -122,6 +184,7 @@ def ticket_notifications(
                     ticket=ticket,
                     context={"message": message},
                     subject=f"New ticket: {ticket.subject}",
+                    team=True,
                 )
             )
     elif event == "reply" and message is not None:
@@ -134,6 +197,7 @@ def ticket_notifications(
                     ticket=ticket,
                     context={"message": message, "to_team": not message.is_staff},
                     subject=f"Re: {ticket.subject}",
+                    team=not message.is_staff,
                 )
             )
     elif event == "status" and customers:
@@ -144,6 +208,7 @@ def ticket_notifications(
                 ticket=ticket,
                 context={"previous": previous},
                 subject=f"{ticket.subject} is now {ticket.get_status_display()}",
+                team=False,
             )
         )
     return mails
@@ -173,8 +238,13 @@ def send_ticket_notification(
 
 
 def refusal(*, to: str, subject: str, reason: str) -> EmailMultiAlternatives:
-    """The polite answer to an e-mail we could not take (unknown sender...)."""
-    context = {"reason": reason, "subject": subject}
+    """The polite answer to a known customer's e-mail we could not take."""
+    path = reverse("support:ticket_list")
+    context = {
+        "reason": reason,
+        "subject": subject,
+        "url": f"{settings.SITE_URL.rstrip('/')}{path}",
+    }
     mail = EmailMultiAlternatives(
         subject=f"Re: {subject}" if subject else "Your e-mail to Nameport support",
         body=render_to_string("support/email/refused.txt", context),

@@ -1,12 +1,14 @@
 """Notifications: the customer, the contacts who chose support e-mails and the department are
 told about new tickets, replies and status changes, by Celery, after the commit."""
 
+import re
+
 import pytest
 from django.core import mail
 
 from portal.tenancy import actor_for_user
 from support import services
-from support.emails import REPLY_MARKER
+from support.emails import REPLY_MARKER, read_reply_address, reply_address
 from tests.support.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,46 @@ def test_a_new_ticket_tells_the_customer_side_and_the_department(
     assert customer_mail.extra_headers["X-Nameport-Ticket"] == ticket.ticket_number
     assert "tech@nameport.test" in customer_mail.from_email
     assert team_mail.subject == f"[#{ticket.ticket_number}] New ticket: Help"
+    # replies go to the ticket's signed address, which the mail-in believes
+    signed = reply_address(ticket)
+    assert re.fullmatch(rf"support\+{ticket.ticket_number}-[0-9a-f]{{16}}@nameport\.test", signed)
+    assert customer_mail.reply_to == [signed] and team_mail.reply_to == [signed]
+    assert "reply address belongs to this ticket" in customer_mail.body
+    assert "Answer in Nameport" in team_mail.body
+
+
+def test_every_ticket_email_carries_the_signed_reply_address(
+    world, desk, eager, django_capture_on_commit_callbacks
+):
+    ticket = open_ticket(world, desk, django_capture_on_commit_callbacks)
+    staff, customer = actor_for_user(world.staff), actor_for_user(world.a.customer_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply(actor=staff, ticket=ticket, body="Answer")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply(actor=customer, ticket=ticket, body="Thanks")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_close(actor=staff, ticket=ticket)
+    assert len(mail.outbox) == 5  # opened x2, answer, customer reply, status
+    for sent in mail.outbox:
+        assert sent.reply_to == [reply_address(ticket)]
+        assert sent.message()["Reply-To"] == reply_address(ticket)
+
+
+def test_the_reply_address_is_signed_per_ticket_and_by_the_secret_key(world, settings):
+    ticket, other = world.a.ticket, world.b.ticket
+    address = reply_address(ticket)
+    assert read_reply_address(address).number == ticket.ticket_number
+    assert read_reply_address(address).valid
+    assert read_reply_address(address.upper()).valid  # mail servers may change the case
+    assert reply_address(other) != address.replace(ticket.ticket_number, other.ticket_number)
+    assert read_reply_address("billing@nameport.test") is None
+    assert read_reply_address("support+x@elsewhere.example") is None
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-after-rotation"
+    assert reply_address(ticket) != address
+    assert read_reply_address(address).valid  # old mails keep working while the key rotates
+    settings.SECRET_KEY_FALLBACKS = []
+    assert not read_reply_address(address).valid
 
 
 def test_a_staff_answer_is_mailed_to_the_customer_and_a_note_to_nobody(
