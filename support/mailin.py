@@ -1,16 +1,32 @@
-"""E-mail in: one RFC 822 message becomes a reply or a new ticket, or is refused.
+"""E-mail in: one RFC 5322 message becomes a customer's reply or new ticket, or is refused.
 
 ``manage.py support_mail_in`` pipes standard input here (a mail server's ``|command`` delivery).
+The ``From`` line proves nothing by itself, so a mail never acts as staff or as a reseller's
+agent, and a customer's mail is taken only when something beyond the ``From`` line vouches for it:
 
 * Auto-replies, bulk mail and our own notifications are ignored (``Auto-Submitted``,
   ``Precedence: bulk/list/junk``, ``X-Autoreply``/``X-Autorespond``, a null or MAILER-DAEMON
-  sender, ``X-Nameport-Ticket``, a From that is one of our own addresses): nothing is stored and
-  nobody is answered, so two robots never talk to each other.
-* ``[#123456]`` in the subject adds the mail to that ticket when the sender may act on it (the
-  same rule as the portal: the sender's actor must see the ticket). A number the sender may not
-  use is refused and logged (forged or mistyped), and nothing is stored.
-* Otherwise a new ticket opens in the department the mail was sent to.
-* A sender we do not know gets one polite refusal (sent by Celery) and nothing is stored.
+  sender, ``X-Nameport-Ticket``, a From that is one of our own addresses, a reply address
+  included): nothing is stored and nobody is answered, so two robots never talk to each other.
+* A From of a staff user or a reseller organisation member is refused and logged, unanswered:
+  the team answers in the portal. A sender we do not know is refused and logged, unanswered
+  (no backscatter). A From line with more than one address is refused.
+* A reply to the ticket's signed reply address (:func:`support.emails.reply_address`, the
+  ``Reply-To`` of every ticket e-mail), found in ``Delivered-To``, ``X-Original-To``,
+  ``Envelope-To``, ``To`` or ``Cc``, goes to the ticket that address names, whatever the subject
+  says. A tagged support address whose signature does not match, or two addresses naming
+  different tickets, is refused.
+* Without a signed address, the mail is taken only when our receiving server's
+  ``Authentication-Results`` says the From domain passed (:mod:`support.mailauth`, trusted
+  authserv-ids in ``NAMEPORT_MAILIN_AUTHSERV_ID``). Then ``[#123456]`` in the subject names the
+  ticket; without a number (or with one no ticket has) a new ticket opens in the department the
+  mail was sent to.
+* Either way, a reply is written only by the ticket's customer or a contact of that customer
+  whose support privileges let them answer it in the portal (the same ``visible_tickets`` and
+  ``ticket_reply`` rules), as a customer reply (status Customer-Reply).
+* Every refusal is logged with its reason (never the body, never the signature). A known
+  customer (the From address is a customer's or a contact's) gets one polite answer (sent by
+  Celery) telling them to write in the portal or to the reply address of the ticket's e-mails.
 """
 
 from __future__ import annotations
@@ -21,8 +37,9 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Q
@@ -30,8 +47,8 @@ from django.utils.html import strip_tags
 
 from customers.models import Contact, Customer, User
 from portal.tenancy import Actor, ActorKind, actor_for_user
-from support import services
-from support.emails import REPLY_MARKER, support_address
+from support import mailauth, services
+from support.emails import REPLY_MARKER, read_reply_address, support_address
 from support.models import Department, Message, Ticket, Via
 from support.selectors import visible_departments, visible_tickets
 
@@ -95,7 +112,7 @@ def automatic_reason(message: EmailMessage, sender: str) -> str:
     local = sender.split("@", 1)[0]
     if local in {"mailer-daemon", "postmaster"} or local.startswith(("noreply", "no-reply")):
         return f"sent by {local}"
-    if sender in our_addresses():
+    if sender in our_addresses() or read_reply_address(sender) is not None:
         return "sent from our own address (a loop)"
     return ""
 
@@ -150,14 +167,61 @@ def _keep_allowed(files: list[ContentFile]) -> tuple[list[ContentFile], list[str
     return kept, dropped
 
 
+# What a known customer is told when their mail is refused: never whose a ticket is, or whether
+# it exists.
+NOT_YOURS = "Your e-mail does not answer a ticket you may write to."
+ANSWERS = {
+    "sender not authenticated": (
+        "We could not confirm that this e-mail comes from you. To keep your account safe, we only "
+        "take e-mails sent to the reply address of our e-mails about a ticket."
+    ),
+    "bad reply address": (
+        "The address you wrote to is not the reply address of one of our e-mails "
+        "(it may have been changed on the way)."
+    ),
+    "several reply addresses": (
+        "Your e-mail went to the reply addresses of several tickets; please answer one ticket at "
+        "a time."
+    ),
+    "sender not allowed on this ticket": NOT_YOURS,
+    "unknown ticket": NOT_YOURS,
+    "empty message": "Your e-mail had no text.",
+    "no department for this sender": "This address does not take tickets for your account.",
+}
+
+
+def senders_of(message: EmailMessage) -> list[str]:
+    """Every address of every ``From`` header (a person's mail has exactly one)."""
+    try:
+        values = [str(v) for v in message.get_all("From") or []]
+    except (ValueError, TypeError, IndexError):  # a header too broken to parse
+        return []
+    return [
+        address.strip().lower()
+        for _, address in getaddresses(values)
+        if address.strip() and "@" in address
+    ]
+
+
+def is_agent_address(address: str) -> bool:
+    """Whether the address is a staff user's or a reseller organisation member's: those answer
+    in the portal, never by e-mail."""
+    return (
+        User.objects.filter(email__iexact=address)
+        .filter(Q(is_staff=True) | Q(is_superuser=True) | Q(memberships__isnull=False))
+        .exists()
+    )
+
+
 def actors_for_address(address: str) -> list[Actor]:
-    """Everyone who signs or is known by this address: a user (staff, member, customer,
-    contact), then customer accounts and contacts without a login of their own."""
+    """The customer accounts and contacts known by this address (a login of their own, or the
+    address on the account), as the actors a new ticket by e-mail would be opened for. Staff and
+    reseller members are never among them (see :func:`is_agent_address`)."""
     actors: list[Actor] = []
     user = User.objects.filter(email__iexact=address, is_active=True).first()
     if user is not None:
         actor = actor_for_user(user)
-        if actor.is_authenticated:
+        if actor.is_customer:
             actors.append(actor)
     customers = Customer.objects.select_related("organisation").filter(
         email__iexact=address, organisation__is_active=True
@@ -190,11 +254,68 @@ def actors_for_address(address: str) -> list[Actor]:
     return sorted(actors, key=lambda a: (a.livemode is False, a.customer_id or 0))
 
 
+def _same(address: str, other: str | None) -> bool:
+    return bool(other) and address == (other or "").strip().lower()
+
+
+def requester_for(ticket: Ticket, address: str) -> Actor | None:
+    """The ticket's customer, or one of that customer's contacts, known by ``address`` (the
+    account's address or its login's); None for anyone else. Whether they may answer the ticket
+    is then the portal's rule (privileges, ``visible_tickets``)."""
+    if ticket.customer_id is None:
+        return None
+    customer = (
+        Customer.objects.select_related("organisation", "user")
+        .filter(pk=ticket.customer_id, organisation__is_active=True)
+        .first()
+    )
+    if customer is None:
+        return None
+    user = customer.user
+    if _same(address, customer.email) or (user is not None and _same(address, user.email)):
+        return Actor(
+            kind=ActorKind.CUSTOMER,
+            user=user if user is not None and user.is_active else None,
+            organisation=customer.organisation,
+            customer=customer,
+            livemode=customer.livemode,
+        )
+    for contact in customer.contacts.select_related("user"):
+        login = contact.user
+        if _same(address, contact.email) or (login is not None and _same(address, login.email)):
+            return Actor(
+                kind=ActorKind.CONTACT,
+                user=login if login is not None and login.is_active else None,
+                organisation=customer.organisation,
+                customer=customer,
+                contact=contact,
+                livemode=customer.livemode,
+            )
+    return None
+
+
 def _recipients(message: EmailMessage) -> list[str]:
     values = []
-    for name in ("Delivered-To", "X-Original-To", "To", "Cc", "Envelope-To"):
-        values.extend(message.get_all(name) or [])
-    return [address.lower() for _, address in getaddresses([str(v) for v in values]) if address]
+    for name in ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc"):
+        try:
+            values.extend(str(v) for v in message.get_all(name) or [])
+        except (ValueError, TypeError, IndexError):  # a header too broken to parse
+            continue
+    return [address.lower() for _, address in getaddresses(values) if address]
+
+
+def signed_ticket_number(message: EmailMessage) -> tuple[str, str]:
+    """The ticket number the mail's signed reply address names, or why it cannot be used:
+    ``("", "")`` when the mail was not sent to a reply address at all."""
+    claims = [c for c in (read_reply_address(a) for a in _recipients(message)) if c is not None]
+    if not claims:
+        return "", ""
+    if not all(claim.valid for claim in claims):
+        return "", "bad reply address"
+    numbers = {claim.number for claim in claims}
+    if len(numbers) > 1:
+        return "", "several reply addresses"
+    return numbers.pop(), ""
 
 
 def _department_for(message: EmailMessage) -> Department | None:
@@ -212,11 +333,12 @@ def process(raw: bytes) -> Outcome:
     message = parse(raw)
     subject = " ".join(_header(message, "Subject").split())
     message_id = _header(message, "Message-ID")[:255]
-    _, sender = parseaddr(_header(message, "From"))
-    sender = sender.strip().lower()
-    if not sender or "@" not in sender:
-        logger.warning("mail in refused: no sender (Message-ID %s)", message_id or "-")
-        return Outcome("refused", "no sender address")
+    senders = senders_of(message)
+    if len(senders) != 1:
+        reason = "more than one sender address" if senders else "no sender address"
+        logger.warning("mail in refused: %s (Message-ID %s)", reason, message_id or "-")
+        return Outcome("refused", reason)
+    sender = senders[0]
     reason = automatic_reason(message, sender)
     if reason:
         logger.info("mail in from %s ignored: %s", sender, reason)
@@ -225,55 +347,76 @@ def process(raw: bytes) -> Outcome:
         logger.info("mail in from %s ignored: %s already stored", sender, message_id)
         return Outcome("ignored", "already stored (same Message-ID)")
 
+    if is_agent_address(sender):
+        logger.warning(
+            "mail in from %s refused: a staff or reseller member address (the team answers in "
+            "the portal; subject %r)",
+            sender,
+            subject,
+        )
+        return Outcome("refused", "staff and reseller members answer in the portal")
     actors = actors_for_address(sender)
     if not actors:
         logger.warning("mail in from unknown sender %s refused (subject %r)", sender, subject)
-        _refuse(sender, subject, "We do not know the address you wrote from.")
-        return Outcome("refused", "unknown sender")
+        return Outcome("refused", "unknown sender")  # no answer: the From may be anyone's
+
+    number, problem = signed_ticket_number(message)
+    if problem:
+        return _refused(sender, subject, problem)
+    if not number:
+        passed, why = mailauth.sender_domain_passed(
+            message.get_all(mailauth.HEADER) or [], sender, settings.NAMEPORT_MAILIN_AUTHSERV_ID
+        )
+        if not passed:
+            return _refused(sender, subject, "sender not authenticated", detail=why)
+        logger.info("mail in from %s authenticated by our server: %s", sender, why)
 
     body = text_of(message)
     files, dropped = _keep_allowed(attachments_of(message))
     if dropped:
         body = (body + "\n\n[Not kept: " + " ".join(dropped) + "]").strip()
     if not body:
-        logger.warning("mail in from %s refused: empty message", sender)
-        _refuse(sender, subject, "Your e-mail had no text.")
-        return Outcome("refused", "empty message")
+        return _refused(sender, subject, "empty message")
 
+    if number:
+        ticket = Ticket.objects.filter(ticket_number=number).first()
+        if ticket is None:
+            return _refused(sender, subject, "unknown ticket", detail=f"#{number}")
+        return _reply(ticket, sender, subject, body, files, message_id)
     match = NUMBER.search(subject)
     if match:
-        number = match.group(1)
-        ticket = Ticket.objects.filter(ticket_number=number).first()
+        ticket = Ticket.objects.filter(ticket_number=match.group(1)).first()
         if ticket is not None:
-            return _reply(ticket, actors, sender, body, files, message_id)
-        logger.info("mail in from %s names unknown ticket #%s: opening a new one", sender, number)
+            return _reply(ticket, sender, subject, body, files, message_id)
+        logger.info(
+            "mail in from %s names unknown ticket #%s: opening a new one", sender, match.group(1)
+        )
     return _open(message, actors, sender, subject, body, files, message_id)
 
 
-def _reply(ticket, actors, sender, body, files, message_id) -> Outcome:
-    for actor in actors:
-        visible = visible_tickets(actor).filter(pk=ticket.pk).first()
-        if visible is None:
-            continue
-        try:
-            reply = services.ticket_reply(
-                actor=actor,
-                ticket=visible,
-                body=body,
-                attachments=files,
-                via=Via.EMAIL,
-                email_message_id=message_id,
-            )
-        except (PermissionDenied, ValidationError) as exc:
-            logger.warning("mail in from %s to #%s refused: %s", sender, ticket.ticket_number, exc)
-            return Outcome("refused", str(exc), ticket=None)
-        return Outcome("reply", ticket=reply.ticket, message=reply)
-    logger.warning(
-        "mail in from %s refused: not allowed on ticket #%s (forged or mistyped number)",
-        sender,
-        ticket.ticket_number,
-    )
-    return Outcome("refused", "sender not allowed on this ticket")
+def _reply(ticket, sender, subject, body, files, message_id) -> Outcome:
+    actor = requester_for(ticket, sender)
+    visible = visible_tickets(actor).filter(pk=ticket.pk).first() if actor else None
+    if visible is None:
+        return _refused(
+            sender,
+            subject,
+            "sender not allowed on this ticket",
+            detail=f"not allowed on ticket #{ticket.ticket_number}",
+        )
+    try:
+        reply = services.ticket_reply(
+            actor=actor,
+            ticket=visible,
+            body=body,
+            attachments=files,
+            via=Via.EMAIL,
+            email_message_id=message_id,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return _refused(sender, subject, reason, detail=f"on ticket #{ticket.ticket_number}")
+    return Outcome("reply", ticket=reply.ticket, message=reply)
 
 
 def _open(message, actors, sender, subject, body, files, message_id) -> Outcome:
@@ -296,12 +439,25 @@ def _open(message, actors, sender, subject, body, files, message_id) -> Outcome:
                 email_message_id=message_id,
             )
         except (PermissionDenied, ValidationError) as exc:
-            logger.warning("mail in from %s refused: %s", sender, exc)
-            return Outcome("refused", str(exc))
+            reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            return _refused(sender, subject, reason)
         return Outcome("opened", ticket=ticket, message=ticket.messages.first())
-    logger.warning("mail in from %s refused: no department of theirs at %s", sender, department)
-    _refuse(sender, subject, "This address does not take tickets for your account.")
-    return Outcome("refused", "no department for this sender")
+    return _refused(
+        sender, subject, "no department for this sender", detail=f"sent to {department or '-'}"
+    )
+
+
+def _refused(sender: str, subject: str, reason: str, *, detail: str = "") -> Outcome:
+    """Log the refusal of a known customer's mail and answer it politely (once, by Celery)."""
+    logger.warning(
+        "mail in from %s refused: %s%s (subject %r)",
+        sender,
+        reason,
+        f" ({detail})" if detail else "",
+        subject,
+    )
+    _refuse(sender, subject, ANSWERS.get(reason, reason))
+    return Outcome("refused", reason)
 
 
 def _refuse(to: str, subject: str, reason: str) -> None:

@@ -2,8 +2,12 @@
 
 For a mail server's pipe delivery, e.g. in Postfix's aliases:
 ``support: "|/srv/nameport/.venv/bin/python /srv/nameport/manage.py support_mail_in"``.
-It exits 0 whatever happens to the mail (refusals are logged and, for unknown senders, answered
-politely), so the mail server never bounces to a robot; 1 only when nothing could be read.
+Deliver the ticket reply addresses too (``support+<number>-<signature>@...``: Postfix
+``recipient_delimiter = +``), and set ``NAMEPORT_MAILIN_AUTHSERV_ID`` to the authserv-id of the
+receiving server's ``Authentication-Results`` if new tickets by e-mail should be taken (see
+:mod:`support.mailin`). It exits 0 whatever happens to the mail (refusals are logged and, for
+known customers, answered politely), so the mail server never bounces to a robot; 1 only when
+nothing could be read.
 """
 
 from __future__ import annotations
