@@ -151,6 +151,9 @@ def test_a_forged_from_of_the_customer_without_proof_is_refused(world, caplog):
         f"{OUR_MX}; spf=softfail smtp.mailfrom=x@alpha.test; dkim=neutral header.d=alpha.test",
         f"{OUR_MX}; dmarc=fail header.from=alpha.test; spf=pass smtp.mailfrom=x@alpha.test",
         f"{OUR_MX}; none",
+        # words inside a comment or a quoted value are not results
+        f"{OUR_MX}; dmarc=fail (not dmarc=pass header.from=alpha.test) header.from=alpha.test",
+        f'{OUR_MX}; spf=fail smtp.mailfrom="x; dmarc=pass header.from=alpha.test; y"@evil.example',
     ],
 )
 def test_an_authentication_result_we_cannot_believe_is_ignored(world, header):
