@@ -1,10 +1,22 @@
-"""API-key authentication for DRF (``access-token``/``access_token`` header or a Bearer key)."""
+"""Who is asking: API-key authentication for DRF (``access-token``/``access_token`` header or a
+Bearer key), the client's address (behind a trusted proxy or not), and the sign-in lock-out rules
+on top of django-axes (per account whatever the address, per address across accounts)."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rest_framework import authentication, exceptions
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
+from django.http import JsonResponse
+from django.shortcuts import render
+from rest_framework import authentication, exceptions, throttling
 
 from customers.models import ApiKey
 from customers.services import API_KEY_PREFIXES, api_key_authenticate
@@ -71,3 +83,155 @@ def axes_username(request, credentials: dict | None) -> str:
         data = getattr(request, "POST", {}) or {}
         value = data.get("email") or data.get("username") or ""
     return str(value).strip().lower()
+
+
+# --- The client's address ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    hop = hop.strip().strip('"')
+    if hop.startswith("[") and "]" in hop:  # [2001:db8::1]:443
+        hop = hop[1 : hop.index("]")]
+    elif hop.count(":") == 1:  # 203.0.113.7:51234
+        hop = hop.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(hop)
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str:
+    """The address a request came from, as lock-outs and throttles count it.
+
+    Without ``BEHIND_PROXY`` it is the peer's address (``REMOTE_ADDR``): a client's own
+    ``X-Forwarded-For`` changes nothing. With ``BEHIND_PROXY`` it is read from the header the
+    proxy sets (``NAMEPORT_TRUSTED_PROXY_HEADER``, default ``X-Forwarded-For``) and only from
+    it: the right-most hop that is not one of ``NAMEPORT_TRUSTED_PROXIES`` (the hops a client
+    wrote are on the left, the proxy appends the address it saw). No usable hop: the peer's."""
+    meta = request.META
+    remote = meta.get("REMOTE_ADDR", "") or ""
+    if not settings.BEHIND_PROXY:
+        return remote
+    header = "HTTP_" + settings.NAMEPORT_TRUSTED_PROXY_HEADER.upper().replace("-", "_")
+    trusted = _trusted_networks(tuple(settings.NAMEPORT_TRUSTED_PROXIES))
+    for hop in reversed(meta.get(header, "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break  # not an address: nothing left of it can be believed either
+        if not any(address in network for network in trusted):
+            return str(address)
+    return remote
+
+
+class _ClientAddressIdent:
+    def get_ident(self, request) -> str:
+        return client_ip(request) or "unknown"
+
+
+class AnonRateThrottle(_ClientAddressIdent, throttling.AnonRateThrottle):
+    """DRF's anonymous throttle, counting per client address as :func:`client_ip` reads it (DRF
+    on its own believes any ``X-Forwarded-For``)."""
+
+
+class UserRateThrottle(_ClientAddressIdent, throttling.UserRateThrottle):
+    """DRF's per-user throttle; anonymous requests count per client address."""
+
+
+# --- Sign-in lock-out ----------------------------------------------------------------------
+
+ACCOUNT, ADDRESS = "account", "address"
+
+
+class SignInLockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler with two rules over its failure records.
+
+    * An account (``AXES_LOCKOUT_PARAMETERS = ["username"]``) is locked after
+      ``AXES_FAILURE_LIMIT`` failures within the cool-off, from whatever addresses.
+    * An address is refused after ``NAMEPORT_SIGNIN_ADDRESS_LIMIT`` failures within the
+      cool-off, over any accounts (guessing many accounts' passwords from one place).
+
+    ``request.nameport_lockout`` says which rule refused, for :func:`lockout_response`."""
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        per_account = 0
+        if get_client_username(request, credentials):
+            per_account = super().get_failures(request, credentials)
+        limit = get_failure_limit(request, credentials)
+        address = getattr(request, "axes_ip_address", None)
+        per_address = 0
+        if address:
+            per_address = (
+                AccessAttempt.objects.filter(
+                    ip_address=address, attempt_time__gte=get_cool_off_threshold(request)
+                ).aggregate(total=Sum("failures_since_start"))["total"]
+                or 0
+            )
+        if per_address >= settings.NAMEPORT_SIGNIN_ADDRESS_LIMIT:
+            request.nameport_lockout = ADDRESS
+            return max(per_account, limit)
+        if per_account >= limit:
+            request.nameport_lockout = ACCOUNT
+        return per_account
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is not None and getattr(request, "nameport_lockout", None) == ADDRESS:
+            # Refused for its address before any password was tried: not a failure of the
+            # account (a person sharing that address must not lock their own account out).
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            return
+        super().user_login_failed(sender, credentials, request, **kwargs)
+
+
+def _wants_json(request) -> bool:
+    return (
+        request.path.startswith("/api/")
+        or "application/json" in request.headers.get("Accept", "")
+        or request.headers.get("Content-Type", "").startswith("application/json")
+        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+    )
+
+
+def lockout_response(request, original_response=None, credentials: dict | None = None):
+    """What a refused sign-in gets (``AXES_LOCKOUT_CALLABLE``): 429, the reason and when to try
+    again; JSON ``{"message", "errors"}`` for API and JSON callers, the lock-out page otherwise."""
+    cool_off = get_cool_off(request)
+    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
+    wait = f"Try again in {minutes} minutes." if minutes else "Contact support to unlock it."
+    reason = getattr(request, "nameport_lockout", ACCOUNT)
+    if reason == ADDRESS:
+        message = f"Too many failed sign-in attempts from your network address. {wait}"
+    else:
+        message = (
+            f"Too many failed sign-in attempts for this account. {wait} "
+            "You can also reset your password by e-mail and sign in with the new one."
+        )
+    headers = {"Retry-After": str(int(cool_off.total_seconds()))} if cool_off else {}
+    if _wants_json(request):
+        return JsonResponse({"message": message, "errors": {}}, status=429, headers=headers)
+    response = render(
+        request,
+        settings.AXES_LOCKOUT_TEMPLATE,
+        {
+            "message": message,
+            "reason": reason,
+            "username": get_client_username(request, credentials),
+        },
+        status=429,
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def clear_sign_in_lockout(user) -> int:
+    """Forget the account's failed sign-ins (its owner just proved the mailbox with a password
+    reset); what an address did stays counted."""
+    from axes.utils import reset
+
+    return reset(username=axes_username(None, {"username": user.get_username()}))

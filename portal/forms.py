@@ -64,7 +64,16 @@ class StyledPasswordResetForm(StyledFormMixin, PasswordResetForm):
 
 
 class StyledSetPasswordForm(StyledFormMixin, SetPasswordForm):
-    pass
+    """The new password of a password reset by e-mail. Saving it ends the account's sign-in
+    lock-out: whoever followed the link holds the mailbox, so a locked-out owner gets back in."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            from portal.auth import clear_sign_in_lockout
+
+            clear_sign_in_lockout(user)
+        return user
 
 
 class StaffOtpForm(StyledFormMixin, OTPTokenForm):

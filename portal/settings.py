@@ -134,19 +134,33 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock-out after repeated failed logins (django-axes).
+# The client's address (lock-outs, throttles): the peer's address, unless BEHIND_PROXY says every
+# request comes through a reverse proxy; then only the proxy's header is read, right-most hop
+# first, skipping the NAMEPORT_TRUSTED_PROXIES (addresses or networks of further proxies).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+NAMEPORT_TRUSTED_PROXY_HEADER = env_str("NAMEPORT_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+NAMEPORT_TRUSTED_PROXIES = env_list("NAMEPORT_TRUSTED_PROXIES", "")
+
+# Lock-out after repeated failed sign-ins (django-axes, portal.auth.SignInLockoutHandler): an
+# account after AXES_FAILURE_LIMIT failures from any addresses, an address after
+# NAMEPORT_SIGNIN_ADDRESS_LIMIT failures over any accounts, each for the cool-off. A password
+# reset by e-mail ends the account's lock-out.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+NAMEPORT_SIGNIN_ADDRESS_LIMIT = env_int("NAMEPORT_SIGNIN_ADDRESS_LIMIT", 20)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_HANDLER = "portal.auth.SignInLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "portal.auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "portal.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
-# TOTP for staff: when NAMEPORT_STAFF_OTP_REQUIRED is on, staff without a verified device are
-# sent to the OTP page before anything else.
-STAFF_OTP_REQUIRED = env_bool("NAMEPORT_STAFF_OTP_REQUIRED", False)
+# TOTP for staff: on unless NAMEPORT_STAFF_OTP_REQUIRED=0 (make run's demo turns it off). Staff
+# without a verified device are sent to the OTP page before anything else.
+STAFF_OTP_REQUIRED = env_bool("NAMEPORT_STAFF_OTP_REQUIRED", True)
 OTP_TOTP_ISSUER = "Nameport"
 
 LANGUAGE_CODE = "en-us"
@@ -217,7 +231,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    if env_bool("BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
@@ -296,8 +310,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's throttles, counting per address as portal.auth.client_ip reads it.
+        "portal.auth.AnonRateThrottle",
+        "portal.auth.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
