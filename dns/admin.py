@@ -26,12 +26,29 @@ class ZoneAdmin(admin.ModelAdmin):
         "serial",
         "last_pushed_at",
     )
-    list_filter = ("backend", "push_status", "livemode")
+    list_filter = ("enabled", "backend", "push_status", "livemode")
     search_fields = ("name", "customer__email", "organisation__name")
     list_select_related = ("customer", "organisation")
-    autocomplete_fields = ("organisation", "customer", "domain")
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "updated_at", "last_pushed_at")
+    # Who holds a zone is decided by dns.services (a zone only for a domain its customer holds):
+    # zones are created in the portal, and the fields that say whose zone it is, and whether it
+    # is served, are not edited here.
+    readonly_fields = (
+        "name",
+        "livemode",
+        "organisation",
+        "customer",
+        "domain",
+        "enabled",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+        "updated_at",
+        "last_pushed_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Record)

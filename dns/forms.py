@@ -71,7 +71,11 @@ class RecordForm(StyledFormMixin, forms.Form):
 
 
 class ZoneCreateForm(StyledFormMixin, forms.Form):
-    name = forms.CharField(max_length=253, label="Domain name", help_text="e.g. example.com")
+    name = forms.CharField(
+        max_length=253,
+        label="Domain name",
+        help_text="One of your domains (e.g. example.com), or a name under one (shop.example.com)",
+    )
     customer = forms.ModelChoiceField(queryset=None, empty_label="Choose a customer…")
     template = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="The default template"

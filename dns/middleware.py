@@ -3,8 +3,8 @@
 A forwarded name's A/AAAA records point at ``NAMEPORT_FORWARDING_IPV4``/``IPV6`` (the portal), so
 the browser arrives here with ``Host: shop.example.com``. This middleware runs first, before
 Django's host validation, and only for a Host that is not the portal's own name; it answers with
-the redirect (URL) or a page that frames the target (FRAME), and only when a live zone has such a
-record for exactly that name. Everything else goes on to the portal unchanged.
+the redirect (URL) or a page that frames the target (FRAME), and only when an enabled live zone
+has such a record for exactly that name. Everything else goes on to the portal unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def _portal_hosts() -> set[str]:
 
 
 def forwarding_record(host: str):
-    """The URL/FRAME record of a live zone for exactly ``host`` (most specific zone first)."""
+    """The URL/FRAME record of an enabled live zone for exactly ``host`` (most specific zone
+    first; a disabled zone is served nowhere)."""
     from dns.models import Record
 
     labels = host.split(".")
@@ -42,7 +43,9 @@ def forwarding_record(host: str):
         name = ".".join(labels[:cut]) or "@"
         condition |= Q(zone__name=zone_name, name=name)
     candidates = (
-        Record.objects.filter(condition, type__in=["URL", "FRAME"], zone__livemode=True)
+        Record.objects.filter(
+            condition, type__in=["URL", "FRAME"], zone__livemode=True, zone__enabled=True
+        )
         .select_related("zone")
         .only("type", "content", "zone__name")
     )

@@ -37,15 +37,31 @@ class Zone(models.Model):
         max_length=10, choices=PushStatus.choices, default=PushStatus.PUBLISHED
     )
     last_pushed_at = models.DateTimeField(null=True, blank=True)
+    # A disabled zone is served nowhere (no forwarding, no push) and is read only; it is kept
+    # for audit when the name went to another customer (see dns.services.zone_disable).
+    enabled = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "livemode"], name="zone_name_unique"),
+            # One served zone per name and mode; disabled ones are kept beside it for audit.
+            models.UniqueConstraint(
+                fields=["name", "livemode"],
+                condition=Q(enabled=True),
+                name="zone_name_unique_while_enabled",
+                violation_error_message="A zone for this name exists already.",
+            ),
             models.CheckConstraint(
                 condition=Q(backend__in=["database", "powerdns"]), name="zone_backend_valid"
+            ),
+            # Sandbox zones live in the database only (PowerDNS has one namespace for both modes).
+            models.CheckConstraint(
+                condition=Q(livemode=True) | Q(backend="database"),
+                name="zone_sandbox_in_database",
             ),
         ]
         indexes = [models.Index(fields=["organisation", "livemode", "name"])]
@@ -143,7 +159,9 @@ class ZoneTemplate(models.Model):
     """The records a new zone starts with, as zone-file lines relative to the zone (``@``).
 
     A template without an organisation is the platform's (staff edit it); a reseller's own
-    default template wins over the platform's for its customers' zones.
+    default template wins over the platform's for its customers' zones. Templates belong to a
+    mode: sandbox ones are made and used by sandbox zones only, so testing never changes what a
+    live zone gets.
     """
 
     organisation = models.ForeignKey(
@@ -154,21 +172,24 @@ class ZoneTemplate(models.Model):
         related_name="zone_templates",
         help_text="Empty: a platform template (staff only)",
     )
+    livemode = models.BooleanField(
+        default=True, help_text="Used for live zones; unticked: for sandbox zones only"
+    )
     name = models.CharField(max_length=100)
     body = models.TextField(
         help_text="Zone-file lines relative to the zone, e.g. “www 3600 IN CNAME @”"
     )
     is_default = models.BooleanField(
-        default=False, help_text="Used for new zones (one default per organisation)"
+        default=False, help_text="Used for new zones (one default per organisation and mode)"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["organisation_id", "name"]
+        ordering = ["organisation_id", "-livemode", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "name"], name="zone_template_name_unique"
+                fields=["organisation", "livemode", "name"], name="zone_template_name_unique"
             ),
         ]
 
@@ -188,6 +209,7 @@ class ZoneChange(models.Model):
         IMPORT = "zone.import", "Zone file imported"
         ROLLBACK = "zone.rollback", "Rolled back"
         FORWARDING = "zone.forwarding", "Forwarding changed"
+        DISABLE = "zone.disable", "Zone disabled"
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="changes")
     serial = models.PositiveBigIntegerField()
@@ -233,6 +255,9 @@ class ZonePush(models.Model):
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     backend = models.CharField(max_length=10, choices=Zone.Backend.choices)
+    # The zone's mode, kept on the row (a delete push outlives its zone): a sandbox push never
+    # reaches a real backend.
+    livemode = models.BooleanField(default=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     rrsets = models.JSONField(default=list, blank=True, help_text="[owner, type] pairs to send")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

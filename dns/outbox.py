@@ -118,6 +118,8 @@ def run_push(push_id: int) -> Outcome:
     push.attempts += 1
     try:
         _send(push)
+    except SandboxRefused as exc:
+        return _refuse_sandbox(push, exc.message)
     except TransientBackendError as exc:
         return _retry_or_fail(push, exc.message)
     except PermanentBackendError as exc:
@@ -131,14 +133,26 @@ def run_push(push_id: int) -> Outcome:
     return Outcome(Status.SUCCEEDED)
 
 
+class SandboxRefused(PermanentBackendError):
+    """A sandbox zone's push to a real backend (PowerDNS has one namespace for both modes)."""
+
+
 def _send(push: ZonePush) -> None:
+    zone = Zone.objects.filter(pk=push.zone_id).first() if push.zone_id else None
+    if push.backend != Zone.Backend.DATABASE and (
+        not push.livemode or (zone is not None and not zone.livemode)
+    ):
+        raise SandboxRefused("Sandbox zones are served from the database only; nothing was sent.")
     backend = backend_for(push.backend)
     if push.kind == Kind.DELETE:
-        backend.delete_zone(push.zone_name)
+        served = Zone.objects.filter(
+            name=push.zone_name, livemode=True, enabled=True, backend=push.backend
+        )
+        if not served.exists():  # a zone of that name served again publishes itself
+            backend.delete_zone(push.zone_name)
         return
-    zone = Zone.objects.filter(pk=push.zone_id).first() if push.zone_id else None
-    if zone is None:
-        return  # deleted meanwhile: its delete push follows
+    if zone is None or not zone.enabled:
+        return  # deleted meanwhile (its delete push follows) or disabled: served nowhere
     if push.kind == Kind.CREATE:
         backend.create_zone(zone.name, zone_rrsets(zone))
         return
@@ -182,6 +196,14 @@ def _succeed(push: ZonePush) -> None:
         )
         if updated:
             _zone_status(push.zone_id)
+
+
+def _refuse_sandbox(push: ZonePush, message: str) -> Outcome:
+    """Failed without a ticket: nothing for staff to fix, the sandbox zone is served from the
+    database (a check constraint keeps sandbox zones there)."""
+    logger.warning("DNS push %s of sandbox zone %s refused", push.pk, push.zone_name)
+    core.mark_finished(ZonePush, push, Status.FAILED, message)
+    return Outcome(Status.FAILED)
 
 
 def _retry_or_fail(push: ZonePush, message: str) -> Outcome:

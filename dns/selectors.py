@@ -35,16 +35,16 @@ def visible_records(actor: Actor) -> QuerySet[Record]:
 
 
 def visible_templates(actor: Actor) -> QuerySet[ZoneTemplate]:
-    """Staff: all templates. Resellers: their organisation's and the platform's. Customers: none
-    (a template is a reseller's tool)."""
+    """Staff: all templates. Resellers: their organisation's and the platform's, of the mode they
+    look at (a sandbox key sees sandbox templates only). Customers: none (a template is a
+    reseller's tool)."""
     queryset = ZoneTemplate.objects.select_related("organisation")
     if actor.kind == ActorKind.STAFF:
         return queryset
-    if actor.kind == ActorKind.API_KEY and not actor.livemode:
-        return queryset.none()  # a sandbox key sees sandbox rows only; templates are live set-up
     if actor.kind in {ActorKind.RESELLER, ActorKind.API_KEY} and actor.organisation is not None:
         return queryset.filter(
-            Q(organisation_id=actor.organisation.pk) | Q(organisation__isnull=True)
+            Q(organisation_id=actor.organisation.pk) | Q(organisation__isnull=True),
+            livemode=actor.livemode is not False,
         )
     return queryset.none()
 

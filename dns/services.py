@@ -16,10 +16,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
 from dns.models import DnssecKey, EmailForward, Record, Zone, ZoneChange, ZonePush, ZoneTemplate
+from dns.ownership import OWNERSHIP_MESSAGE, holding_domain, is_reserved
 from dns.rdata import (
     DNSSEC_ALGORITHMS,
     FORWARDING_TYPES,
@@ -59,6 +61,14 @@ def next_serial(current: int, today: date | None = None) -> int:
 def _may_edit(actor: Actor, zone: Zone) -> None:
     if not actor.is_authenticated or not actor.can("domains", "dnsmanagement", zone.domain_id):
         raise PermissionDenied("You may not change this zone's DNS.")
+    _refuse_disabled(zone)
+
+
+def _refuse_disabled(zone: Zone) -> None:
+    if not zone.enabled:
+        raise PermissionDenied(
+            f"This zone is disabled and kept read only: {zone.disabled_reason or 'not served.'}"
+        )
 
 
 def _may_manage_zones(actor: Actor) -> None:
@@ -71,9 +81,13 @@ def _may_manage_zones(actor: Actor) -> None:
         raise PermissionDenied("You may not create or delete zones.")
 
 
-def _lock(zone: Zone) -> Zone:
-    """The zone row, locked for the transaction (PostgreSQL; SQLite writes are serial)."""
-    return Zone.objects.select_for_update().select_related("organisation").get(pk=zone.pk)
+def _lock(zone: Zone, *, editable: bool = True) -> Zone:
+    """The zone row, locked for the transaction (PostgreSQL; SQLite writes are serial); an
+    ``editable`` zone must still be enabled once locked (it may have been disabled meanwhile)."""
+    locked = Zone.objects.select_for_update().select_related("organisation").get(pk=zone.pk)
+    if editable:
+        _refuse_disabled(locked)
+    return locked
 
 
 def _as_dict(record) -> dict:
@@ -215,12 +229,18 @@ def _apply(
     return change, created
 
 
-def _enqueue_push(zone: Zone, kind: str, pairs: list | None = None) -> ZonePush:
+def _enqueue_push(zone: Zone, kind: str, pairs: list | None = None) -> ZonePush | None:
+    """A push row for ``zone``'s backend, sent after commit. Sandbox zones are never pushed (they
+    live in the database backend only), whatever their row says."""
+    if not zone.livemode or zone.backend == Zone.Backend.DATABASE:
+        return None
+    keep_link = kind != ZonePush.Kind.DELETE or not zone.enabled  # a disabled zone is kept
     push = ZonePush.objects.create(
-        zone=zone if kind != ZonePush.Kind.DELETE else None,
+        zone=zone if keep_link else None,
         zone_name=zone.name,
         organisation_id=zone.organisation_id,
         backend=zone.backend,
+        livemode=zone.livemode,
         kind=kind,
         rrsets=[list(p) for p in (pairs or [])],
         next_attempt_at=timezone.now(),
@@ -601,9 +621,10 @@ def zone_rollback(*, actor: Actor, zone: Zone, change: ZoneChange) -> ZoneChange
 # --- zones ----------------------------------------------------------------------------------------
 
 
-def template_for(organisation_id: int | None) -> ZoneTemplate | None:
-    """The organisation's default template, else the platform's default, else None (built in)."""
-    defaults = ZoneTemplate.objects.filter(is_default=True)
+def template_for(organisation_id: int | None, livemode: bool = True) -> ZoneTemplate | None:
+    """The organisation's default template of the mode, else the platform's default of the mode,
+    else None (built in). A sandbox template never shapes a live zone, nor the other way."""
+    defaults = ZoneTemplate.objects.filter(is_default=True, livemode=livemode)
     if organisation_id is not None:
         own = defaults.filter(organisation_id=organisation_id).first()
         if own is not None:
@@ -635,6 +656,29 @@ def template_records(zone_name: str, body: str, default_ttl: int = 3600) -> list
     return [c for _n, c in kept]
 
 
+def _zone_holder(*, actor: Actor, customer: Customer, zone_name: str, domain=None):
+    """The customer's domain that ``zone_name`` is, or is under; every refusal reads the same,
+    whether or not the name exists elsewhere (see dns.ownership)."""
+    from domains.selectors import visible_domains
+
+    refused = ValidationError({"name": OWNERSHIP_MESSAGE})
+    if is_reserved(zone_name):
+        raise refused
+    holder = holding_domain(zone_name, livemode=customer.livemode)
+    if holder is None or not visible_domains(actor).filter(pk=holder.pk).exists():
+        raise refused
+    if holder.customer_id != customer.pk:
+        # The actor sees this domain (it is in its account), so saying whose it is tells nothing.
+        raise ValidationError(
+            {"customer": "This domain belongs to another of your customers: choose that one."}
+        )
+    if domain is not None and domain.pk != holder.pk:
+        raise ValidationError(
+            {"domain": "The zone's name must be this domain's name or a name under it."}
+        )
+    return holder
+
+
 def zone_create(
     *,
     actor: Actor,
@@ -645,29 +689,48 @@ def zone_create(
     backend: str | None = None,
     empty: bool = False,
 ) -> Zone:
-    """A zone for ``name``, from ``template`` (or the default one), published by ``backend``."""
+    """A zone for ``name`` (a domain of ``customer``, or a name under one), from ``template`` (or
+    the default one of the customer's mode), published by ``backend`` (sandbox zones: always the
+    database). The zone is tied to its domain; another customer's zone at or under that domain
+    is disabled (see ``zone_disable``)."""
     _may_manage_zones(actor)
     from customers.selectors import visible_customers
 
     if not visible_customers(actor).filter(pk=customer.pk).exists():
         raise PermissionDenied("You may not create zones for this customer.")
+    if "." not in (name or "").strip().rstrip("."):
+        raise ValidationError({"name": OWNERSHIP_MESSAGE})  # a TLD such as "com"
     zone_name = zone_ascii(name)
+    holder = _zone_holder(actor=actor, customer=customer, zone_name=zone_name, domain=domain)
     backend = backend or settings.NAMEPORT_DNS_BACKEND
     if backend not in Zone.Backend.values:
         raise ValidationError({"backend": f"Unknown DNS backend {backend}."})
-    if domain is not None and domain.customer_id != customer.pk:
-        raise ValidationError({"domain": "The domain belongs to another customer."})
-    if template is not None and template.organisation_id not in {None, customer.organisation_id}:
+    if not customer.livemode:
+        backend = Zone.Backend.DATABASE  # PowerDNS has one namespace: sandbox stays apart
+    if template is not None and (
+        template.organisation_id not in {None, customer.organisation_id}
+        or template.livemode != customer.livemode
+    ):
         raise ValidationError({"template": "Choose one of your own templates."})
-    body = "" if empty else template_body(template or template_for(customer.organisation_id))
+    body = (
+        ""
+        if empty
+        else template_body(template or template_for(customer.organisation_id, customer.livemode))
+    )
     records = template_records(zone_name, body)
     with transaction.atomic():
-        if Zone.objects.filter(name=zone_name, livemode=customer.livemode).exists():
+        from domains.models import Domain
+
+        # The holder's row is the lock: two creations for one name wait for each other.
+        holder = Domain.objects.select_for_update().get(pk=holder.pk)
+        existing = Zone.objects.filter(name=zone_name, livemode=customer.livemode, enabled=True)
+        if existing.filter(customer=customer).exists():
             raise ValidationError({"name": f"A zone for {zone_name} exists already."})
+        _disable_zones_of_others(domain=holder, actor=actor)
         zone = Zone.objects.create(
             organisation_id=customer.organisation_id,
             customer=customer,
-            domain=domain,
+            domain=holder,
             livemode=customer.livemode,
             name=zone_name,
             serial=next_serial(0),
@@ -708,9 +771,85 @@ def zone_create(
             organisation=zone.organisation,
             data={"name": zone_name, "backend": backend, "records": len(records)},
         )
-        if backend != Zone.Backend.DATABASE:
-            _enqueue_push(zone, ZonePush.Kind.CREATE)
+        _enqueue_push(zone, ZonePush.Kind.CREATE)
     return zone
+
+
+def _disable_zones_of_others(*, domain, actor: Actor) -> list[Zone]:
+    """Disable every enabled zone at or under ``domain`` that is not its holder's (a zone made
+    before the name was held, or by its earlier holder). A zone under a more specific domain
+    held by someone else is that domain's, and stays. Staff get one ticket for them all."""
+    candidates = Zone.objects.filter(
+        Q(name=domain.name_puny) | Q(name__endswith=f".{domain.name_puny}"),
+        livemode=domain.livemode,
+        enabled=True,
+    ).exclude(customer_id=domain.customer_id)
+    disabled = []
+    for zone in candidates:
+        own_holder = holding_domain(zone.name, livemode=zone.livemode)
+        if own_holder is not None and own_holder.pk != domain.pk:
+            continue
+        reason = (
+            f"{domain.name_puny} is held by another customer now; this zone is no longer served."
+        )
+        disabled.append(zone_disable(actor=actor, zone=zone, reason=reason))
+    if disabled:
+        _tell_staff_zones_disabled(domain=domain, zones=disabled)
+    return disabled
+
+
+def zone_disable(*, actor: Actor, zone: Zone, reason: str) -> Zone:
+    """Stop serving ``zone`` (no forwarding, no push; unpublished from a real backend) and keep
+    it, read only, for audit, with a history row and an audit row."""
+    with transaction.atomic():
+        zone = _lock(zone, editable=False)
+        if not zone.enabled:
+            return zone
+        zone.enabled = False
+        zone.disabled_at = timezone.now()
+        zone.disabled_reason = reason[:300]
+        zone.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+        ZoneChange.objects.create(
+            zone=zone,
+            serial=zone.serial,
+            action=Action.DISABLE,
+            summary=f"Zone disabled: {reason}"[:300],
+            before=[],
+            after=[],
+            actor=str(actor)[:200],
+            user=actor.user,
+        )
+        audit(
+            actor=actor,
+            action="dns.zone.disable",
+            obj=zone,
+            organisation=zone.organisation,
+            data={"name": zone.name, "reason": reason[:300]},
+        )
+        _enqueue_push(zone, ZonePush.Kind.DELETE)
+    return zone
+
+
+def _tell_staff_zones_disabled(*, domain, zones: list[Zone]) -> None:
+    """A ticket for staff only (no organisation or customer: neither tenant reads the other's
+    names) saying which zones were disabled and why."""
+    from support.services import ticket_open_system
+
+    lines = "\n".join(
+        f"- {zone.name} (zone {zone.pk}, organisation {zone.organisation_id}, "
+        f"customer {zone.customer_id})"
+        for zone in zones
+    )
+    ticket_open_system(
+        subject=f"DNS zones disabled: {domain.name_puny} is held by another customer",
+        body=(
+            f"{domain.name_puny} (domain {domain.pk}) is now held by customer "
+            f"{domain.customer_id} of organisation {domain.organisation_id}. These zones of "
+            f"other customers were at or under it and have been disabled (kept, read only, "
+            f"served nowhere):\n\n{lines}\n\nCheck whether their owners need to be told."
+        ),
+        domain=domain,
+    )
 
 
 def uses_platform_nameservers(hostnames: Iterable[str]) -> bool:
@@ -720,25 +859,39 @@ def uses_platform_nameservers(hostnames: Iterable[str]) -> bool:
 
 
 def zone_create_for_domain(*, domain, actor: Actor = SYSTEM) -> Zone | None:
-    """After a registration or transfer: a zone from the template when the domain uses the
-    platform's nameservers (none otherwise, or when it has one already)."""
+    """After a registration or transfer: the registrant's own zone from the template when the
+    domain uses the platform's nameservers (none otherwise, or the one it has already). Zones of
+    other customers at or under the name are disabled either way: the name is the registrant's."""
+    from domains.models import Domain
+
+    with transaction.atomic():  # kept even when the zone below cannot be made
+        domain = Domain.objects.select_for_update().get(pk=domain.pk)
+        _disable_zones_of_others(domain=domain, actor=actor)
+        own = Zone.objects.filter(
+            name=domain.name_puny,
+            livemode=domain.livemode,
+            customer_id=domain.customer_id,
+            enabled=True,
+        ).first()
+        if own is not None:
+            if own.domain_id != domain.pk:
+                Zone.objects.filter(pk=own.pk).update(domain=domain, updated_at=timezone.now())
+                own.domain = domain
+            return own
     hostnames = list(domain.nameservers.values_list("hostname", flat=True))
     if not uses_platform_nameservers(hostnames):
         return None
-    existing = Zone.objects.filter(name=domain.name_puny, livemode=domain.livemode).first()
-    if existing is not None:
-        return existing
     customer = Customer.objects.get(pk=domain.customer_id)
     return zone_create(actor=actor, customer=customer, name=domain.name_puny, domain=domain)
 
 
 def zone_delete(*, actor: Actor, zone: Zone) -> None:
+    """Delete a zone (unpublished from a real backend; a sandbox zone never reaches one)."""
     _may_manage_zones(actor)
     _may_edit(actor, zone)
     with transaction.atomic():
         zone = _lock(zone)
-        if zone.backend != Zone.Backend.DATABASE:
-            _enqueue_push(zone, ZonePush.Kind.DELETE)
+        _enqueue_push(zone, ZonePush.Kind.DELETE)
         audit(
             actor=actor,
             action="dns.zone.delete",
@@ -752,7 +905,7 @@ def zone_delete(*, actor: Actor, zone: Zone) -> None:
 def zone_republish(*, actor: Actor, zone: Zone) -> ZonePush | None:
     """Publish the whole zone again (after a failure, or after the server lost it)."""
     _may_edit(actor, zone)
-    if zone.backend == Zone.Backend.DATABASE:
+    if zone.backend == Zone.Backend.DATABASE or not zone.livemode:
         return None
     with transaction.atomic():
         zone = _lock(zone)
@@ -812,31 +965,53 @@ def template_save(
     name: str,
     body: str,
     is_default: bool = False,
+    livemode: bool | None = None,
 ) -> ZoneTemplate:
-    """Create or change a template. Its lines are checked on a sample zone (example.com)."""
+    """Create or change a template. Its lines are checked on a sample zone (example.com).
+
+    A template belongs to a mode: a reseller's or a key's new template takes the mode the actor
+    looks at (a sandbox key makes sandbox templates, used only by sandbox zones); staff choose
+    (``livemode``, live by default). A template never changes mode, and the actor must be
+    looking at the template's mode to change it."""
     organisation_id = (
         template.organisation_id
         if template is not None
         else (organisation.pk if organisation is not None else None)
     )
     _may_edit_template(actor, organisation_id)
+    if template is not None:
+        mode = template.livemode
+        if livemode is not None and bool(livemode) != mode:
+            raise ValidationError({"livemode": "A template's mode never changes."})
+    elif actor.livemode is not None:
+        mode = actor.livemode
+        if livemode is not None and bool(livemode) != mode:
+            which = "live" if mode else "sandbox"
+            raise ValidationError(
+                {"livemode": f"You are in {which} mode: templates made here are {which} templates."}
+            )
+    else:
+        mode = True if livemode is None else bool(livemode)
+    if actor.livemode is not None and actor.livemode != mode:
+        raise PermissionDenied("You may not edit this template.")
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the template a name."})
     template_records("example.com", body)
     with transaction.atomic():
-        clash = ZoneTemplate.objects.filter(organisation_id=organisation_id, name=name)
+        same_set = ZoneTemplate.objects.filter(organisation_id=organisation_id, livemode=mode)
+        clash = same_set.filter(name=name)
         if template is not None:
             clash = clash.exclude(pk=template.pk)
         if clash.exists():
             raise ValidationError({"name": "A template with this name exists already."})
         if is_default:
-            others = ZoneTemplate.objects.filter(organisation_id=organisation_id, is_default=True)
+            others = same_set.filter(is_default=True)
             if template is not None:
                 others = others.exclude(pk=template.pk)
             others.update(is_default=False)
         if template is None:
-            template = ZoneTemplate(organisation_id=organisation_id)
+            template = ZoneTemplate(organisation_id=organisation_id, livemode=mode)
         template.name, template.body, template.is_default = name, body, is_default
         template.save()
         audit(
@@ -844,13 +1019,15 @@ def template_save(
             action="dns.template.save",
             obj=template,
             organisation=template.organisation,
-            data={"name": name, "is_default": is_default},
+            data={"name": name, "is_default": is_default, "livemode": mode},
         )
     return template
 
 
 def template_delete(*, actor: Actor, template: ZoneTemplate) -> None:
     _may_edit_template(actor, template.organisation_id)
+    if actor.livemode is not None and actor.livemode != template.livemode:
+        raise PermissionDenied("You may not edit this template.")
     with transaction.atomic():
         audit(
             actor=actor,
@@ -1050,9 +1227,8 @@ def zone_create_after_registration(*, domain) -> Zone | None:
     cannot be made (a broken template) must not undo the registration: log it and go on."""
     import logging
 
-    try:
-        with transaction.atomic():
-            return zone_create_for_domain(domain=domain)
+    try:  # each step is its own atomic block: a refused zone leaves the disabling done
+        return zone_create_for_domain(domain=domain)
     except (ValidationError, PermissionDenied):
         logging.getLogger(__name__).exception("no zone made for %s", domain.name_puny)
         return None

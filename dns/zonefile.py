@@ -340,6 +340,11 @@ def export(zone, records: Iterable, *, rendered: bool = False) -> str:
     name = zone.name
     out = [
         f"; Zone {name}, serial {zone.serial}, exported by Nameport",
+        *(
+            [f"; Disabled, served nowhere: {zone.disabled_reason}"]
+            if not getattr(zone, "enabled", True)
+            else []
+        ),
         f"$ORIGIN {name}.",
         f"$TTL {zone.default_ttl}",
         f"@\t{zone.default_ttl}\tIN\tSOA\t{soa_content(name, zone.serial, zone.default_ttl)}",

@@ -66,6 +66,9 @@ class ZoneSerializer(serializers.ModelSerializer):
             "backend",
             "push_status",
             "last_pushed_at",
+            "enabled",
+            "disabled_at",
+            "disabled_reason",
             "created_at",
             "updated_at",
         ]
@@ -194,7 +197,24 @@ class DnssecKeySerializer(serializers.ModelSerializer):
 
 
 class ZoneTemplateSerializer(serializers.ModelSerializer):
+    livemode = serializers.BooleanField(
+        required=False,
+        help_text="The zones it is for: a template is made in the caller's mode (a sandbox key "
+        "makes sandbox templates, used only by sandbox zones); staff choose, live by default. "
+        "It never changes.",
+    )
+
     class Meta:
         model = ZoneTemplate
-        fields = ["id", "organisation", "name", "body", "is_default", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "organisation",
+            "livemode",
+            "name",
+            "body",
+            "is_default",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "organisation", "created_at", "updated_at"]
+        validators: list = []  # a name taken in the same set is the service's answer

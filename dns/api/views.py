@@ -437,6 +437,7 @@ class ZoneTemplateViewSet(ActorMixin, viewsets.ModelViewSet):
                 name=data["name"],
                 body=data["body"],
                 is_default=data.get("is_default", False),
+                livemode=data.get("livemode"),
             )
         except PermissionDenied:
             raise Http404 from None
@@ -451,6 +452,7 @@ class ZoneTemplateViewSet(ActorMixin, viewsets.ModelViewSet):
                 name=data.get("name", template.name),
                 body=data.get("body", template.body),
                 is_default=data.get("is_default", template.is_default),
+                livemode=data.get("livemode"),
             )
         except PermissionDenied:
             raise Http404 from None

@@ -19,7 +19,8 @@ def zone_for(request: HttpRequest, pk: int) -> Zone:
 
 
 def can_edit(request: HttpRequest, zone: Zone) -> bool:
-    return request.actor.can("domains", "dnsmanagement", zone.domain_id)
+    """A disabled zone is shown read only, with the reason, to whoever sees it."""
+    return zone.enabled and request.actor.can("domains", "dnsmanagement", zone.domain_id)
 
 
 def can_manage_zones(request: HttpRequest) -> bool:

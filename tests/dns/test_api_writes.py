@@ -8,6 +8,8 @@ import pytest
 from dns import services
 from dns.models import Record, Zone, ZoneTemplate
 from portal.tenancy import SYSTEM
+from tests.dns.factories import held_zone
+from tests.domains.factories import DomainFactory
 
 pytestmark = pytest.mark.django_db
 RFC6605_KSK = (
@@ -35,16 +37,18 @@ def api(client, world):
 
 @pytest.fixture
 def zone(world):
-    return services.zone_create(actor=SYSTEM, customer=world.a.customer, name="api.test")
+    return held_zone("api.test", customer=world.a.customer)
 
 
 def test_a_reseller_creates_a_zone_from_the_template(api, world):
+    domain = DomainFactory(customer=world.a.customer, name="new.test")
     response = api.send(
         "post", "/api/v1/zones/", {"name": "new.test", "customer": world.a.customer.pk}
     )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["name"] == "new.test" and body["push_status"] == "published"
+    assert body["domain"] == domain.pk and body["enabled"] is True
     assert {r["type"] for r in body["records"]} == {"NS", "A", "CNAME", "MX", "TXT"}
 
 

@@ -12,15 +12,15 @@ from django.urls import reverse
 from dns import services
 from dns.models import DnssecKey, EmailForward, Record, Zone, ZoneTemplate
 from portal.tenancy import SYSTEM
+from tests.dns.factories import held_zone
+from tests.domains.factories import DomainFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def zone(world):
-    return services.zone_create(
-        actor=SYSTEM, customer=world.a.customer, name="editor.test", domain=world.a.domain
-    )
+    return held_zone("editor.test", customer=world.a.customer)
 
 
 @pytest.fixture
@@ -161,9 +161,7 @@ def test_the_records_filter_by_name_and_type(member, zone):
 
 
 def test_a_pending_zone_says_not_yet_published_and_polls(member, world):
-    zone = services.zone_create(
-        actor=SYSTEM, customer=world.a.customer, name="pending.test", backend="powerdns"
-    )
+    zone = held_zone("pending.test", customer=world.a.customer, backend="powerdns")
     status = member.get(url("zone_status", zone.pk), HTTP_HX_REQUEST="true")
     assert "Not yet published" in html(status) and "every 3s" in html(status)
     Zone.objects.filter(pk=zone.pk).update(push_status="published")
@@ -239,7 +237,7 @@ def test_history_lists_changes_and_rolls_back(member, zone):
 
 
 def test_a_change_of_another_zone_is_not_found(member, zone, world):
-    other = services.zone_create(actor=SYSTEM, customer=world.a.customer, name="other.test")
+    other = held_zone("other.test", customer=world.a.customer)
     change = other.changes.get()
     assert member.post(url("zone_rollback", zone.pk, change.pk)).status_code == 404
 
@@ -289,11 +287,13 @@ def test_dnssec_keys_show_their_ds_record(member, zone):
 
 
 def test_a_reseller_creates_a_zone_for_a_customer(member, world):
+    domain = DomainFactory(customer=world.a.customer, name="hand-made.test")
     response = member.post(
         url("zone_create"), {"name": "Hand-Made.test", "customer": world.a.customer.pk}
     )
     zone = Zone.objects.get(name="hand-made.test")
     assert response.status_code == 303 and response["Location"] == url("zone_detail", zone.pk)
+    assert zone.domain == domain
     again = member.post(
         url("zone_create"), {"name": "hand-made.test", "customer": world.a.customer.pk}
     )
@@ -301,10 +301,19 @@ def test_a_reseller_creates_a_zone_for_a_customer(member, world):
 
 
 def test_a_customer_creates_its_own_zone(client, world):
+    DomainFactory(customer=world.a.customer, name="mine.test")
     client.force_login(world.a.customer_user)
     response = client.post(url("zone_create"), {"name": "mine.test"})
     assert response.status_code == 303
     assert Zone.objects.get(name="mine.test").customer == world.a.customer
+
+
+def test_a_customer_creates_a_sub_zone_of_its_domain(client, world):
+    client.force_login(world.a.customer_user)
+    response = client.post(url("zone_create"), {"name": f"shop.{world.a.domain.name}"})
+    assert response.status_code == 303
+    zone = Zone.objects.get(name=f"shop.{world.a.domain.name}")
+    assert zone.customer == world.a.customer and zone.domain == world.a.domain
 
 
 def test_a_reseller_edits_its_templates_and_customers_do_not_see_them(client, world):
@@ -326,7 +335,7 @@ def test_a_reseller_edits_its_templates_and_customers_do_not_see_them(client, wo
 
 
 def test_deleting_a_zone(member, world):
-    zone = services.zone_create(actor=SYSTEM, customer=world.a.customer, name="gone.test")
+    zone = held_zone("gone.test", customer=world.a.customer)
     response = member.post(url("zone_delete", zone.pk))
     assert response.status_code == 303 and not Zone.objects.filter(pk=zone.pk).exists()
 

@@ -9,13 +9,14 @@ from dns import services
 from dns.models import Record
 from portal.tenancy import SYSTEM
 from tests.customers.factories import CustomerFactory
+from tests.dns.factories import held_zone
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def zone():
-    return services.zone_create(actor=SYSTEM, customer=CustomerFactory(), name="forwarded.test")
+    return held_zone("forwarded.test")
 
 
 def test_a_url_record_answers_with_a_redirect(client, zone):
@@ -50,7 +51,7 @@ def test_other_hosts_reach_the_portal(client, zone):
 
 def test_sandbox_zones_are_not_served(client):
     customer = CustomerFactory(livemode=False)
-    zone = services.zone_create(actor=SYSTEM, customer=customer, name="sandbox.test")
+    zone = held_zone("sandbox.test", customer=customer)
     services.forwarding_set(actor=SYSTEM, zone=zone, target="https://new.example.org/")
     assert client.get("/", HTTP_HOST="sandbox.test").status_code != 301
 

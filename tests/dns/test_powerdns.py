@@ -15,7 +15,7 @@ from dns.rdata import txt_strings
 from dns.zonefile import export
 from portal.tenancy import SYSTEM
 from support.models import Ticket
-from tests.customers.factories import CustomerFactory
+from tests.dns.factories import held_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +60,7 @@ def assert_served_as_shown(pdns, zone: Zone) -> None:
 
 @pytest.fixture
 def zone(use_powerdns):
-    customer = CustomerFactory()
-    zone = services.zone_create(actor=SYSTEM, customer=customer, name="served.test")
+    zone = held_zone("served.test")
     assert zone.backend == "powerdns" and zone.push_status == Zone.PushStatus.PENDING
     return zone
 

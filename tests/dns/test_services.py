@@ -14,6 +14,7 @@ from dns.rdata import RecordInvalid
 from portal.models import AuditEntry
 from portal.tenancy import SYSTEM, actor_for_user
 from tests.customers.factories import CustomerFactory
+from tests.dns.factories import held_zone
 from tests.domains.factories import DomainFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def zone():
-    customer = CustomerFactory()
-    return services.zone_create(actor=SYSTEM, customer=customer, name="example.com")
+    return held_zone("example.com")
 
 
 def records(zone) -> set[tuple]:
@@ -67,9 +67,9 @@ def test_a_reseller_template_wins_over_the_platform_one():
     ZoneTemplate.objects.create(
         organisation=customer.organisation, name="Ours", body="@ A 192.0.2.2", is_default=True
     )
-    zone = services.zone_create(actor=SYSTEM, customer=customer, name="ours.com")
+    zone = held_zone("ours.com", customer=customer)
     assert zone.records.get(type="A").content == "192.0.2.2"
-    other = services.zone_create(actor=SYSTEM, customer=CustomerFactory(), name="theirs.com")
+    other = held_zone("theirs.com")
     assert other.records.get(type="A").content == "192.0.2.1"
 
 
@@ -80,7 +80,7 @@ def test_zone_names_are_checked_and_unique(zone):
     with pytest.raises(ValidationError) as excinfo:
         services.zone_create(actor=SYSTEM, customer=zone.customer, name="bad_name.com")
     assert "Not a valid domain name" in errors_of(excinfo)["name"][0]
-    idn = services.zone_create(actor=SYSTEM, customer=zone.customer, name="bücher.de")
+    idn = held_zone("bücher.de", customer=zone.customer)
     assert idn.name == "xn--bcher-kva.de"
 
 
@@ -357,7 +357,7 @@ def test_export_then_import_round_trips(zone):
     text = export(zone, zone.records.order_by("name", "type", "pk"))
     assert services.import_plan(zone, text).has_changes is False
     sandbox = CustomerFactory(organisation=zone.organisation, livemode=False)
-    copy = services.zone_create(actor=SYSTEM, customer=sandbox, name="example.com", empty=True)
+    copy = held_zone("example.com", customer=sandbox, empty=True)
     plan = services.zone_import(actor=SYSTEM, zone=copy, text=text)
     assert plan.errors == [], plan.errors
     assert records(copy) == before
@@ -394,9 +394,7 @@ RFC6605_KSK = (
 
 def test_a_dnssec_key_gets_its_tag_and_ds_digest(zone):
     # RFC 6605 section 6.1: example.net. 3600 IN DNSKEY 257 3 13 (this key), tag 55648.
-    other = services.zone_create(
-        actor=SYSTEM, customer=zone.customer, name="example.net", empty=True
-    )
+    other = held_zone("example.net", customer=zone.customer, empty=True)
     key = services.dnssec_key_add(
         actor=SYSTEM, zone=other, flags=257, algorithm=13, public_key=RFC6605_KSK
     )
@@ -411,10 +409,7 @@ def test_a_dnssec_key_gets_its_tag_and_ds_digest(zone):
 
 
 def test_a_powerdns_zone_queues_pushes_of_the_changed_rrsets_only():
-    customer = CustomerFactory()
-    zone = services.zone_create(
-        actor=SYSTEM, customer=customer, name="pushed.com", backend="powerdns"
-    )
+    zone = held_zone("pushed.com", backend="powerdns")
     assert zone.push_status == Zone.PushStatus.PENDING
     assert ZonePush.objects.get(zone=zone).kind == ZonePush.Kind.CREATE
     record = add(zone, name="@", type="MXE", content="192.0.2.44", priority=20)

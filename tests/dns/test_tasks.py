@@ -12,7 +12,7 @@ from dns import outbox, services, tasks
 from dns.backends.base import TransientBackendError
 from dns.models import ZonePush
 from portal.tenancy import SYSTEM
-from tests.customers.factories import CustomerFactory
+from tests.dns.factories import held_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def zone(settings):
     settings.NAMEPORT_DNS_BACKEND = "powerdns"
-    return services.zone_create(actor=SYSTEM, customer=CustomerFactory(), name="tasks.test")
+    return held_zone("tasks.test")
 
 
 class FakeBackend:
