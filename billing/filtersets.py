@@ -3,12 +3,13 @@
 import django_filters
 
 from billing.models import Invoice
+from portal.filtersets import FilterSet, IdFilter
 
 
-class InvoiceFilterSet(django_filters.FilterSet):
+class InvoiceFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="number", lookup_expr="icontains", label="Number")
     status = django_filters.MultipleChoiceFilter(choices=Invoice.Status.choices, distinct=False)
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     currency = django_filters.CharFilter(lookup_expr="iexact")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")

@@ -4,9 +4,10 @@ import django_filters
 from django.db.models import Q
 
 from customers.models import Customer
+from portal.filtersets import FilterSet
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class CustomerFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -3,11 +3,12 @@
 import django_filters
 
 from dns.models import Record, Zone
+from portal.filtersets import FilterSet, IdFilter
 
 
-class ZoneFilterSet(django_filters.FilterSet):
+class ZoneFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     push_status = django_filters.ChoiceFilter(choices=Zone.PushStatus.choices)
 
     class Meta:
@@ -15,7 +16,7 @@ class ZoneFilterSet(django_filters.FilterSet):
         fields = ["q", "customer", "push_status"]
 
 
-class RecordFilterSet(django_filters.FilterSet):
+class RecordFilterSet(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     type = django_filters.MultipleChoiceFilter(choices=Record.Type.choices, distinct=False)
 

@@ -6,16 +6,24 @@ import django_filters
 from django.utils import timezone
 
 from domains.models import Domain, DomainStatus, RegistrarOperation, Tld
+from portal.filtersets import FilterSet, IdFilter
+
+# No domain can expire further away than ten years (renewals are capped there, as registries do),
+# so a longer window adds nothing; it also keeps "now + days" inside the dates a database holds.
+MAX_EXPIRING_WITHIN_DAYS = 3660
 
 
-class DomainFilterSet(django_filters.FilterSet):
+class DomainFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Name contains")
     status = django_filters.MultipleChoiceFilter(choices=DomainStatus.choices, distinct=False)
     tld = django_filters.CharFilter(method="by_tld", label="TLD")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     autorenew = django_filters.BooleanFilter()
     expiring_within = django_filters.NumberFilter(
-        method="expiring", label="Expiring within (days)", min_value=0
+        method="expiring",
+        label="Expiring within (days)",
+        min_value=0,
+        max_value=MAX_EXPIRING_WITHIN_DAYS,
     )
 
     class Meta:
@@ -50,14 +58,14 @@ class DomainFilterSet(django_filters.FilterSet):
         )
 
 
-class RegistrarOperationFilterSet(django_filters.FilterSet):
+class RegistrarOperationFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=RegistrarOperation.Status.choices, distinct=False
     )
     kind = django_filters.MultipleChoiceFilter(
         choices=RegistrarOperation.Kind.choices, distinct=False
     )
-    domain = django_filters.NumberFilter(field_name="domain_id")
+    domain = IdFilter(field_name="domain_id")
 
     class Meta:
         model = RegistrarOperation

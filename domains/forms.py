@@ -11,6 +11,8 @@ from django.forms.fields import InvalidJSONInput
 
 from domains.models import DomainContact, RegistrarAccount, Tld
 from domains.services import CONTACT_FIELDS
+from portal.api.parsers import UnstorableData, check_data
+from portal.filtersets import is_id
 from portal.forms import StyledFormMixin, style_form
 
 MAX_YEARS = 10
@@ -235,7 +237,7 @@ class IdsField(forms.Field):
         values = value if isinstance(value, list | tuple) else [value]
         ids = []
         for item in values:
-            if not str(item).strip().isdigit():
+            if not is_id(str(item)):  # also keeps ids the database cannot hold out of the query
                 raise forms.ValidationError("Select domains from the list.")
             ids.append(int(item))
         return list(dict.fromkeys(ids))
@@ -283,6 +285,22 @@ class PrettyJSONField(forms.JSONField):
         if isinstance(value, InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+    def to_python(self, value):
+        try:
+            data = super().to_python(value)
+            check_data(data)  # the API's rule: bounded depth, storable text
+        except RecursionError:
+            raise forms.ValidationError("The JSON is nested too deeply.", code="invalid") from None
+        except UnstorableData as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+        return data
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
 
 
 class RegistrarAccountForm(StyledFormMixin, forms.Form):

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.filtersets import FilterSet, IdFilter, is_id
 from portal.tenancy import ANONYMOUS
 from support.models import Ticket
 
@@ -25,15 +27,21 @@ def actor_of(request):
     return getattr(request, "_nameport_actor", None) or getattr(request, "actor", ANONYMOUS)
 
 
-class TicketFilterSet(django_filters.FilterSet):
+def validate_assignee(value: str) -> None:
+    if value.strip().lower() not in {"", "me", "none"} and not is_id(value):
+        raise ValidationError('Give a user id, "me" or "none".', code="invalid")
+
+
+class TicketFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Subject or number")
     status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(choices=Ticket.Priority.choices, distinct=False)
-    department = django_filters.NumberFilter(field_name="department_id", label="Department")
+    department = IdFilter(field_name="department_id", label="Department")
     assignee = django_filters.CharFilter(
         method="filter_assignee",
         label="Assignee",
         help_text='A user id, "me" or "none" (unassigned).',
+        validators=[validate_assignee],
     )
     age = django_filters.ChoiceFilter(
         choices=AGE_CHOICES,
@@ -78,9 +86,7 @@ class TicketFilterSet(django_filters.FilterSet):
         if value == "me":
             user = actor_of(self.request).user
             return queryset.filter(assignee=user) if user else queryset.none()
-        if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset.none()
+        return queryset.filter(assignee_id=int(value))  # an id (validate_assignee)
 
     def filter_age(self, queryset, name, value):
         if not value:

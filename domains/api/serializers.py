@@ -11,6 +11,7 @@ from domains.models import (
     Nameserver,
     RegistrarOperation,
 )
+from portal.api.fields import BooleanField
 
 
 class DomainListSerializer(serializers.ListSerializer):
@@ -110,8 +111,8 @@ class RegisterSerializer(serializers.Serializer):
         max_length=13,
         help_text="2 to 13 host names; the platform's defaults when left out",
     )
-    id_protection = serializers.BooleanField(default=False)
-    autorenew = serializers.BooleanField(default=True)
+    id_protection = BooleanField(default=False)
+    autorenew = BooleanField(default=True)
 
 
 class TransferSerializer(serializers.Serializer):
@@ -172,11 +173,11 @@ class NameserversSerializer(serializers.Serializer):
 
 
 class LockSerializer(serializers.Serializer):
-    locked = serializers.BooleanField()
+    locked = BooleanField()
 
 
 class EnabledSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
+    enabled = BooleanField()
 
 
 class ContactSerializer(serializers.ModelSerializer):

@@ -337,7 +337,7 @@ class Request:
             else:
                 try:
                     parsed = json.loads(self.body)
-                except (ValueError, UnicodeDecodeError):
+                except (ValueError, UnicodeDecodeError, RecursionError):  # too deep: not JSON here
                     raise ApiError(203, "the body is not valid JSON", status=400) from None
                 if not isinstance(parsed, dict):
                     raise ApiError(203, "the body must be a JSON object", status=400)

@@ -9,7 +9,13 @@ from collections.abc import Iterator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -104,11 +110,11 @@ def _csv_value(value) -> str:
 
 @login_required
 @require_GET
-def domain_export(request: HttpRequest) -> StreamingHttpResponse:
+def domain_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered list as CSV, streamed: rows come from the database in chunks, so a million
     domains never sit in memory at once."""
     actor = request.actor
-    queryset = DomainFilterSet(
+    filterset = DomainFilterSet(
         request.GET or None, queryset=visible_domains(actor), request=request
     ).qs
     queryset, _, _ = sort_queryset(request, queryset, DOMAIN_SORT)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from portal.api.fields import BooleanField
 from support.models import Attachment, CannedReply, Department, Message, Ticket
 from support.selectors import visible_messages
 
@@ -60,8 +61,11 @@ class MessageSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="name", read_only=True)
     department_id = serializers.IntegerField(read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True)
-    follow_up_of = serializers.SlugRelatedField(slug_field="ticket_number", read_only=True)
+    # Both are null until set (an unassigned ticket; a ticket that follows up none).
+    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    follow_up_of = serializers.SlugRelatedField(
+        slug_field="ticket_number", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Ticket
@@ -130,7 +134,7 @@ class TicketCreateSerializer(serializers.Serializer):
 
 class ReplyCreateSerializer(serializers.Serializer):
     body = serializers.CharField()
-    internal = serializers.BooleanField(
+    internal = BooleanField(
         default=False, help_text="An internal note (support team only; never e-mailed)."
     )
     attachments = serializers.ListField(

@@ -11,13 +11,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from billing.selectors import visible_invoices
 from customers.selectors import visible_customers
 from domains.selectors import visible_domains
 from portal.api.idempotency import run_idempotent
+from portal.api.parsers import FormParser, JSONParser, MultiPartParser
 from portal.api.views import ActorMixin, ScopedReadOnlyViewSet
 from support import services
 from support.api import serializers as s
