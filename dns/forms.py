@@ -7,7 +7,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from dns.models import Zone, ZoneTemplate
 from dns.rdata import TYPES
-from dns.services import IMPORT_MODES
+from dns.services import IMPORT_MODES, MAX_DNSKEY_TEXT
 from portal.forms import StyledFormMixin
 
 TYPE_CHOICES = [(t, t) for t in TYPES]
@@ -159,6 +159,7 @@ class DnssecKeyForm(StyledFormMixin, forms.Form):
     public_key = forms.CharField(
         label="Public key (base64)",
         required=False,
+        max_length=MAX_DNSKEY_TEXT,
         widget=forms.Textarea(attrs={"rows": 3, "class": "np-mono", "spellcheck": "false"}),
     )
 

@@ -1100,6 +1100,14 @@ def email_forward_delete(*, actor: Actor, forward: EmailForward) -> None:
 # --- DNSSEC ---------------------------------------------------------------------------------------
 
 DNSSEC_FLAGS = {256: "Zone Signing Key (ZSK)", 257: "Key Signing Key (KSK)"}
+# The largest public key a DNSSEC algorithm uses is RSA's at 4096 bits (RFC 3110, RFC 5702): a
+# 512-byte modulus, an exponent (3 bytes in practice, at most as long as the modulus) and its
+# 1-3 length bytes, so at most 1,027 bytes; ECDSA and EdDSA keys are 32 to 96. A DNSKEY rdata
+# may reach 65,535 bytes, but no real key comes near: 1,100 bytes leaves room and refuses junk.
+MAX_DNSKEY_BYTES = 1100
+# The same bound as pasted text: base64 of 1,100 bytes is 1,468 characters; the rest is room
+# for the line breaks and spaces of a key copied from a zone file.
+MAX_DNSKEY_TEXT = 2048
 
 
 def _wire_name(name: str) -> bytes:
@@ -1147,11 +1155,22 @@ def dnssec_key_add(
         errors["algorithm"] = "Choose an algorithm: " + ", ".join(
             f"{n} ({label})" for n, label in DNSSEC_ALGORITHMS.items()
         )
-    text = "".join((public_key or "").split())
+    text = "".join((public_key or "")[: MAX_DNSKEY_TEXT + 1].split())
     try:
+        if len(public_key or "") > MAX_DNSKEY_TEXT:
+            raise OverflowError
         key = base64.b64decode(text, validate=True)
+        if len(key) > MAX_DNSKEY_BYTES:
+            raise OverflowError
         if len(key) < 32:
             raise ValueError
+    except OverflowError:
+        errors["public_key"] = (
+            f"A DNSSEC public key is at most {MAX_DNSKEY_BYTES} bytes "
+            f"({MAX_DNSKEY_TEXT} characters of base64); the largest real one (RSA, 4096 bits) "
+            "is 1,027."
+        )
+        key = b""
     except (binascii.Error, ValueError):
         errors["public_key"] = "Paste the public key in base64, as in the DNSKEY record."
         key = b""

@@ -373,6 +373,56 @@ def domain_transfer_in(
             tld=parsed.tld,
             registrar_account=parsed.tld.registrar_account,
             status=S.PENDING_TRANSFER,
+# Registries refuse a renewal whose new expiry is more than ten years away (the registry
+# agreements cap a registration at ten years), whatever the TLD's own maximum per renewal.
+MAX_YEARS_AHEAD = 10
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February into a year without one
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
+    """The expiry after this renewal, and after the renewals still queued, is at most ten years
+    from today. Called with the domain row locked, so two renewals cannot both pass."""
+    if domain.expires_at is None:
+        return
+    queued = sum(
+        int(payload.get("years") or 0)
+        for payload in domain.operations.filter(
+            kind=RegistrarOperation.Kind.RENEW,
+            status__in=(
+                RegistrarOperation.Status.PENDING,
+                RegistrarOperation.Status.RUNNING,
+                RegistrarOperation.Status.HELD,
+            ),
+        ).values_list("payload", flat=True)
+    )
+    limit = add_years(timezone.now(), MAX_YEARS_AHEAD)
+    if add_years(domain.expires_at, queued + years) <= limit:
+        return
+    more = max(
+        (n for n in range(years) if add_years(domain.expires_at, queued + n) <= limit), default=0
+    )
+    expiry = add_years(domain.expires_at, queued)
+    where = f"{domain.name} expires on {expiry:%Y-%m-%d}" + (
+        " once the renewals already queued are done" if queued else ""
+    )
+    if more:
+        advice = f"it can be renewed for at most {more} year{'s' if more > 1 else ''} now."
+    else:
+        advice = "it cannot be renewed now."
+    raise ValidationError(
+        {
+            "years": f"A domain cannot be renewed to more than {MAX_YEARS_AHEAD} years from "
+            f"today, as registries refuse that: {where}; {advice}"
+        }
+    )
+
+
             period=years,
             auth_code=auth_code,
         )
@@ -380,6 +430,7 @@ def domain_transfer_in(
         domain.save()
         _contacts_from_customer(domain, customer)
         operation_enqueue(
+        _refuse_beyond_ten_years(Domain.objects.select_for_update().get(pk=domain.pk), years)
             actor=actor,
             domain=domain,
             kind=RegistrarOperation.Kind.TRANSFER,

@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from dns.models import DnssecKey, EmailForward, Record, Zone, ZoneChange, ZoneTemplate
 from dns.rdata import TYPES
-from dns.services import IMPORT_MODES
+from dns.services import IMPORT_MODES, MAX_DNSKEY_TEXT
+from portal.api.fields import BooleanField
 
 
 class RecordSerializer(serializers.ModelSerializer):
@@ -99,8 +100,8 @@ class ZoneCreateSerializer(serializers.Serializer):
 class ZoneImportSerializer(serializers.Serializer):
     content = serializers.CharField(trim_whitespace=False, help_text="A BIND zone file")
     mode = serializers.ChoiceField(choices=IMPORT_MODES, default="replace")
-    good_lines_only = serializers.BooleanField(default=False)
-    dry_run = serializers.BooleanField(default=False, help_text="Only report what would change")
+    good_lines_only = BooleanField(default=False)
+    dry_run = BooleanField(default=False, help_text="Only report what would change")
 
 
 class LineErrorSerializer(serializers.Serializer):
@@ -172,6 +173,16 @@ class EmailForwardSerializer(serializers.ModelSerializer):
 
 class DnssecKeySerializer(serializers.ModelSerializer):
     ds = serializers.SerializerMethodField()
+    # Required on a write: the model's defaults are not a key's (a KeyError, then a 500, when
+    # they were left out). The service checks the values.
+    flags = serializers.ChoiceField(choices=DnssecKey.Flags.choices, help_text="256 ZSK, 257 KSK")
+    algorithm = serializers.IntegerField(
+        min_value=0, max_value=255, help_text="The DNSKEY algorithm number, e.g. 13"
+    )
+    public_key = serializers.CharField(
+        max_length=MAX_DNSKEY_TEXT,
+        help_text="Base64, as in the DNSKEY record (whitespace is ignored)",
+    )
 
     class Meta:
         model = DnssecKey
@@ -197,7 +208,8 @@ class DnssecKeySerializer(serializers.ModelSerializer):
 
 
 class ZoneTemplateSerializer(serializers.ModelSerializer):
-    livemode = serializers.BooleanField(
+    is_default = BooleanField(required=False, help_text="The template new zones start from")
+    livemode = BooleanField(
         required=False,
         help_text="The zones it is for: a template is made in the caller's mode (a sandbox key "
         "makes sandbox templates, used only by sandbox zones); staff choose, live by default. "

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -42,6 +42,14 @@ def _customer(actor, customer_id: int):
     if customer is None:
         raise NotFound("Customer not found.")
     return customer
+
+
+# The error body itself is added to every 4xx by portal.api.schema.add_error_responses.
+NO_CUSTOMER = OpenApiResponse(description="`customer` is not one of the caller's customers")
+
+# Actions that answer a whole (short) list as a bare array: no pages and no list filters, and
+# the OpenAPI document says so (drf-spectacular otherwise documents them as paginated).
+BARE_LIST = {"pagination_class": None, "filter_backends": []}
 
 
 # The columns a page of domains reads: what DomainSerializer shows (the TLD by name, the
@@ -97,7 +105,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return run_idempotent(self.request, self.actor, handler)
 
     # --- register, transfer ---------------------------------------------------------------
-    @extend_schema(request=s.RegisterSerializer, responses={202: QUEUED})
+    @extend_schema(request=s.RegisterSerializer, responses={202: QUEUED, 404: NO_CUSTOMER})
     def create(self, request, *args, **kwargs):
         """Register a domain for one of your customers (queued to the registry)."""
 
@@ -116,7 +124,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
         return self._idempotent(handler)
 
-    @extend_schema(request=s.TransferSerializer, responses={202: QUEUED})
+    @extend_schema(request=s.TransferSerializer, responses={202: QUEUED, 404: NO_CUSTOMER})
     @action(detail=False, methods=["post"])
     def transfer(self, request):
         """Transfer a domain in with its auth code (queued to the registry)."""
@@ -139,7 +147,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         request=s.AvailabilityRequestSerializer,
         responses={200: s.AvailabilitySerializer(many=True)},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], **BARE_LIST)
     def availability(self, request):
         """Check full names (`names`) or one label across TLDs (`name` + `tlds`)."""
         data = self._body(s.AvailabilityRequestSerializer)
@@ -153,7 +161,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         request=s.SuggestionRequestSerializer,
         responses={200: s.AvailabilitySerializer(many=True)},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], **BARE_LIST)
     def suggestions(self, request):
         """Available variants of a keyword (prefixes, suffixes, hyphenation, other TLDs)."""
         data = self._body(s.SuggestionRequestSerializer)
@@ -231,7 +239,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
     @extend_schema(methods=["get"], request=None, responses={200: s.ContactSerializer(many=True)})
     @extend_schema(methods=["put"], request=s.ContactsUpdateSerializer, responses={202: QUEUED})
-    @action(detail=True, methods=["get", "put"])
+    @action(detail=True, methods=["get", "put"], **BARE_LIST)
     def contacts(self, request, pk=None):
         domain = self.get_object()
         if request.method == "GET":
@@ -266,14 +274,14 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return self._queued(domain, services.domain_sync(actor=self.actor, domain=domain))
 
     @extend_schema(request=None, responses={200: s.DriftSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **BARE_LIST)
     def drifts(self, request, pk=None):
         domain = self.get_object()
         return Response(s.DriftSerializer(domain.drifts.all()[:100], many=True).data)
 
     @extend_schema(methods=["get"], request=None, responses={200: s.HostSerializer(many=True)})
     @extend_schema(methods=["post"], request=s.HostSerializer, responses={202: QUEUED})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **BARE_LIST)
     def hosts(self, request, pk=None):
         """Glue hosts under this domain."""
         domain = self.get_object()
@@ -314,7 +322,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
     @extend_schema(methods=["get"], request=None, responses={200: s.DsSerializer(many=True)})
     @extend_schema(methods=["post"], request=s.DsSerializer, responses={202: QUEUED})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **BARE_LIST)
     def dnssec(self, request, pk=None):
         """DS records published at the registry."""
         domain = self.get_object()

@@ -1,0 +1,226 @@
+"""Schemathesis over the native API's own OpenAPI document (/api/v1/schema/), in the suite so CI
+runs it: every operation gets a few generated requests, valid ones and invalid ones, against the
+Django WSGI app in this process, authenticated with a live API key of a tenant of ``world``.
+
+Each answer must be no 5xx, a status code the document lists for the operation, the documented
+content type and a body that conforms to the documented schema. Every example runs in a savepoint
+that is rolled back, so each starts from the same data (a DELETE does not empty the next
+example's world) and nothing is committed: no outbox task is enqueued, no registry is called
+(the TLDs of ``world`` route to the in-process sandbox adapter, and a socket guard refuses any
+connection beyond loopback).
+
+Bounded: ``EXAMPLES`` positive and ``NEGATIVE_EXAMPLES`` negative examples per operation,
+derandomized (the same requests on every run), a deadline per example, and an overall budget:
+past ``BUDGET_SECONDS`` the remaining operations run one example each instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import hypothesis
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.db import transaction
+from hypothesis import HealthCheck, Phase
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from domains.models import RegistrarAccount
+
+# A deeper local run: NAMEPORT_SCHEMATHESIS_EXAMPLES=200 (negative examples scale along).
+EXAMPLES = int(os.environ.get("NAMEPORT_SCHEMATHESIS_EXAMPLES", "8"))
+NEGATIVE_EXAMPLES = max(1, EXAMPLES * 5 // 8)
+BUDGET_SECONDS = 150 if "NAMEPORT_SCHEMATHESIS_EXAMPLES" not in os.environ else 24 * 3600
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Any socket connection beyond loopback (a registry, a DNS server) fails the test."""
+    connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            if host not in {"127.0.0.1", "::1", "localhost"}:
+                raise AssertionError(f"the API test tried to reach {host}")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def real_objects(world, media_root) -> tuple[dict[str, dict], dict[str, int]]:
+    """The tenant's own objects: path parameters by path template, and ids for body fields, so
+    that generated requests reach the code behind the 404 (and the 400 for an unknown id)."""
+    from django.core.files.base import ContentFile
+
+    from dns.models import DnssecKey, EmailForward, ZoneTemplate
+    from domains.models import DnssecDs, HostRecord
+    from support.models import Attachment, Department
+    from tests.domains.factories import RegistrarOperationFactory
+
+    a = world.a
+    domain, zone = a.domain, a.zone
+    operation = RegistrarOperationFactory(domain=domain)
+    template = ZoneTemplate.objects.create(
+        organisation=a.organisation, name="Schemathesis", body="@ 3600 IN A 192.0.2.1"
+    )
+    host = HostRecord.objects.create(
+        domain=domain, hostname=f"ns1.{domain.name}", ipv4=["192.0.2.53"]
+    )
+    ds = DnssecDs.objects.create(
+        domain=domain, key_tag=1, algorithm=13, digest_type=2, digest="A" * 64
+    )
+    key = DnssecKey.objects.create(
+        zone=zone, flags=257, algorithm=13, public_key="A" * 88, key_tag=2, digest="B" * 64
+    )
+    forward = EmailForward.objects.create(zone=zone, source="info", destination="a@example.net")
+    attachment = Attachment(message=a.ticket.messages.first(), filename="a.txt", size=1)
+    attachment.file.save("a.txt", ContentFile(b"a"), save=True)
+    department = Department.objects.filter(pk=a.ticket.department_id).first()
+    ticket = {"ticket_number": a.ticket.ticket_number}
+    records = {"zone_pk": zone.pk}
+    paths = {
+        "/api/v1/customers/{id}/": {"id": a.customer.pk},
+        "/api/v1/invoices/{id}/": {"id": a.invoice.pk},
+        "/api/v1/operations/{id}/": {"id": operation.pk},
+        "/api/v1/zone-templates/{id}/": {"id": template.pk},
+        "/api/v1/domains/{id}/hosts/{host_id}/": {"id": domain.pk, "host_id": host.pk},
+        "/api/v1/domains/{id}/dnssec/{ds_id}/": {"id": domain.pk, "ds_id": ds.pk},
+        "/api/v1/domains/{id}/": {"id": domain.pk},
+        "/api/v1/zones/{zone_pk}/records/{id}/": {**records, "id": a.record.pk},
+        "/api/v1/zones/{zone_pk}/dnssec-keys/{id}/": {**records, "id": key.pk},
+        "/api/v1/zones/{zone_pk}/email-forwards/{id}/": {**records, "id": forward.pk},
+        "/api/v1/zones/{zone_pk}/": records,
+        "/api/v1/zones/{id}/": {"id": zone.pk},
+        "/api/v1/tickets/{ticket_number}/attachments/{attachment_id}/": {
+            **ticket,
+            "attachment_id": attachment.pk,
+        },
+        "/api/v1/tickets/{ticket_number}/": ticket,
+    }
+    body_ids = {
+        "customer": a.customer.pk,
+        "domain": domain.pk,
+        "invoice": a.invoice.pk,
+        "template": template.pk,
+        **({"department": department.pk} if department else {}),
+    }
+    return paths, body_ids
+
+
+def fixed_path(operation, paths: dict[str, dict]) -> dict | None:
+    """The real path parameters of the longest template that ``operation.path`` starts with."""
+    names = {p.name for p in operation.path_parameters}
+    if not names:
+        return None
+    for template in sorted(paths, key=len, reverse=True):
+        prefix = template.rstrip("/")
+        if operation.path == template or operation.path.startswith(prefix + "/"):
+            chosen = {k: v for k, v in paths[template].items() if k in names}
+            if chosen:
+                return chosen
+    return None
+
+
+def with_real_ids(case, use: bool, body_ids: dict):
+    """Half of the positive examples name the tenant's own objects in the body."""
+    if use and isinstance(case.body, dict):
+        for field, value in body_ids.items():
+            if field in case.body:
+                case.body[field] = value
+    return case
+
+
+def run_operation(operation, headers, path_ids, body_ids, examples, negative, failures: list):
+    strategies = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE)]
+    if path_ids:
+        strategies.append(
+            operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=path_ids)
+        )
+    positive = st.builds(
+        lambda case, use: with_real_ids(case, use, body_ids), st.one_of(strategies), st.booleans()
+    )
+    modes = [(positive, examples)]
+    if negative:
+        negatives = [operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
+        if path_ids:
+            negatives.append(
+                operation.as_strategy(
+                    generation_mode=GenerationMode.NEGATIVE, path_parameters=path_ids
+                )
+            )
+        modes.append((st.one_of(negatives), negative))
+
+    for strategy, count in modes:
+
+        @hypothesis.settings(
+            max_examples=count,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @hypothesis.given(case=strategy)
+        def test(case):
+            with transaction.atomic():
+                try:
+                    case.call_and_validate(headers=headers, checks=CHECKS)
+                finally:
+                    transaction.set_rollback(True)
+
+        try:
+            test()
+        except (Exception, BaseExceptionGroup) as exc:  # collected: one run reports them all
+            failures.append(f"{operation.label}:\n{exc}")
+            return
+
+
+def test_the_native_api_conforms_to_its_openapi_document(world, settings, tmp_path, loopback_only):
+    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
+    settings.MEDIA_ROOT = tmp_path
+    assert set(RegistrarAccount.objects.values_list("kind", flat=True)) <= {
+        RegistrarAccount.Kind.SANDBOX
+    }, "every registrar account of the test data is the in-process sandbox"
+
+    app = get_wsgi_application()
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", app)
+    headers = {"access-token": world.a.live_key_raw}
+    paths, body_ids = real_objects(world, tmp_path)
+
+    started = time.monotonic()
+    failures: list[str] = []
+    ran = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        late = time.monotonic() - started > BUDGET_SECONDS
+        run_operation(
+            operation,
+            headers,
+            fixed_path(operation, paths),
+            body_ids,
+            examples=1 if late else EXAMPLES,
+            negative=0 if late else NEGATIVE_EXAMPLES,
+            failures=failures,
+        )
+        ran += 1
+    assert ran > 50, "the document lists every operation of the native API"
+    assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures)
