@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
-from django.db.models import Q
 
 from billing.models import Price
+from billing.pricing import PriceList
 from domains.models import RELEASED_STATUSES, Domain, Tld
 from domains.registrars import adapter_for
 from domains.registrars.base import CheckResult, RegistrarError
@@ -36,38 +36,16 @@ class Availability:
     tld: str
     available: bool | None  # None: the registry could not be asked
     premium: bool = False
-    price: Decimal | None = None
+    price: Decimal | None = None  # the actor's price (a customer's: the sell price, never a cost)
     currency: str = ""
     reason: str = ""
+    cost: Decimal | None = None  # what the actor pays upstream: resellers and staff only
 
     @property
     def status(self) -> str:
         if self.available is None:
             return "unknown"
         return "available" if self.available else "taken"
-
-
-def actor_currency(actor: Actor) -> str:
-    if actor.customer is not None:
-        return actor.customer.currency
-    if actor.organisation is not None:
-        return actor.organisation.default_currency
-    return "USD"
-
-
-def price_for(actor: Actor, tlds: list[Tld], action: str = "register", years: int = 1) -> dict:
-    """{tld_id: (price, currency)}: the organisation's own selling price if it set one, else the
-    platform's, in the actor's currency when listed (else the first currency listed)."""
-    currency = actor_currency(actor)
-    rows = Price.objects.filter(tld__in=tlds, action=action, years=years).filter(
-        Q(organisation__isnull=True) | Q(organisation_id=actor.organisation_id)
-    )
-    best: dict[int, tuple[int, Decimal, str]] = {}
-    for row in rows:
-        rank = (0 if row.organisation_id else 2) + (0 if row.currency == currency else 1)
-        if row.tld_id not in best or rank < best[row.tld_id][0]:
-            best[row.tld_id] = (rank, row.sell, row.currency)
-    return {tld_id: (price, cur) for tld_id, (_, price, cur) in best.items()}
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -133,7 +111,7 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
             futures.append(pool.submit(_check_group, account, batch))
     for future in futures:
         answers.update(future.result())
-    prices = price_for(actor, list({p.tld.pk: p.tld for p in valid}.values()))
+    prices = PriceList(actor, list({p.tld.pk: p.tld for p in valid}.values()))
     results = []
     for raw, p in zip(raw_names, parsed, strict=True):
         if isinstance(p, ValidationError):
@@ -143,7 +121,10 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
                 )
             )
             continue
-        price, currency = prices.get(p.tld.pk, (None, ""))
+        standard = prices.price(p.tld)
+        price, currency, cost = (
+            (standard.price, standard.currency, standard.cost) if standard else (None, "", None)
+        )
         answer = answers.get(p.ascii)
         if p.ascii in held:
             results.append(
@@ -155,6 +136,7 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
                     price=price,
                     currency=currency,
                     reason="registered",
+                    cost=cost,
                 )
             )
         elif answer is None:
@@ -167,7 +149,12 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
             results.append(Availability(p.ascii, p.unicode, p.tld.name, None, reason=answer))
         else:
             if answer.premium and answer.price is not None:
-                price, currency = answer.price, answer.currency
+                # The registry quotes its wholesale price: the actor is offered its own price
+                # for it (the quote with each level's markup), never the quote itself.
+                quoted = prices.price(p.tld, registry_quote=(answer.price, answer.currency))
+                price, currency, cost = (
+                    (quoted.price, quoted.currency, quoted.cost) if quoted else (None, "", None)
+                )
             results.append(
                 Availability(
                     p.ascii,
@@ -178,6 +165,7 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
                     price=price,
                     currency=currency,
                     reason=answer.reason,
+                    cost=cost,
                 )
             )
     return results

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.models import Customer
+from domains import policies
 from domains.models import (
     DnssecDs,
     Domain,
@@ -220,27 +221,14 @@ def lifecycle_dates(tld: Tld, expires_at: datetime) -> dict[str, datetime]:
 # --- actions ----------------------------------------------------------------------------------
 def _authorize(actor: Actor, domain: Domain, privilege: str) -> None:
     """Contacts act only within their seed-003 domain privileges; others in scope may act."""
-    if not actor.can("domains", privilege, domain.pk):
+    if not policies.can_act(actor, domain, privilege):
         raise PermissionDenied(f"You do not have the {privilege!r} privilege for {domain.name}.")
 
 
 def authorize_customer(actor: Actor, customer: Customer) -> None:
     """May ``actor`` order for ``customer``? (The selectors already hide other tenants.)"""
-    allowed = (
-        actor.is_staff
-        or (
-            actor.is_reseller
-            and customer.organisation_id == actor.organisation_id
-            and (actor.livemode is None or customer.livemode == actor.livemode)
-        )
-        or (
-            actor.is_customer
-            and customer.pk == actor.customer_id
-            and actor.can("billing", "orders")
-        )
-    )
-    if not allowed:
-        raise PermissionDenied("You cannot place orders for this customer.")
+    if not policies.can_order(actor, customer):
+        raise PermissionDenied(policies.order_refusal(actor))
 
 
 def _require_status(domain: Domain, *allowed: str, action: str) -> None:
@@ -252,25 +240,15 @@ def _require_status(domain: Domain, *allowed: str, action: str) -> None:
 
 def expected_registry_cost(tld: Tld, years: int, currency: str = "USD") -> dict | None:
     """What the platform's price list says a registration costs at the registry, for the
-    premium-price guard (see domains.outbox): ``{"amount": "9.80", "currency": "USD"}``."""
-    from billing.models import Price
+    premium-price guard (see domains.outbox): ``{"amount": "9.80", "currency": "USD"}``.
+    Platform-internal: staff only (``domains.policies.operation_payload_for``)."""
+    from billing.pricing import PriceList
+    from portal.tenancy import SYSTEM
 
-    rows = dict(
-        Price.objects.filter(
-            organisation__isnull=True,
-            tld=tld,
-            action="register",
-            currency=currency,
-            years__in={1, years},
-        ).values_list("years", "cost")
-    )
-    if years in rows:
-        amount = rows[years]
-    elif 1 in rows:
-        amount = rows[1] * years
-    else:
+    quote = PriceList(SYSTEM, [tld], "register", years).price(tld)
+    if quote is None or quote.cost is None or quote.currency != currency:
         return None
-    return {"amount": str(amount), "currency": currency}
+    return {"amount": str(quote.cost), "currency": currency}
 
 
 def domain_register(

@@ -354,7 +354,11 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact": {"()": "portal.logging.RedactSecretsFilter"},
+        # A refused request (403) is one warning line with its reason, never a traceback.
+        "refusal": {"()": "portal.request_log.RefusalWithoutTraceback"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
@@ -362,6 +366,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["refusal"]},
         "httpx": {"level": "WARNING"},
     },
 }

@@ -289,9 +289,12 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The refusal's reason (the ``PermissionDenied`` message a service or view gave) is shown
+    on the page, escaped, and is the JSON ``message``."""
+    reason = str(exception or "").strip()
     if _wants_json(request):
-        return JsonResponse({"message": "Permission denied."}, status=403)
-    return render(request, "403.html", status=403)
+        return JsonResponse({"message": reason or "Permission denied."}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

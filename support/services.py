@@ -31,6 +31,7 @@ from django.utils.text import get_valid_filename
 
 from portal.audit import audit
 from portal.tenancy import SYSTEM, Actor, ActorKind
+from support import policies
 from support.models import Attachment, Department, Message, Ticket, Via
 from support.selectors import is_agent, visible_departments
 
@@ -103,10 +104,6 @@ def _author(actor: Actor) -> tuple[str, str]:
         organisation = actor.organisation.name if actor.organisation else ""
         return f"{organisation} (API)".strip(), ""
     return "Nameport", ""
-
-
-def _may_ask(actor: Actor, privilege: str = "newticket") -> bool:
-    return actor.is_authenticated and actor.can("support", privilege)
 
 
 def _notify(event: str, ticket: Ticket, message: Message | None = None, **extra) -> None:
@@ -213,7 +210,7 @@ def ticket_open(
     from customers.selectors import visible_customers
     from domains.selectors import visible_domains
 
-    if not _may_ask(actor, "newticket"):
+    if not policies.can_open(actor):
         raise PermissionDenied("You may not open support tickets.")
     errors: dict[str, str] = {}
     subject = (subject or "").strip()
@@ -336,9 +333,9 @@ def ticket_reply(
     """Add a reply (or, for agents, an internal note). Returns the message; ``message.ticket``
     is a new follow-up ticket when the requester wrote to a ticket closed too long ago."""
     agent = is_agent(actor, ticket)
-    if not agent and not (_may_ask(actor, "newticket") or _may_ask(actor, "tickets")):
+    if not policies.can_reply(actor, ticket):
         raise PermissionDenied("You may not reply to support tickets.")
-    if internal and not agent:
+    if internal and not policies.can_write_internal(actor, ticket):
         raise PermissionDenied("Only the support team writes internal notes.")
     body = _clean_text(body, "body", "Message")
     validate_attachments(attachments)
@@ -442,7 +439,7 @@ def _change_status(*, actor: Actor, ticket: Ticket, to: str, action: str) -> Tic
 
 
 def ticket_close(*, actor: Actor, ticket: Ticket) -> Ticket:
-    if not is_agent(actor, ticket) and not _may_ask(actor, "closeticket"):
+    if not policies.can_close(actor, ticket):
         raise PermissionDenied("You may not close support tickets.")
     with transaction.atomic():
         ticket = _locked(ticket)
@@ -454,7 +451,7 @@ def ticket_close(*, actor: Actor, ticket: Ticket) -> Ticket:
 def ticket_reopen(*, actor: Actor, ticket: Ticket) -> Ticket:
     """Re-open a closed ticket: agents always, requesters within the re-open window."""
     agent = is_agent(actor, ticket)
-    if not agent and not (_may_ask(actor, "newticket") or _may_ask(actor, "closeticket")):
+    if not policies.can_reopen(actor, ticket):
         raise PermissionDenied("You may not re-open support tickets.")
     with transaction.atomic():
         ticket = _locked(ticket)
@@ -481,7 +478,7 @@ def ticket_update(
     """Agents triage a ticket: status (On Hold...), priority, department, assignee."""
     from support.selectors import assignable_agents
 
-    if not is_agent(actor, ticket):
+    if not policies.can_triage(actor, ticket):
         raise PermissionDenied("Only the support team changes these.")
     errors = {}
     if status is not None and status not in Status.values:
@@ -548,7 +545,7 @@ def ticket_retry_operation(*, actor: Actor, ticket: Ticket):
     """Staff put the ticket's failed registry operation back in the queue."""
     from domains.services import operation_retry
 
-    if not actor.is_staff:
+    if not policies.can_retry_operation(actor, ticket):
         raise PermissionDenied("Only staff retry registry operations.")
     if ticket.operation_id is None:
         raise ValidationError("This ticket has no registry operation.")

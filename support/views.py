@@ -17,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.views import htmx_partial, list_context, render_htmx
-from support import services
+from support import policies, services
 from support.filtersets import TicketFilterSet
 from support.forms import ReplyForm, TicketManageForm, TicketOpenForm
 from support.models import Ticket
@@ -42,7 +42,7 @@ QUEUE_POLL_SECONDS = 30
 
 
 def _may_open(actor) -> bool:
-    return actor.is_authenticated and actor.can("support", "newticket")
+    return policies.can_open(actor)
 
 
 def _add_errors(form, exc: ValidationError, default: str = "body") -> None:
@@ -127,11 +127,7 @@ def _ticket(request: HttpRequest, ticket_number: str) -> Ticket:
 
 
 def _may_reply(actor, ticket: Ticket) -> bool:
-    return (
-        is_agent(actor, ticket)
-        or actor.can("support", "newticket")
-        or (actor.can("support", "tickets"))
-    )
+    return policies.can_reply(actor, ticket)
 
 
 def _conversation_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) -> dict:
@@ -158,10 +154,9 @@ def ticket_detail(request: HttpRequest, ticket_number: str) -> HttpResponse:
     agent = context["agent"]
     context.update(
         manage_form=TicketManageForm(actor=actor, ticket=ticket) if agent else None,
-        may_close=ticket.status != Ticket.Status.CLOSED
-        and (agent or actor.can("support", "closeticket")),
-        may_reopen=ticket.status == Ticket.Status.CLOSED and _may_reply(actor, ticket),
-        may_retry=actor.is_staff
+        may_close=ticket.status != Ticket.Status.CLOSED and policies.can_close(actor, ticket),
+        may_reopen=ticket.status == Ticket.Status.CLOSED and policies.can_reopen(actor, ticket),
+        may_retry=policies.can_retry_operation(actor, ticket)
         and ticket.operation_id is not None
         and ticket.operation.status in {"failed", "held", "cancelled"},
         follow_ups=list(visible_tickets(actor).filter(follow_up_of=ticket)),
@@ -292,7 +287,7 @@ def ticket_retry(request: HttpRequest, ticket_number: str) -> HttpResponse:
 def ticket_update(request: HttpRequest, ticket_number: str) -> HttpResponse:
     actor = request.actor
     ticket = _ticket(request, ticket_number)
-    if not is_agent(actor, ticket):
+    if not policies.can_triage(actor, ticket):
         raise PermissionDenied("Only the support team changes these.")
     form = TicketManageForm(request.POST, actor=actor, ticket=ticket)
     if form.is_valid():

@@ -157,9 +157,22 @@ class AvailabilitySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["available", "taken", "unknown"])
     available = serializers.BooleanField(allow_null=True)
     premium = serializers.BooleanField()
-    price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    price = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Your price: what a customer pays, what a reseller sells at (for a premium "
+        "name, the registry's quote with the price list's markups)",
+    )
     currency = serializers.CharField()
     reason = serializers.CharField()
+    cost = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="What you pay the platform (resellers; for staff the registry's cost); "
+        "always null for customers and contacts",
+    )
 
 
 class YearsSerializer(serializers.Serializer):
@@ -234,7 +247,21 @@ class AuthCodeSerializer(serializers.Serializer):
 
 
 class OperationSerializer(serializers.ModelSerializer):
+    """An operation as the caller may see it (``domains.policies``): staff see the whole payload
+    and the worker's error; resellers, customers and contacts see the payload keys that
+    describe the change (never the registry's price, nor anything else platform-internal) and
+    an error written for them. Pass ``context={"actor": ...}``; without one, the customer's
+    view is shown."""
+
     domain_name = serializers.CharField(source="domain.name", read_only=True, default=None)
+    payload = serializers.DictField(
+        read_only=True,
+        help_text="What was asked: years, nameservers, value, roles, hostname, ipv4, ipv6, ds "
+        "(staff also see the platform's internal keys)",
+    )
+    last_error = serializers.CharField(
+        read_only=True, help_text="Why it failed or waits, written for the caller"
+    )
 
     class Meta:
         model = RegistrarOperation
@@ -256,6 +283,16 @@ class OperationSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: RegistrarOperation) -> dict:
+        from domains.policies import operation_message_for, operation_payload_for
+        from portal.tenancy import ANONYMOUS
+
+        data = super().to_representation(instance)
+        actor = self.context.get("actor") or ANONYMOUS
+        data["payload"] = operation_payload_for(actor, instance)
+        data["last_error"] = operation_message_for(actor, instance)
+        return data
 
 
 class DriftSerializer(serializers.ModelSerializer):

@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from customers.selectors import visible_customers
-from domains import availability, services
+from domains import availability, policies, services
 from domains.api import serializers as s
 from domains.filtersets import DomainFilterSet, RegistrarOperationFilterSet
 from domains.models import Domain, RegistrarOperation
@@ -96,7 +96,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return Response(
             {
                 "domain": s.DomainSerializer(domain).data,
-                "operation": s.OperationSerializer(operation).data,
+                "operation": s.OperationSerializer(operation, context={"actor": self.actor}).data,
             },
             status=status.HTTP_202_ACCEPTED,
         )
@@ -356,7 +356,7 @@ class OperationViewSet(ScopedReadOnlyViewSet):
         return visible_operations(self.actor)
 
     def _staff_or_reseller(self):
-        if not (self.actor.is_staff or self.actor.is_reseller):
+        if not policies.can_manage_operations(self.actor):
             raise PermissionDenied("Only staff and resellers can retry or cancel operations.")
 
     @extend_schema(request=None, responses={200: s.OperationSerializer})
@@ -365,7 +365,7 @@ class OperationViewSet(ScopedReadOnlyViewSet):
         operation = self.get_object()
         self._staff_or_reseller()
         operation = services.operation_retry(actor=self.actor, operation=operation)
-        return Response(s.OperationSerializer(operation).data)
+        return Response(s.OperationSerializer(operation, context={"actor": self.actor}).data)
 
     @extend_schema(request=None, responses={200: s.OperationSerializer})
     @action(detail=True, methods=["post"])
@@ -373,4 +373,4 @@ class OperationViewSet(ScopedReadOnlyViewSet):
         operation = self.get_object()
         self._staff_or_reseller()
         operation = services.operation_cancel(actor=self.actor, operation=operation)
-        return Response(s.OperationSerializer(operation).data)
+        return Response(s.OperationSerializer(operation, context={"actor": self.actor}).data)

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from domains import services
+from domains import policies, services
 from domains.forms import (
     ContactForm,
     DsForm,
@@ -67,6 +67,7 @@ PRIVILEGES = {
     "contacts": "contactinfo",
     "dnssec": "dnsmanagement",
     "auth_code": "eppcode",
+    "sync": "basic",
 }
 
 
@@ -77,7 +78,7 @@ def _domain(request: HttpRequest, pk: int) -> Domain:
 
 
 def _can_resolve_drift(actor) -> bool:
-    return actor.is_staff or actor.is_reseller
+    return policies.can_manage_operations(actor)
 
 
 # --- what a tab shows ---------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def _context(
     **extra,
 ) -> dict[str, Any]:
     actor = request.actor
-    can = {key: actor.can("domains", privilege, domain.pk) for key, privilege in PRIVILEGES.items()}
+    can = {key: policies.can_act(actor, domain, privilege) for key, privilege in PRIVILEGES.items()}
     return {
         "domain": domain,
         "tab": tab,
@@ -172,7 +173,7 @@ def _history_context(request: HttpRequest, domain: Domain) -> dict[str, Any]:
         "domain": domain,
         "operations": operations,
         "polling": any(op.status in UNFINISHED for op in operations),
-        "can_manage_operations": actor.is_staff or actor.is_reseller,
+        "can_manage_operations": policies.can_manage_operations(actor),
     }
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from domains import services, tasks
+from domains import policies, services, tasks
 from domains.filtersets import DomainFilterSet, RegistrarOperationFilterSet
 from domains.forms import BulkForm
 from domains.selectors import visible_domains, visible_operations
@@ -196,14 +196,14 @@ def domain_bulk(request: HttpRequest) -> HttpResponse:
 
 # --- the operations queue -----------------------------------------------------------------------
 def _staff_or_reseller(actor) -> None:
-    if not (actor.is_staff or actor.is_reseller):
+    if not policies.can_manage_operations(actor):
         raise PermissionDenied("Only staff and resellers can retry or cancel operations.")
 
 
 @login_required
 def operation_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
-    if not (actor.is_staff or actor.is_reseller):
+    if not policies.can_manage_operations(actor):
         raise Http404
     queryset = visible_operations(actor).select_related("organisation", "registrar_account")
     context = list_context(

@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing.pricing import PriceList
 from customers.selectors import visible_customers
-from domains import availability, services
+from domains import availability, policies, services
 from domains.forms import RegisterForm, SearchForm, TransferForm, split_lines
 from domains.models import Tld
 from domains.selectors import visible_tlds
@@ -123,20 +124,34 @@ def _customer(request: HttpRequest, form):
 
 
 def _price(actor, tld: Tld | None, action: str, years) -> dict:
+    """The order summary's price, from the one price function: a customer sees what it pays; a
+    reseller also sees its cost (``cost``); staff see the platform's price and the registry's
+    cost."""
     if tld is None:
         return {}
-    price, currency = availability.price_for(actor, [tld], action).get(tld.pk, (None, ""))
-    if price is None:
+    quote = PriceList(actor, [tld], action).price(tld)
+    if quote is None:
         return {}
     try:
         years = int(years or 1)
     except (TypeError, ValueError):
         years = 1
-    return {"price": price, "total": price * Decimal(years), "currency": currency, "years": years}
+    summary = {
+        "price": quote.price,
+        "total": quote.price * Decimal(years),
+        "currency": quote.currency,
+        "years": years,
+    }
+    if quote.cost is not None:
+        summary["cost"] = quote.cost
+    return summary
 
 
 def _order_page(request, form_class, template: str, action: str, perform, done: str):
     actor = request.actor
+    if not policies.can_order(actor):
+        # Not offered in the pages either; a request that comes anyway is told why.
+        raise PermissionDenied(policies.order_refusal(actor))
     data = request.POST if request.method == "POST" else None
     raw_name = (data or request.GET).get("name", "")
     parsed = _parse(raw_name) if raw_name else None

@@ -76,9 +76,29 @@ def test_the_organisations_own_price_wins(tlds, member):
     assert result.price == Decimal("7.50")
 
 
-def test_premium_names_are_flagged_with_the_registry_price(tlds, member):
+def test_premium_names_are_priced_from_the_registry_quote_with_each_markup(tlds, member):
+    """The registry quotes 2500.00; the platform's markup on .com is 4.90 / 4.00: a reseller
+    without its own .com price pays and sells at 3062.50; staff see the registry's 2500.00 as
+    the cost; a customer is offered the reseller's price and never sees the quote."""
     [result] = check_names(actor_for_user(member), ["cash.com"])
-    assert result.premium and result.price == Decimal("2500.00")
+    assert result.premium and result.price == Decimal("3062.50")
+    assert result.cost == Decimal("3062.50")
+    from tests.customers.factories import StaffFactory
+
+    [staff] = check_names(actor_for_user(StaffFactory()), ["cash.com"])
+    assert (staff.price, staff.cost) == (Decimal("3062.50"), Decimal("2500.00"))
+    organisation = actor_for_user(member).organisation
+    Price.objects.create(
+        organisation=organisation,
+        tld=tlds[0],
+        action="register",
+        currency="USD",
+        cost="4.90",
+        sell="9.80",
+    )
+    customer = CustomerFactory(user=UserFactory(), organisation=organisation)
+    [offered] = check_names(actor_for_user(customer.user), ["cash.com"])
+    assert offered.premium and (offered.price, offered.cost) == (Decimal("6125.00"), None)
 
 
 def test_names_held_in_nameport_are_taken_without_asking(tlds, member):

@@ -1,0 +1,181 @@
+"""The one place that computes a price anyone sees (pages, the API, the premium-price guard).
+
+A price has three levels, read from the price list (``billing.models.Price``):
+
+- the registry's cost: the platform row's ``cost``, or the registry's own quote for a premium name;
+- the platform's price: the platform row's ``sell``, which is what a reseller pays (its cost);
+- the reseller's price: the reseller's own row's ``sell`` (the platform's price when it set none),
+  which is what its customers pay.
+
+Who sees what:
+
+| actor                  | ``price`` (offered / sells at) | ``cost`` (pays upstream)         |
+| ---------------------- | ------------------------------ | -------------------------------- |
+| customer, contact      | the reseller's price           | never (``None``)                 |
+| reseller member, key   | its own price                  | the platform's price             |
+| staff                  | the platform's price           | the registry's cost              |
+
+For a premium name the registry quotes its own price; each level keeps its markup on it (its
+``sell / cost`` for the TLD's standard price), so a customer is offered the quote times the
+platform's markup times the reseller's markup, never the registry's wholesale quote itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+
+from portal.tenancy import Actor
+
+CENT = Decimal("0.01")
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class ActorPrice:
+    """A price as ``actor`` may see it."""
+
+    price: Decimal
+    currency: str
+    cost: Decimal | None = None  # what the actor pays upstream; None for customers and contacts
+    premium: bool = False
+
+
+def actor_currency(actor: Actor) -> str:
+    if actor.customer is not None:
+        return actor.customer.currency
+    if actor.organisation is not None:
+        return actor.organisation.default_currency
+    return "USD"
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _markup(sell: Decimal | None, cost: Decimal | None) -> Decimal:
+    if sell is None or not cost:
+        return ONE
+    return sell / cost
+
+
+class PriceList:
+    """The rows of one action and term for some TLDs, read once, priced for one actor.
+
+    ``price(tld)`` is the function every page, serializer and check uses; ``registry_quote``
+    prices a premium name from the registry's own quote.
+    """
+
+    def __init__(self, actor: Actor, tlds: Iterable, action: str = "register", years: int = 1):
+        from billing.models import Price
+
+        self.actor = actor
+        self.currency = actor_currency(actor)
+        self.years = max(1, int(years))
+        tld_ids = [getattr(t, "pk", t) for t in tlds]
+        owners = Q(organisation__isnull=True)
+        if actor.organisation_id is not None and not actor.is_staff:
+            owners |= Q(organisation_id=actor.organisation_id)
+        # (tld, owner, currency) -> (cost, sell) for the requested term; 1-year rows times the
+        # term when the list has no row for it.
+        self._rows: dict[tuple[int, str, str], tuple[Decimal, Decimal]] = {}
+        rows = Price.objects.filter(owners, tld_id__in=tld_ids, action=action).filter(
+            years__in={1, self.years}
+        )
+        for tld_id, org_id, row_years, currency, cost, sell in rows.values_list(
+            "tld_id", "organisation_id", "years", "currency", "cost", "sell"
+        ):
+            owner = "platform" if org_id is None else "reseller"
+            key = (tld_id, owner, currency)
+            if row_years == self.years:
+                self._rows[key] = (cost, sell)
+            elif key not in self._rows:
+                self._rows[key] = (cost * self.years, sell * self.years)
+            # (a 1-year row never replaces a row of the exact term)
+
+    # --- reading the list --------------------------------------------------------------------
+    def _row(self, tld_id: int, owner: str, currency: str) -> tuple[Decimal, Decimal] | None:
+        return self._rows.get((tld_id, owner, currency))
+
+    def _currencies(self, tld_id: int) -> list[str]:
+        return sorted({c for (t, _, c) in self._rows if t == tld_id})
+
+    def _pick_currency(self, tld_id: int) -> str | None:
+        """The reseller's own row before the platform's, the actor's currency before another."""
+        best: tuple[int, str] | None = None
+        for currency in self._currencies(tld_id):
+            for owner, rank in (("reseller", 0), ("platform", 2)):
+                if self._row(tld_id, owner, currency) is None:
+                    continue
+                score = rank + (0 if currency == self.currency else 1)
+                if best is None or score < best[0]:
+                    best = (score, currency)
+        return best[1] if best else None
+
+    def _levels(self, tld_id: int, currency: str) -> tuple[Decimal | None, Decimal, Decimal]:
+        """(registry cost, platform price, reseller price) of the standard price in
+        ``currency``; None for the registry cost when the list only has the reseller's row."""
+        platform = self._row(tld_id, "platform", currency)
+        reseller = self._row(tld_id, "reseller", currency)
+        registry_cost = platform[0] if platform else None
+        platform_price = platform[1] if platform else reseller[0]  # type: ignore[index]
+        reseller_price = reseller[1] if reseller else platform_price
+        return registry_cost, platform_price, reseller_price
+
+    def _markups(self, tld_id: int, currency: str) -> tuple[Decimal, Decimal]:
+        """The platform's and the reseller's markups for this TLD (ratios do not depend on the
+        currency: the quote's currency first, else any currency the list has)."""
+        for candidate in [currency, *self._currencies(tld_id)]:
+            platform = self._row(tld_id, "platform", candidate)
+            reseller = self._row(tld_id, "reseller", candidate)
+            if platform is None and reseller is None:
+                continue
+            platform_markup = _markup(platform[1], platform[0]) if platform else ONE
+            base = platform[1] if platform else (reseller[0] if reseller else None)
+            reseller_markup = _markup(reseller[1], base) if reseller else ONE
+            return platform_markup, reseller_markup
+        return ONE, ONE
+
+    def _for_actor(
+        self,
+        registry_cost: Decimal | None,
+        platform_price: Decimal,
+        reseller_price: Decimal,
+        currency: str,
+        premium: bool,
+    ) -> ActorPrice | None:
+        actor = self.actor
+        if actor.is_staff:
+            return ActorPrice(platform_price, currency, registry_cost, premium)
+        if actor.is_reseller:
+            return ActorPrice(reseller_price, currency, platform_price, premium)
+        if actor.is_customer:
+            return ActorPrice(reseller_price, currency, None, premium)
+        return None
+
+    # --- the one function --------------------------------------------------------------------
+    def price(self, tld, registry_quote: tuple[Decimal, str] | None = None) -> ActorPrice | None:
+        """The price of ``tld`` for the actor; with ``registry_quote`` (amount, currency), the
+        price of a premium name the registry quoted. None when the list has no price."""
+        tld_id = getattr(tld, "pk", tld)
+        if registry_quote is not None:
+            amount, currency = registry_quote
+            platform_markup, reseller_markup = self._markups(tld_id, currency)
+            platform_price = _money(amount * platform_markup)
+            reseller_price = _money(platform_price * reseller_markup)
+            return self._for_actor(amount, platform_price, reseller_price, currency, True)
+        currency = self._pick_currency(tld_id)
+        if currency is None:
+            return None
+        return self._for_actor(*self._levels(tld_id, currency), currency, False)
+
+
+def price_for(actor: Actor, tlds: Iterable, action: str = "register", years: int = 1) -> dict:
+    """``{tld_id: ActorPrice}`` for the TLDs the list has a price for."""
+    tlds = list(tlds)
+    prices = PriceList(actor, tlds, action, years)
+    found = {getattr(t, "pk", t): prices.price(t) for t in tlds}
+    return {tld_id: price for tld_id, price in found.items() if price is not None}

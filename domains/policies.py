@@ -1,0 +1,108 @@
+"""Who may do what with domains, and what of a registry operation each actor sees.
+
+The services call these before they change anything; templates (``{% load domain_policies %}``)
+and serializers ask them only to leave out what the actor may not do or see. One rule each:
+
+- ordering (register, transfer in): staff, a reseller for its own customers in its mode, a
+  customer for itself, a contact with the ``billing.orders`` privilege;
+- acting on one domain: the seed-003 domain privilege for contacts, everyone else in scope;
+- retrying and cancelling registry operations: staff and resellers;
+- an operation's payload: staff see all of it; everyone else sees only the keys that describe
+  the change they asked for (``SHOWN_PAYLOAD_KEYS``). The registry's price (``expected_cost``,
+  ``accepted_cost``: what the platform pays the registry) and anything else a worker adds is
+  platform-internal: resellers do not see it either (their own cost is what the price functions
+  of ``billing.pricing`` show them, on the search, the order form and the availability API);
+- an operation's error: staff read the worker's text; resellers read the registry's message,
+  except for an operation held for staff (its text names the registry's price); customers and
+  contacts read a sentence written for them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portal.tenancy import Actor
+
+if TYPE_CHECKING:
+    from customers.models import Customer
+    from domains.models import Domain, RegistrarOperation
+
+# The keys of a payload that say what was asked (years, nameservers, a flag's value, contact
+# roles, glue host addresses, DS records); everything else is for staff.
+SHOWN_PAYLOAD_KEYS = frozenset(
+    {"years", "nameservers", "privacy", "value", "roles", "hostname", "ipv4", "ipv6", "ds"}
+)
+
+ORDER_REFUSAL = (
+    "Your contact login may not place orders (register or transfer domains): the account holder "
+    "can give you the orders privilege."
+)
+HELD_TEXT = "Waiting for our team to check it before it is sent to the registry."
+FAILED_TEXT = "The registry refused this change; our support team has been told."
+RETRYING_TEXT = "Retrying: the registry did not answer."
+
+
+# --- ordering ------------------------------------------------------------------------------------
+def can_order(actor: Actor, customer: Customer | None = None) -> bool:
+    """May ``actor`` register or transfer in names (for ``customer`` when given)?"""
+    if actor.is_staff:
+        return True
+    if actor.is_reseller:
+        if customer is None:
+            return actor.organisation_id is not None
+        return customer.organisation_id == actor.organisation_id and (
+            actor.livemode is None or customer.livemode == actor.livemode
+        )
+    if actor.is_customer:
+        if customer is not None and customer.pk != actor.customer_id:
+            return False
+        return actor.can("billing", "orders")
+    return False
+
+
+def order_refusal(actor: Actor) -> str:
+    """Why ``actor`` may not order (the text a refused request shows)."""
+    if actor.is_customer and not actor.can("billing", "orders"):
+        return ORDER_REFUSAL
+    return "You cannot place orders for this customer."
+
+
+# --- one domain ----------------------------------------------------------------------------------
+def can_act(actor: Actor, domain: Domain, privilege: str) -> bool:
+    """Contacts act only within their seed-003 domain privileges; others in scope may act."""
+    return actor.can("domains", privilege, domain.pk)
+
+
+def can_suspend(actor: Actor) -> bool:
+    """Suspending and unsuspending a domain is the platform's decision: staff only."""
+    return actor.is_staff
+
+
+# --- registry operations -------------------------------------------------------------------------
+def can_manage_operations(actor: Actor) -> bool:
+    """Retry, cancel, resolve differences with the registry: staff and resellers."""
+    return actor.is_staff or actor.is_reseller
+
+
+def operation_payload_for(actor: Actor, operation: RegistrarOperation) -> dict:
+    payload = operation.payload or {}
+    if actor.is_staff:
+        return dict(payload)
+    return {key: value for key, value in payload.items() if key in SHOWN_PAYLOAD_KEYS}
+
+
+def operation_message_for(actor: Actor, operation: RegistrarOperation) -> str:
+    """The operation's error or hold reason as ``actor`` may read it ('' when there is none)."""
+    error = operation.last_error or ""
+    status = operation.status
+    if actor.is_staff:
+        return error
+    if status == "held":
+        return HELD_TEXT
+    if not error or status == "succeeded":
+        return ""
+    if actor.is_reseller:
+        return error
+    if status == "failed":
+        return FAILED_TEXT
+    return RETRYING_TEXT if status in {"pending", "running"} else ""
