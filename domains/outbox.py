@@ -260,6 +260,15 @@ def _succeed(operation: Op, result) -> None:
             domain = Domain.objects.get(pk=operation.domain_id)
             domain.auth_code = result["auth_code"]
             domain.save(update_fields=["auth_code", "updated_at"])
+        _close_tickets([operation.pk])
+
+
+def _close_tickets(operation_ids: list[int]) -> None:
+    """Operations that had stopped (failed, held) and were retried have succeeded: their
+    tickets close with a note (one query when none has a ticket)."""
+    from support.services import ticket_close_for_operations
+
+    ticket_close_for_operations(operation_ids=operation_ids)
 
 
 def _apply(operation: Op, info: DomainInfo) -> None:
@@ -409,6 +418,8 @@ def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
                 if isinstance(result, DomainInfo)
             ],
         )
+        if pairs:
+            _close_tickets([op.pk for op, _ in pairs])
     return [Status.SUCCEEDED] * len(pairs) + ["skipped"] * skipped
 
 

@@ -99,9 +99,10 @@ def ticket_url(ticket: Ticket) -> str:
 
 
 def customer_side_recipients(ticket: Ticket) -> list[str]:
-    """The account holder and the contacts who chose support e-mails (seed 003 ``emails``)."""
+    """The account holder and the contacts who chose support e-mails (seed 003 ``emails``);
+    nobody for a staff-only ticket."""
     customer = ticket.customer
-    if customer is None:
+    if customer is None or ticket.staff_only:
         return []
     addresses = [customer.email]
     for contact in customer.contacts.all():

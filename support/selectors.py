@@ -23,6 +23,10 @@ def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     queryset = scope(
         Ticket.objects.select_related("department", "customer", "assignee"), actor, livemode=None
     )
+    if not actor.is_staff:
+        # A staff-only ticket (the registry's own words about a failed operation) is for the
+        # platform's staff; the customer has the ticket written for them.
+        queryset = queryset.filter(staff_only=False)
     if actor.livemode is not None:
         # Tickets have no mode of their own: a customer's ticket follows its customer's mode
         # (a sandbox key never reads a live customer's tickets); customer-less ones show in both.

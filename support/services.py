@@ -582,7 +582,8 @@ def ticket_open_system(
     """A ticket opened by Nameport itself (failed registry operation, incomplete order...).
 
     It lands in a platform department for staff; when it concerns a customer, the customer sees
-    it in their ticket list too, which is how they are told.
+    it in their ticket list too, which is how they are told, unless it is ``staff_only=True``
+    (then the text is for staff, and the customer is told in a ticket of their own).
     """
     department, _ = Department.objects.get_or_create(
         organisation=None, name=department_name, defaults={"is_public": False}
@@ -610,27 +611,176 @@ def ticket_open_system(
     return ticket
 
 
+# What a customer reads about an operation: "the {phrase} of example.com".
+CUSTOMER_PHRASES = {
+    "register": "registration of {name}",
+    "transfer": "transfer of {name} to us",
+    "renew": "renewal of {name}",
+    "nameservers": "nameserver change for {name}",
+    "lock": "registrar lock change for {name}",
+    "privacy": "ID protection change for {name}",
+    "contacts": "contact update for {name}",
+    "auth_code": "transfer code request for {name}",
+    "host_create": "glue host change for {name}",
+    "host_update": "glue host change for {name}",
+    "host_delete": "glue host change for {name}",
+    "dnssec": "DNSSEC change for {name}",
+    "autorenew": "auto-renew change for {name}",
+}
+
+
+def _staff_note(ticket: Ticket, body: str, *, internal: bool) -> Message:
+    return Message.objects.create(
+        ticket=ticket,
+        author_name="Nameport",
+        body=body,
+        is_staff=True,
+        is_internal=internal,
+        via=Via.SYSTEM,
+    )
+
+
 def ticket_open_for_operation(*, operation) -> Ticket:
+    """A registry operation stopped (failed for good, or held for staff). Returns the staff
+    ticket.
+
+    Two tickets, as a help desk keeps a problem apart from the customer's incident (Zendesk's
+    problem and incident tickets): the staff ticket, marked ``staff_only``, carries the
+    registry's own message and the retry button, and is never shown to the customer, their
+    contacts or the reseller (its text can name the registry's price); the customer gets a
+    ticket written for them that says what happened and what comes next, without registry
+    internals. When the operation stops again while its staff ticket is open, that ticket gets
+    a note instead of a second pair. A successful retry closes both
+    (``ticket_close_for_operations``). A failed sync concerns only staff: no customer ticket.
+    """
     domain = operation.domain
     name = domain.name if domain else "-"
     kind = operation.get_kind_display()
-    if operation.status == "held":
-        subject = f"{kind} of {name} is waiting for our team"
-        opening = f"{kind} of {name} was stopped before it reached the registry."
-    else:
-        subject = f"{kind} of {name} failed at the registry"
-        opening = f"The registry refused {kind.lower()} of {name}."
-    return ticket_open_system(
-        subject=subject,
-        body=(
-            f"{opening}\n\nRegistry message: {operation.last_error}\n\n"
-            "Our team will correct the data and retry the operation from this ticket."
-        ),
-        organisation_id=operation.organisation_id,
-        customer_id=domain.customer_id if domain else None,
-        domain=domain,
-        operation=operation,
-    )
+    held = operation.status == "held"
+    with transaction.atomic():
+        staff_ticket = (
+            Ticket.objects.select_for_update()
+            .filter(operation_id=operation.pk, staff_only=True)
+            .exclude(status=Status.CLOSED)
+            .first()
+        )
+        if staff_ticket is not None:
+            _staff_note(
+                staff_ticket,
+                f"It stopped again ({operation.get_status_display().lower()}).\n\n"
+                f"Registry message: {operation.last_error}",
+                internal=True,
+            )
+            Ticket.objects.filter(pk=staff_ticket.pk).update(
+                status=Status.OPEN, updated_at=timezone.now(), last_reply_at=timezone.now()
+            )
+            return staff_ticket
+        if held:
+            subject = f"{kind} of {name} is waiting for our team"
+            opening = f"{kind} of {name} was stopped before it reached the registry."
+        else:
+            subject = f"{kind} of {name} failed at the registry"
+            opening = f"The registry refused {kind.lower()} of {name}."
+        customer_id = domain.customer_id if domain else None
+        staff_ticket = ticket_open_system(
+            subject=subject,
+            body=(
+                f"{opening}\n\nRegistry message: {operation.last_error}\n\n"
+                "Correct the data and retry the operation from this ticket. The customer does not "
+                "see this ticket: they were told in a ticket of their own, which closes with this "
+                "one when the retry succeeds."
+            ),
+            organisation_id=operation.organisation_id,
+            customer_id=customer_id,
+            domain=domain,
+            operation=operation,
+            staff_only=True,
+        )
+        phrase = CUSTOMER_PHRASES.get(operation.kind)
+        if customer_id is not None and phrase is not None:
+            what = phrase.format(name=name)
+            if held:
+                customer_subject = f"The {what} is waiting for a check by our team"
+                body = (
+                    f"The {what} is waiting for our team to check it before it is sent to the "
+                    "registry, so it has not been made yet. There is nothing you need to do now: "
+                    "we will write here as soon as it goes ahead, or if we need you to confirm "
+                    "anything."
+                )
+            else:
+                customer_subject = f"The {what} did not go through yet"
+                body = (
+                    f"The registry did not accept the {what}, so the change has not been made "
+                    "yet. Our team has been told and is looking into it; there is nothing you "
+                    "need to do now. We will write here when it is done, or if we need anything "
+                    "from you."
+                )
+            ticket_open_system(
+                subject=customer_subject,
+                body=body,
+                organisation_id=operation.organisation_id,
+                customer_id=customer_id,
+                domain=domain,
+                operation=operation,
+            )
+    return staff_ticket
+
+
+def ticket_close_for_operations(*, operation_ids: list[int]) -> int:
+    """Operations that had stopped succeeded after a retry: close their open tickets with a
+    note (internal on the staff ticket; on the customer's, a message written for them, which
+    is e-mailed). One query when none of them has a ticket. Returns how many were closed."""
+    if not operation_ids:
+        return 0
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.select_for_update()
+            .filter(operation_id__in=operation_ids)
+            .exclude(status=Status.CLOSED)
+            .select_related("operation__domain")
+        )
+        now = timezone.now()
+        for ticket in tickets:
+            operation = ticket.operation
+            name = operation.domain.name if operation.domain_id else "-"
+            if ticket.staff_only:
+                message = _staff_note(
+                    ticket,
+                    f"{operation.get_kind_display()} of {name} succeeded after the retry "
+                    f"(attempt {operation.attempts}); closed by Nameport.",
+                    internal=True,
+                )
+            else:
+                what = CUSTOMER_PHRASES.get(operation.kind, "change of {name}").format(name=name)
+                message = _staff_note(
+                    ticket,
+                    f"Good news: the {what} is done. Thank you for your patience; this ticket "
+                    "is now closed, and you can write here within a few days if anything is "
+                    "still wrong.",
+                    internal=False,
+                )
+            previous = ticket.status
+            Ticket.objects.filter(pk=ticket.pk).update(
+                status=Status.CLOSED,
+                closed_at=now,
+                updated_at=now,
+                last_reply_at=now,
+                client_read=ticket.staff_only,
+            )
+            audit(
+                actor=SYSTEM,
+                action="ticket.close_system",
+                obj=ticket,
+                organisation=ticket.organisation,
+                data={
+                    "ticket_number": ticket.ticket_number,
+                    "from": previous,
+                    "operation": operation.pk,
+                },
+            )
+            if not ticket.staff_only:
+                _notify("reply", ticket, message)
+    return len(tickets)
 
 
 def ticket_open_for_order(*, order, reason: str) -> Ticket:

@@ -122,7 +122,11 @@ def test_seed_demo_has_a_failed_operation_with_a_ticket_for_staff(seeded):
     failed = RegistrarOperation.objects.get(status=RegistrarOperation.Status.FAILED)
 
     assert failed.last_error
-    assert failed.tickets.filter(is_system=True).exists()
+    assert failed.tickets.filter(is_system=True, staff_only=True).exists()
+    # The customer is told in a ticket written for them (with a message they can read).
+    told = failed.tickets.get(staff_only=False)
+    assert told.messages.filter(is_internal=False).exists()
+    assert failed.last_error not in told.messages.get().body
 
 
 def test_the_demo_logins_sign_in_with_the_demo_password(seeded, rf):

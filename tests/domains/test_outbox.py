@@ -182,7 +182,9 @@ class TestRegister:
         assert outbox.run_operation(operation.pk).status == Status.FAILED
         operation.refresh_from_db()
         assert "gave up after 8 attempts" in operation.last_error
-        assert operation.tickets.count() == 1
+        # One ticket for staff (the registry's words), one written for the customer.
+        assert operation.tickets.filter(staff_only=True).count() == 1
+        assert operation.tickets.filter(staff_only=False).count() == 1
 
     def test_a_permanent_failure_stops_opens_a_ticket_and_tells_the_customer(
         self, tld, customer, account
@@ -194,11 +196,15 @@ class TestRegister:
         assert outbox.run_operation(operation.pk).status == Status.FAILED
         operation.refresh_from_db()
         assert "reserved" in operation.last_error
-        ticket = operation.tickets.get()
+        ticket = operation.tickets.get(staff_only=True)
         assert ticket.department.name == "Domains" and ticket.is_system
         assert "reserved" in ticket.messages.get().body
+        told = operation.tickets.get(staff_only=False)
+        assert told.is_system and told.customer == customer
+        assert "did not accept the registration of nameport-test.com" in told.messages.get().body
+        assert "reserved" not in told.messages.get().body  # the registry's words stay with staff
         customer_actor = actor_for_user(customer.user)
-        assert list(visible_tickets(customer_actor)) == [ticket]
+        assert list(visible_tickets(customer_actor)) == [told]
         domain.refresh_from_db()
         assert domain.status == DomainStatus.PENDING_REGISTRATION
 
@@ -351,8 +357,12 @@ class TestPremiumPriceGuard:
         operation.refresh_from_db()
         assert "premium price" in operation.last_error and "950.00" in operation.last_error
         assert not SandboxDomain.objects.exists(), "nothing was registered"
-        ticket = operation.tickets.get()
+        ticket = operation.tickets.get(staff_only=True)
         assert "waiting for our team" in ticket.subject
+        assert "950.00" in ticket.messages.get().body
+        told = operation.tickets.get(staff_only=False)
+        assert "waiting for a check by our team" in told.subject
+        assert "950.00" not in told.messages.get().body
         from domains.services import operation_retry
 
         operation_retry(actor=SYSTEM, operation=operation)  # staff accept the registry's price

@@ -30,17 +30,25 @@ def failed_ticket():
     domain = domain_register(actor=SYSTEM, customer=customer, name="nameport-shop.example")
     operation = RegistrarOperation.objects.get(domain=domain)
     assert outbox.run_operation(operation.pk).status == Status.FAILED
-    return Ticket.objects.get(operation=operation)
+    return Ticket.objects.get(operation=operation, staff_only=True)
 
 
-def test_a_failed_operation_opens_a_ticket_the_customer_sees(failed_ticket):
+@pytest.fixture
+def customer_ticket(failed_ticket):
+    return Ticket.objects.get(operation=failed_ticket.operation, staff_only=False)
+
+
+def test_a_failed_operation_opens_a_staff_ticket_and_tells_the_customer(
+    failed_ticket, customer_ticket
+):
     ticket = failed_ticket
     assert ticket.is_system and ticket.priority == Ticket.Priority.HIGH
     assert ticket.operation.status == Status.FAILED
     assert "nameport-shop.example" in ticket.subject
     customer = actor_for_user(ticket.customer.user)
-    assert list(visible_tickets(customer)) == [ticket]
-    assert AuditEntry.objects.filter(action="ticket.open_system").exists()
+    assert list(visible_tickets(customer)) == [customer_ticket]
+    assert customer_ticket.customer == ticket.customer and customer_ticket.is_system
+    assert AuditEntry.objects.filter(action="ticket.open_system").count() == 2
 
 
 def test_staff_retry_the_operation_from_the_ticket_page(client, world, failed_ticket):
@@ -60,14 +68,18 @@ def test_staff_retry_the_operation_from_the_ticket_page(client, world, failed_ti
     assert "The operation is back in the registry queue." in page
 
 
-def test_the_customer_sees_the_ticket_but_no_retry_button(client, failed_ticket):
+def test_the_customer_sees_their_ticket_but_no_retry_button(client, failed_ticket, customer_ticket):
     client.force_login(failed_ticket.customer.user)
-    url = reverse("support:ticket_detail", args=[failed_ticket.ticket_number])
+    url = reverse("support:ticket_detail", args=[customer_ticket.ticket_number])
     page = client.get(url).content.decode()
-    assert "failed at the registry" in page
+    assert "did not go through yet" in page
     assert "Retry the operation" not in page
-    response = client.post(reverse("support:ticket_retry", args=[failed_ticket.ticket_number]))
+    response = client.post(reverse("support:ticket_retry", args=[customer_ticket.ticket_number]))
     assert response.status_code == 403
+    staff_url = reverse("support:ticket_detail", args=[failed_ticket.ticket_number])
+    assert client.get(staff_url).status_code == 404
+    response = client.post(reverse("support:ticket_retry", args=[failed_ticket.ticket_number]))
+    assert response.status_code == 404
     failed_ticket.operation.refresh_from_db()
     assert failed_ticket.operation.status == Status.FAILED
 

@@ -1100,6 +1100,8 @@ class Seeder:
             domain=self.pending,
             operation=self.failed_operation,
             is_system=True,
+            # The registry's words are for staff; Ada reads ticket 700006, written for her.
+            staff_only=True,
             messages=[
                 (
                     None,
@@ -1109,6 +1111,29 @@ class Seeder:
                     "retry the operation.",
                     True,
                     True,
+                ),
+            ],
+        )
+        self.ticket(
+            "700006",
+            customer=self.ada,
+            department=technical,
+            subject="The registration of ada-cakes.io did not go through yet",
+            status=Ticket.Status.OPEN,
+            priority=Ticket.Priority.HIGH,
+            domain=self.pending,
+            operation=self.failed_operation,
+            is_system=True,
+            messages=[
+                (
+                    None,
+                    "Nameport",
+                    "The registry did not accept the registration of ada-cakes.io, so the change "
+                    "has not been made yet. Our team has been told and is looking into it; there "
+                    "is nothing you need to do now. We will write here when it is done, or if we "
+                    "need anything from you.",
+                    True,
+                    False,
                 ),
             ],
         )
