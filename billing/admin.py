@@ -13,13 +13,18 @@ from billing.models import (
     Price,
     TaxRule,
 )
-from portal.admin import AppendOnlyAdminMixin, register_remaining
+from portal.admin import (
+    AppendOnlyAdminMixin,
+    AuditedAdminMixin,
+    ReadOnlyAdminMixin,
+    register_remaining,
+)
 from portal.audit import audit
 from portal.tenancy import actor_for_user
 
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("tld", "action", "years", "currency", "cost", "sell", "organisation")
     list_filter = (
         ("organisation", admin.EmptyFieldListFilter),
@@ -33,7 +38,7 @@ class PriceAdmin(admin.ModelAdmin):
     autocomplete_fields = ("organisation", "tld")
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     raw_id_fields = ("domain",)
@@ -49,10 +54,21 @@ class OrderAdmin(admin.ModelAdmin):
     raw_id_fields = ("created_by",)
     date_hierarchy = "created_at"
     inlines = (OrderItemInline,)
+    # An order is a record of what was bought: its status and total move with the order's
+    # processing, never by hand (there is nothing to edit here).
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "order", "kind", "amount", "currency", "status")
     list_filter = ("kind", "status", "currency")
     search_fields = ("domain_name",)
@@ -60,19 +76,22 @@ class OrderItemAdmin(admin.ModelAdmin):
     raw_id_fields = ("order", "domain")
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = InvoiceLine
     extra = 0
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
     fields = ("method", "amount", "fee", "currency", "reference", "status")
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """An issued invoice is a ledger document (gapless number, lines, payments): only its notes
+    are edited here (audited); nothing is added or deleted by hand."""
+
     list_display = (
         "number",
         "customer",
@@ -86,13 +105,21 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_filter = ("status", "livemode", "currency")
     search_fields = ("number", "customer__email", "customer__last_name", "customer__company")
     list_select_related = ("customer", "organisation")
-    autocomplete_fields = ("organisation", "customer", "order")
     date_hierarchy = "date"
     inlines = (InvoiceLineInline, PaymentInline)
 
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Invoice._meta.concrete_fields if f.name not in {"id", "notes"}]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(InvoiceLine)
-class InvoiceLineAdmin(admin.ModelAdmin):
+class InvoiceLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("description", "invoice", "type", "amount", "qty", "linetotal", "taxed")
     list_filter = ("type", "taxed")
     search_fields = ("description", "invoice__number")
@@ -101,7 +128,7 @@ class InvoiceLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
+class PaymentMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "organisation", "fixed_fee", "percent_fee", "is_active")
     list_filter = ("is_active", ("organisation", admin.EmptyFieldListFilter))
     search_fields = ("name", "organisation__name")
@@ -110,7 +137,9 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Payments are the ledger of what was paid: read only."""
+
     list_display = ("__str__", "invoice", "method", "amount", "fee", "status", "created_at")
     list_filter = ("status", "method", "currency")
     search_fields = ("reference", "invoice__number", "invoice__customer__email")
@@ -146,7 +175,7 @@ class CreditEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TaxRule)
-class TaxRuleAdmin(admin.ModelAdmin):
+class TaxRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "country", "state", "rate", "organisation", "valid_from")
     list_filter = ("country", ("organisation", admin.EmptyFieldListFilter))
     search_fields = ("name", "country", "state")

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from customers.models import ApiKey, Contact, Customer, Membership, Organisation, User
 from customers.services import api_key_revoke
-from portal.admin import register_remaining
+from portal.admin import AuditedAdminMixin, register_remaining
 from portal.tenancy import actor_for_user
 
 
@@ -29,7 +29,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)
@@ -64,7 +64,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "default_currency", "is_active", "created_at")
     list_filter = ("is_active", "default_currency")
     search_fields = ("name", "slug")
@@ -74,7 +74,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "organisation", "role", "created_at")
     list_filter = ("role", "organisation")
     search_fields = ("user__email", "organisation__name", "organisation__slug")
@@ -91,7 +91,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "email",
@@ -107,18 +107,27 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ("organisation",)
     autocomplete_fields = ("organisation", "user")
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "updated_at")
     inlines = (ContactInline,)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Whose customer it is and its mode decide what every row under it belongs to: chosen
+        # once, when it is added.
+        if obj is None:
+            return ("created_at", "updated_at")
+        return ("organisation", "livemode", "created_at", "updated_at")
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "customer", "type", "user", "last_login")
     list_filter = ("type",)
     search_fields = ("email", "first_name", "last_name", "company_name", "customer__email")
     list_select_related = ("customer", "user")
     autocomplete_fields = ("customer", "user")
     date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("customer", "last_login") if obj is not None else ("last_login",)
 
 
 @admin.register(ApiKey)

@@ -1,13 +1,23 @@
+"""The domains admin: registry set-up (accounts, TLD routing) is edited here through
+``domains.admin_services`` (audited, secrets never in the audit row); domains, their
+nameservers, contacts, glue hosts, DS records and registry operations are shown read only,
+because a change there must reach the registry through the outbox. State changes are admin
+actions that call the services (suspend, unsuspend, sync; retry, cancel; accept or re-push a
+difference), each audited."""
+
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
+from domains import admin_services, services
 from domains.models import (
     DnssecDs,
     Domain,
     DomainContact,
+    DomainDrift,
     DomainStatusChange,
     HostRecord,
     Nameserver,
@@ -15,7 +25,25 @@ from domains.models import (
     RegistrarOperation,
     Tld,
 )
-from portal.admin import ReadOnlyAdminMixin, register_remaining
+from portal.admin import ReadOnlyAdminMixin, admin_actor, register_remaining
+
+
+def _run_each(modeladmin, request, queryset, perform, done: str) -> None:
+    """Call a service for each selected row; report how many it changed and why others not."""
+    actor = admin_actor(request)
+    changed, refused = 0, []
+    for obj in queryset:
+        try:
+            perform(actor, obj)
+        except (ValidationError, PermissionDenied) as exc:
+            reason = " ".join(getattr(exc, "messages", None) or [str(exc)])
+            refused.append(f"{obj}: {reason}")
+        else:
+            changed += 1
+    if changed:
+        modeladmin.message_user(request, f"{done}: {changed}.", messages.SUCCESS)
+    for reason in refused[:10]:
+        modeladmin.message_user(request, reason, messages.ERROR)
 
 
 class RegistrarAccountForm(forms.ModelForm):
@@ -90,6 +118,27 @@ class RegistrarAccountAdmin(admin.ModelAdmin):
     def has_credentials(self, obj: RegistrarAccount) -> bool:
         return bool(getattr(obj, "_has_credentials", False))
 
+    def save_model(self, request, obj, form, change) -> None:
+        """Through ``registrar_account_save``: validated, audited (whether the secret changed,
+        never the secret)."""
+        data = form.cleaned_data
+        current = RegistrarAccount.objects.get(pk=obj.pk) if change else None
+        saved = admin_services.registrar_account_save(
+            actor=admin_actor(request),
+            account=current,
+            name=data["name"],
+            kind=data["kind"],
+            livemode=data["livemode"],
+            settings=data["settings"],
+            rate_per_second=data["rate_per_second"],
+            max_sessions=data["max_sessions"],
+            is_active=data["is_active"],
+            credentials=data.get("new_credentials") or "",
+            clear_credentials=bool(data.get("clear_credentials")),
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
 
 @admin.register(Tld)
 class TldAdmin(admin.ModelAdmin):
@@ -108,23 +157,39 @@ class TldAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     list_select_related = ("registrar_account",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Domains are filed under the TLD's name: it is chosen once.
+        return ("name",) if obj is not None else ()
 
-class NameserverInline(admin.TabularInline):
+    def save_model(self, request, obj, form, change) -> None:
+        """Through ``tld_create`` / ``tld_update`` (audited), the list's inline edits too."""
+        actor = admin_actor(request)
+        fields = [*admin_services.TLD_FIELDS, "pending_delete_days"]
+        values = {f: getattr(obj, f) for f in fields}
+        if change:
+            admin_services.tld_update(actor=actor, tld=obj, **values)
+        else:
+            saved = admin_services.tld_create(actor=actor, name=obj.name, **values)
+            obj.pk = saved.pk
+            obj._state.adding = False
+
+
+class NameserverInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Nameserver
     extra = 0
 
 
-class DomainContactInline(admin.StackedInline):
+class DomainContactInline(ReadOnlyAdminMixin, admin.StackedInline):
     model = DomainContact
     extra = 0
 
 
-class HostRecordInline(admin.TabularInline):
+class HostRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = HostRecord
     extra = 0
 
 
-class DnssecDsInline(admin.TabularInline):
+class DnssecDsInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DnssecDs
     extra = 0
 
@@ -163,6 +228,7 @@ class DomainAdmin(admin.ModelAdmin):
     # The EPP auth code is a secret: it is not part of any admin page.
     exclude = ("auth_code",)
     readonly_fields = ("uuid", "created_at", "updated_at", "last_synced_at")
+    actions = ("suspend", "unsuspend", "sync")
     inlines = (
         NameserverInline,
         DomainContactInline,
@@ -174,9 +240,55 @@ class DomainAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("auth_code")
 
+    # Read only: status follows the state machine (``domain_transition`` with a history row),
+    # and nameservers, flags, contacts and DS records must reach the registry through the
+    # outbox. Staff change a domain with the actions below or in the portal.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Suspend the selected domains")
+    def suspend(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda actor, domain: services.domain_suspend(
+                actor=actor, domain=domain, reason="Suspended by staff (admin)"
+            ),
+            "Suspended",
+        )
+
+    @admin.action(description="Unsuspend the selected domains")
+    def unsuspend(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda actor, domain: services.domain_unsuspend(
+                actor=actor, domain=domain, reason="Unsuspended by staff (admin)"
+            ),
+            "Unsuspended",
+        )
+
+    @admin.action(description="Sync the selected domains with their registry")
+    def sync(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda actor, domain: services.domain_sync(actor=actor, domain=domain),
+            "Sync queued",
+        )
+
 
 @admin.register(Nameserver)
-class NameserverAdmin(admin.ModelAdmin):
+class NameserverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("hostname", "domain", "position")
     search_fields = ("hostname", "domain__name")
     list_select_related = ("domain",)
@@ -185,7 +297,7 @@ class NameserverAdmin(admin.ModelAdmin):
 
 
 @admin.register(HostRecord)
-class HostRecordAdmin(admin.ModelAdmin):
+class HostRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("hostname", "domain", "ipv4", "ipv6", "created_at")
     search_fields = ("hostname", "domain__name")
     list_select_related = ("domain",)
@@ -195,7 +307,7 @@ class HostRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(DomainContact)
-class DomainContactAdmin(admin.ModelAdmin):
+class DomainContactAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "domain", "role", "handle", "email", "country")
     list_filter = ("role", "country")
     search_fields = ("handle", "email", "first_name", "last_name", "organization", "domain__name")
@@ -204,7 +316,7 @@ class DomainContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(DnssecDs)
-class DnssecDsAdmin(admin.ModelAdmin):
+class DnssecDsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("domain", "key_tag", "algorithm", "digest_type", "digest")
     list_filter = ("algorithm", "digest_type")
     search_fields = ("domain__name", "digest")
@@ -247,6 +359,81 @@ class RegistrarOperationAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     )
+    actions = ("retry", "cancel")
+
+    # Read only: status, attempts, payload and result belong to the outbox's workers;
+    # staff retry or cancel with the actions (``operation_retry`` / ``operation_cancel``,
+    # audited), as on the portal's operations page.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected operations")
+    def retry(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda actor, op: services.operation_retry(actor=actor, operation=op),
+            "Queued again",
+        )
+
+    @admin.action(description="Cancel the selected operations")
+    def cancel(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda actor, op: services.operation_cancel(actor=actor, operation=op),
+            "Cancelled",
+        )
+
+
+@admin.register(DomainDrift)
+class DomainDriftAdmin(admin.ModelAdmin):
+    """Differences found by sync: resolved with the actions (``drift_resolve``, audited)."""
+
+    list_display = ("domain", "field", "resolution", "resolved_by", "created_at", "resolved_at")
+    list_filter = ("resolution", "field")
+    search_fields = ("domain__name", "field")
+    list_select_related = ("domain",)
+    raw_id_fields = ("domain",)
+    date_hierarchy = "created_at"
+    actions = ("accept", "repush")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Accept the registry's value")
+    def accept(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset.select_related("domain"),
+            lambda actor, drift: services.drift_resolve(actor=actor, drift=drift, accept=True),
+            "Accepted",
+        )
+
+    @admin.action(description="Push the portal's value again")
+    def repush(self, request, queryset) -> None:
+        _run_each(
+            self,
+            request,
+            queryset.select_related("domain"),
+            lambda actor, drift: services.drift_resolve(actor=actor, drift=drift, accept=False),
+            "Pushed again",
+        )
 
 
 register_remaining("domains")

@@ -42,9 +42,11 @@ def registrar_account_save(
     max_sessions: int,
     is_active: bool = True,
     credentials: str = "",
+    clear_credentials: bool = False,
 ) -> RegistrarAccount:
     """Create (``account=None``) or update a registrar account. Blank ``credentials`` keep the
-    stored secret."""
+    stored secret; ``clear_credentials`` removes it. The audit row says whether the secret
+    changed, never what it is."""
     _require_staff(actor)
     if not isinstance(settings, dict):
         raise ValidationError({"settings": "Settings must be a JSON object."})
@@ -65,6 +67,8 @@ def registrar_account_save(
             setattr(account, key, value)
         if credentials:
             account.credentials = credentials
+        elif clear_credentials:
+            account.credentials = ""
         account.full_clean()
         account.save()
         audit(
@@ -74,10 +78,30 @@ def registrar_account_save(
             data={
                 "name": account.name,
                 "changed": changed,
-                "credentials_changed": bool(credentials),
+                "credentials_changed": bool(credentials) or clear_credentials,
+                "credentials_cleared": not credentials and clear_credentials,
             },
         )
     return account
+
+
+def tld_create(*, actor: Actor, name: str, **values) -> Tld:
+    """Add a TLD to sell (its lifecycle rules and routing as ``tld_update`` takes them)."""
+    _require_staff(actor)
+    unknown = set(values) - {*TLD_FIELDS, "pending_delete_days"}
+    if unknown:
+        raise ValidationError(f"Unknown TLD settings: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        tld = Tld(name=name, **values)
+        tld.full_clean()
+        tld.save()
+        audit(
+            actor=actor,
+            action="tld.create",
+            obj=tld,
+            data={"name": tld.name, "registrar_account": tld.registrar_account_id},
+        )
+    return tld
 
 
 def tld_update(
@@ -91,6 +115,7 @@ def tld_update(
     max_years: int,
     idn_allowed: bool,
     is_active: bool,
+    pending_delete_days: int | None = None,
 ) -> Tld:
     """Route a TLD to a registrar account and set its lifecycle rules."""
     _require_staff(actor)
@@ -103,23 +128,26 @@ def tld_update(
         "idn_allowed": idn_allowed,
         "is_active": is_active,
     }
-    before = {
-        "registrar_account": tld.registrar_account_id,
-        **{k: getattr(tld, k) for k in TLD_FIELDS if k != "registrar_account"},
-    }
+    if pending_delete_days is not None:
+        values["pending_delete_days"] = pending_delete_days
+
+    def snapshot(row: Tld) -> dict:
+        return {
+            key: row.registrar_account_id if key == "registrar_account" else getattr(row, key)
+            for key in values
+        }
+
     with transaction.atomic():
+        before = snapshot(Tld.objects.select_for_update().get(pk=tld.pk))
         for key, value in values.items():
             setattr(tld, key, value)
         tld.full_clean()
         tld.save()
-        after = {
-            "registrar_account": tld.registrar_account_id,
-            **{k: getattr(tld, k) for k in TLD_FIELDS if k != "registrar_account"},
-        }
+        after = snapshot(tld)
         audit(
             actor=actor,
             action="tld.update",
             obj=tld,
-            data={k: after[k] for k in TLD_FIELDS if before[k] != after[k]},
+            data={k: after[k] for k in values if before[k] != after[k]},
         )
     return tld

@@ -815,9 +815,47 @@ def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
     return operation
 
 
+# --- suspension (staff: abuse, legal or payment holds) -------------------------------------------
+def _suspension(*, actor: Actor, domain: Domain, to: str, reason: str, action: str) -> Domain:
+    if not policies.can_suspend(actor):
+        raise PermissionDenied("Only platform staff suspend or unsuspend domains.")
+    reason = (reason or "").strip()[:200] or action.replace("domain.", "").capitalize()
+    with transaction.atomic():
+        domain = Domain.objects.select_for_update().get(pk=domain.pk)
+        allowed = allowed_from(to) if to == S.SUSPENDED else {S.SUSPENDED}
+        if domain.status not in allowed:
+            raise ValidationError(
+                f"{domain.name} is {domain.get_status_display().lower()}; it cannot be "
+                f"{'suspended' if to == S.SUSPENDED else 'unsuspended'}."
+            )
+        previous = domain.status
+        domain_transition(domain=domain, to=to, actor=actor, reason=reason)
+        audit(
+            actor=actor,
+            action=action,
+            obj=domain,
+            organisation=domain.organisation,
+            data={"name": domain.name, "from": previous, "reason": reason},
+        )
+    return domain
+
+
+def domain_suspend(*, actor: Actor, domain: Domain, reason: str = "") -> Domain:
+    """Suspend a domain in the portal (staff); its history and the audit trail say why."""
+    return _suspension(
+        actor=actor, domain=domain, to=S.SUSPENDED, reason=reason, action="domain.suspend"
+    )
+
+
+def domain_unsuspend(*, actor: Actor, domain: Domain, reason: str = "") -> Domain:
+    return _suspension(
+        actor=actor, domain=domain, to=S.ACTIVE, reason=reason, action="domain.unsuspend"
+    )
+
+
 # --- operations: retry, cancel; drift: re-push or accept ----------------------------------------
 def _require_staff_or_reseller(actor: Actor, what: str) -> None:
-    if not (actor.is_staff or actor.is_reseller):
+    if not policies.can_manage_operations(actor):
         raise PermissionDenied(f"Only staff and resellers can {what}.")
 
 

@@ -39,6 +39,52 @@ class ReadOnlyAdminMixin(AppendOnlyAdminMixin):
         return False
 
 
+def admin_actor(request):
+    """The actor of an admin request (staff), for services and audit rows."""
+    from portal.tenancy import actor_for_user
+
+    return getattr(request, "actor", None) or actor_for_user(request.user)
+
+
+class AuditedAdminMixin:
+    """Settings edited in the admin (no service of their own) leave an audit row: who, which
+    model and row, which fields changed (names only, never values: a field may be a secret)."""
+
+    def _audit_admin(self, request, obj, verb: str, changed: list[str]) -> None:
+        from portal.audit import audit
+
+        organisation = getattr(obj, "organisation", None)
+        audit(
+            actor=admin_actor(request),
+            action=f"admin.{obj._meta.label_lower}.{verb}",
+            obj=obj,
+            organisation=organisation if isinstance(organisation, models.Model) else None,
+            data={"changed": sorted(changed)},
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        self._audit_admin(request, obj, "change" if change else "add", list(form.changed_data))
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        for obj in getattr(formset, "new_objects", []):
+            self._audit_admin(request, obj, "add", [])
+        for obj, changed in getattr(formset, "changed_objects", []):
+            self._audit_admin(request, obj, "change", list(changed))
+        for obj in getattr(formset, "deleted_objects", []):
+            self._audit_admin(request, obj, "delete", [])
+
+    def delete_model(self, request, obj) -> None:
+        self._audit_admin(request, obj, "delete", [])
+        super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self._audit_admin(request, obj, "delete", [])
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "actor", "action", "object_type", "object_id", "organisation")
