@@ -131,6 +131,21 @@ def main() -> None:
         email="dns-bench@example.test",
         defaults={"first_name": "Bench", "last_name": "Mark", "livemode": True},
     )
+    # A zone is only for a held domain or a name under one: the bench holds bench.test.
+    from domains.models import Domain, DomainStatus, Tld
+
+    tld, _ = Tld.objects.get_or_create(name="test")
+    Domain.objects.get_or_create(
+        name_puny="bench.test",
+        livemode=True,
+        customer=customer,
+        defaults={
+            "organisation": organisation,
+            "name": "bench.test",
+            "tld": tld,
+            "status": DomainStatus.ACTIVE,
+        },
+    )
     Zone.objects.filter(name__in=["big.bench.test", "push.bench.test"]).delete()
     zone = services.zone_create(actor=SYSTEM, customer=customer, name="big.bench.test", empty=True)
     text = zone_text(zone.name, args.records)

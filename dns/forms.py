@@ -173,9 +173,23 @@ class DnssecKeyForm(StyledFormMixin, forms.Form):
 
 
 class ZoneTemplateForm(StyledFormMixin, forms.ModelForm):
+    livemode = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="For live zones",
+        help_text="Unticked: a template for sandbox zones only",
+    )
+
     class Meta:
         model = ZoneTemplate
         fields = ["name", "body", "is_default"]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 12, "class": "np-mono", "spellcheck": "false"})
         }
+
+    def __init__(self, *args, choose_mode: bool = False, **kwargs):
+        """``choose_mode``: staff making a platform template pick its mode; everyone else's
+        template takes the mode they look at, and a template never changes mode."""
+        super().__init__(*args, **kwargs)
+        if not choose_mode:
+            del self.fields["livemode"]

@@ -166,7 +166,8 @@ def template_list(request: HttpRequest) -> HttpResponse:
 
 def _template_form(request, template: ZoneTemplate | None) -> HttpResponse:
     actor = request.actor
-    form = ZoneTemplateForm(request.POST or None, instance=template)
+    choose_mode = template is None and actor.kind == ActorKind.STAFF
+    form = ZoneTemplateForm(request.POST or None, instance=template, choose_mode=choose_mode)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -182,6 +183,7 @@ def _template_form(request, template: ZoneTemplate | None) -> HttpResponse:
                     name=data["name"],
                     body=data["body"],
                     is_default=data["is_default"],
+                    livemode=data.get("livemode") if choose_mode else None,
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

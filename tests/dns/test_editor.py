@@ -334,6 +334,18 @@ def test_a_reseller_edits_its_templates_and_customers_do_not_see_them(client, wo
     assert client.get(url("template_edit", template.pk)).status_code == 404
 
 
+def test_staff_make_a_platform_template_for_sandbox_zones(client, world):
+    client.force_login(world.staff)
+    assert "For live zones" in html(client.get(url("template_create")))
+    response = client.post(url("template_create"), {"name": "Try", "body": "@ A 192.0.2.81"})
+    assert response.status_code == 303
+    template = ZoneTemplate.objects.get(name="Try")
+    assert template.organisation is None and template.livemode is False
+    client.force_login(world.a.member)
+    assert "For live zones" not in html(client.get(url("template_create")))
+    assert "Try" not in html(client.get(url("template_list")))
+
+
 def test_deleting_a_zone(member, world):
     zone = held_zone("gone.test", customer=world.a.customer)
     response = member.post(url("zone_delete", zone.pk))

@@ -100,6 +100,92 @@ def test_a_domain_elsewhere_gets_no_zone():
     assert not Zone.objects.filter(name="elsewhere.com").exists()
 
 
+def test_a_transferred_in_domain_elsewhere_still_takes_its_name_back():
+    """The name is the registrant's whatever name servers it uses: another customer's zone of it
+    is disabled. A zone under a more specific domain held by someone else stays (``moved.com``
+    is also sold as a second-level suffix here, and ``shop.moved.com`` is a domain under it)."""
+    from domains.models import DomainStatus
+    from tests.dns.factories import ZoneFactory
+    from tests.domains.factories import TldFactory
+
+    TldFactory(name="moved.com")
+    earlier = DomainFactory(name="moved.com")
+    old = ZoneFactory(domain=earlier)
+    kept = held_zone("shop.moved.com")
+    earlier.status = DomainStatus.TRANSFERRED_AWAY
+    earlier.save(update_fields=["status"])
+    domain = DomainFactory(name="moved.com")
+    domain.nameservers.create(position=1, hostname="ns1.other-dns.net")
+
+    assert services.zone_create_after_registration(domain=domain) is None
+
+    old.refresh_from_db()
+    kept.refresh_from_db()
+    assert not old.enabled and kept.enabled
+    assert ZoneChange.objects.filter(zone=old, action=ZoneChange.Action.DISABLE).count() == 1
+
+
+def test_the_registrants_own_zone_is_kept_and_tied_to_the_new_registration():
+    from domains.models import DomainStatus
+
+    earlier = DomainFactory(name="again.com")
+    zone = held_zone("again.com", customer=earlier.customer)
+    earlier.status = DomainStatus.DELETED
+    earlier.save(update_fields=["status"])
+    domain = DomainFactory(name="again.com", customer=earlier.customer)
+    domain.nameservers.create(position=1, hostname="ns1.nameport.test")
+
+    assert services.zone_create_after_registration(domain=domain) == zone
+    zone.refresh_from_db()
+    assert zone.enabled and zone.domain == domain
+
+
+def test_the_platform_name_servers_follow_the_setting(settings):
+    from dns.ownership import is_reserved
+
+    settings.NAMEPORT_DEFAULT_NAMESERVERS = ["ns1.dns.example.net", "ns2.dns.example.net"]
+    assert is_reserved("example.net") and is_reserved("shop.example.net")
+    assert not is_reserved("nameport.test") and not is_reserved("example.org")
+
+
+def test_a_disabled_zone_is_read_only_and_served_nowhere(zone):
+    services.forwarding_set(actor=SYSTEM, zone=zone, target="https://new-home.example.org/")
+    services.zone_disable(actor=SYSTEM, zone=zone, reason="Kept for the test.")
+    with pytest.raises(PermissionDenied, match=r"disabled and kept read only: Kept for the test\."):
+        add(zone, name="late")
+    with pytest.raises(PermissionDenied):
+        services.zone_set_default_ttl(actor=SYSTEM, zone=zone, default_ttl=600)
+    from dns.middleware import forwarding_record
+
+    assert forwarding_record("example.com") is None
+
+
+def test_templates_are_per_mode():
+    customer = CustomerFactory()
+    sandbox = CustomerFactory(organisation=customer.organisation, livemode=False)
+    ZoneTemplate.objects.create(name="Platform", body="@ A 192.0.2.1", is_default=True)
+    ZoneTemplate.objects.create(
+        name="Platform try", body="@ A 192.0.2.9", is_default=True, livemode=False
+    )
+    ZoneTemplate.objects.create(
+        organisation=customer.organisation,
+        name="Try",
+        body="@ A 192.0.2.2",
+        is_default=True,
+        livemode=False,
+    )
+    live = held_zone("live-mode.com", customer=customer)
+    try_it = held_zone("sandbox-mode.com", customer=sandbox)
+    assert live.records.get(type="A").content == "192.0.2.1"
+    assert try_it.records.get(type="A").content == "192.0.2.2"
+    with pytest.raises(ValidationError, match="your own templates"):
+        held_zone(
+            "chosen.com",
+            customer=customer,
+            template=ZoneTemplate.objects.get(name="Try"),
+        )
+
+
 # --- validation ------------------------------------------------------------------------------
 
 
