@@ -831,8 +831,8 @@ def zone_disable(*, actor: Actor, zone: Zone, reason: str) -> Zone:
 
 
 def _tell_staff_zones_disabled(*, domain, zones: list[Zone]) -> None:
-    """A ticket for staff only (no organisation or customer: neither tenant reads the other's
-    names) saying which zones were disabled and why."""
+    """A ticket for staff only (staff-only, and no organisation or customer: neither tenant
+    reads the other's names) saying which zones were disabled and why."""
     from support.services import ticket_open_system
 
     lines = "\n".join(
@@ -849,6 +849,7 @@ def _tell_staff_zones_disabled(*, domain, zones: list[Zone]) -> None:
             f"served nowhere):\n\n{lines}\n\nCheck whether their owners need to be told."
         ),
         domain=domain,
+        staff_only=True,
     )
 
 

@@ -298,7 +298,7 @@ def test_a_pre_claimed_name_goes_to_the_customer_who_registers_it(
     assert AuditEntry.objects.filter(action="dns.zone.disable").count() == 2
     # Staff are told; neither tenant reads the other's names in that ticket.
     ticket = Ticket.objects.get(is_system=True, subject__contains=name)
-    assert ticket.organisation_id is None and ticket.customer_id is None
+    assert ticket.staff_only and ticket.organisation_id is None and ticket.customer_id is None
     for tenant in (world.a, world.b):
         assert not visible_tickets(actor_for_user(tenant.member)).filter(pk=ticket.pk).exists()
 
