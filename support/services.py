@@ -734,7 +734,7 @@ def ticket_close_for_operations(*, operation_ids: list[int]) -> int:
         return 0
     with transaction.atomic():
         tickets = list(
-            Ticket.objects.select_for_update()
+            Ticket.objects.select_for_update(of=("self",))
             .filter(operation_id__in=operation_ids)
             .exclude(status=Status.CLOSED)
             .select_related("operation__domain")
