@@ -1,5 +1,5 @@
 # Nameport: the two commands of the README, and a few helpers.
-#   make run    set up and start the portal on the embedded default (SQLite, no broker server)
+#   make run    set up and start the portal on the embedded default (SQLite, Redis on a socket)
 #   make test   set up and run the whole test suite
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -13,6 +13,8 @@ PYTEST_ARGS ?=
 SECURE_COOKIES ?= 0
 ALLOWED_HOSTS ?= $(HOST),localhost,127.0.0.1
 SITE_URL ?= http://$(HOST):$(PORT)
+# Staff TOTP is on by default; the demo turns it off so that its staff login works at once.
+NAMEPORT_STAFF_OTP_REQUIRED ?= 0
 export NAMEPORT_VAR_DIR
 
 VENV := .venv
@@ -31,7 +33,7 @@ FIND_UV := command -v uv 2>/dev/null || { [ -x "$$HOME/.local/bin/uv" ] && echo 
 .PHONY: help run test lint migrate seed sync secret-key chromium
 
 help:
-	@echo "make run     install, migrate, load demo data and start web + worker + beat on http://$(HOST):$(PORT)/"
+	@echo "make run     install, migrate, load demo data and start Redis, web, worker and beat on http://$(HOST):$(PORT)/"
 	@echo "make test    install and run the whole test suite (PYTEST_ARGS=... to pass arguments)"
 	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
 	@echo "make migrate / make seed   apply migrations / load the demo data"
@@ -73,6 +75,7 @@ run: export ALLOWED_HOSTS := $(ALLOWED_HOSTS)
 run: export SITE_URL := $(SITE_URL)
 run: export HOST := $(HOST)
 run: export PORT := $(PORT)
+run: export NAMEPORT_STAFF_OTP_REQUIRED := $(NAMEPORT_STAFF_OTP_REQUIRED)
 run: migrate
 	@logins="$$($(MANAGE) seed_demo)"; \
 	$(MANAGE) collectstatic --noinput -v0; \
@@ -81,10 +84,17 @@ run: migrate
 	echo " Nameport is starting on $(SITE_URL)/"; \
 	echo " Admin site: $(SITE_URL)/admin/   API docs: $(SITE_URL)/api/v1/docs/"; \
 	echo "$$logins" | sed 's/^/ /'; \
+	if [ "$(NAMEPORT_STAFF_OTP_REQUIRED)" = 0 ]; then \
+	  echo " Staff TOTP is OFF in this demo (NAMEPORT_STAFF_OTP_REQUIRED=0; on by default)."; \
+	fi; \
+	if [ -z "$${CELERY_BROKER_URL:-}" ]; then \
+	  echo " Broker: Redis on the unix socket $(NAMEPORT_VAR_DIR)/redis.sock (no TCP port)."; \
+	fi; \
+	echo " Supervised (portal/supervise.py): a process that dies is started again."; \
 	echo " Stop with Ctrl-C."; \
 	echo "=================================================================="; \
 	echo; \
-	exec $(VENV)/bin/honcho start -f Procfile
+	exec $(PY) -m portal.supervise
 
 # --- make test -----------------------------------------------------------------------------
 chromium:

@@ -15,6 +15,7 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 Op = RegistrarOperation
 Status = RegistrarOperation.Status
 
-LEASE_SECONDS = 300
+# How long a claimed operation is left to its worker before the sweep takes it back.
+LEASE_SECONDS = settings.NAMEPORT_OUTBOX_LEASE_SECONDS
 ORDER_WAIT_SECONDS = 2
 BACKOFF_BASE_SECONDS = core.BACKOFF_BASE_SECONDS
 

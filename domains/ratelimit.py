@@ -1,10 +1,10 @@
 """Each registrar account's rate budget, shared by every worker process and thread.
 
 An account allows ``rate_per_second`` calls per second and ``max_sessions`` calls in flight at
-once (e.g. about 20 requests per second at Name.com, four EPP sessions at .ee). With a Redis
-broker the counters live in Redis, so any number of worker processes on any number of machines
-stay within the budget together; with the embedded filesystem broker (one machine, one worker
-process) they live in the process.
+once (e.g. about 20 requests per second at Name.com, four EPP sessions at .ee). The counters live
+in the broker's Redis (``redis://``, ``rediss://``, or the embedded server of ``make run`` on a
+unix socket, ``redis+socket://``), so any number of worker processes on any number of machines
+stay within the budget together; with the tests' in-memory broker they live in the process.
 
 * Rate: a counter per account per wall-clock second; a caller over the budget waits for the next
   second.
@@ -69,7 +69,9 @@ return grant
 @lru_cache(maxsize=1)
 def _redis():
     url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
+    if url.startswith("redis+socket://"):  # kombu's spelling; redis-py says unix://
+        url = "unix://" + url.removeprefix("redis+socket://")
+    if not url.startswith(("redis://", "rediss://", "unix://")):
         return None
     import redis
 

@@ -13,13 +13,15 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Model
 from django.utils import timezone
 
 PENDING, RUNNING, FAILED = "pending", "running", "failed"
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 3600
-LOST_MESSAGE_SECONDS = 60
+# A due row still pending this long after its time has lost its message (a dead worker had it).
+LOST_MESSAGE_SECONDS = settings.NAMEPORT_OUTBOX_LOST_MESSAGE_SECONDS
 ERROR_LENGTH = 2000
 
 

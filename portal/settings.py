@@ -152,6 +152,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_HANDLER = "portal.auth.SignInLockoutHandler"
 AXES_CLIENT_IP_CALLABLE = "portal.auth.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
+# axes.W006 warns that "username" alone lets an attacker rotate addresses: the handler counts
+# per address too (NAMEPORT_SIGNIN_ADDRESS_LIMIT), which axes' check cannot see.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "portal.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -244,21 +247,14 @@ CONTENT_SECURITY_POLICY = env_str(
 # rotation: the first encrypts, all decrypt.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY", "") or [SECRET_KEY]
 
-# Celery: the kombu filesystem transport (no server) unless CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# Celery: the broker is a Redis server. Unset, CELERY_BROKER_URL is the embedded one that
+# `make run` (portal/supervise.py) starts on a unix socket in the var directory; when nothing
+# listens there, /healthz reports the broker down. The registrar rate budget
+# (domains/ratelimit.py) lives in the same Redis.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis+socket://{EMBEDDED_REDIS_SOCKET}")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed", "control"):
-        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir / "queue"),
-        "data_folder_out": str(_queue_dir / "queue"),
-        "processed_folder": str(_queue_dir / "processed"),
-        # Fanout bindings (worker remote control); kombu's default is ./control in the cwd.
-        "control_folder": str(_queue_dir / "control"),
-        "store_processed": False,
-    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
@@ -268,6 +264,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# How often beat runs the outbox sweeps; how long a claimed registry operation is left to its
+# worker before the sweep takes it back (a worker killed mid-call); how long a due row may stay
+# pending before the sweep sends it again (its message was lost, e.g. prefetched by a worker
+# that was killed).
+NAMEPORT_OUTBOX_SWEEP_SECONDS = env_int("NAMEPORT_OUTBOX_SWEEP_SECONDS", 60)
+NAMEPORT_OUTBOX_LEASE_SECONDS = env_int("NAMEPORT_OUTBOX_LEASE_SECONDS", 300)
+NAMEPORT_OUTBOX_LOST_MESSAGE_SECONDS = env_int("NAMEPORT_OUTBOX_LOST_MESSAGE_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
@@ -276,8 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "registrar-operations-sweep": {
         "task": "domains.tasks.registrar_operations_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 50},
+        "schedule": float(NAMEPORT_OUTBOX_SWEEP_SECONDS),
+        "options": {"expires": NAMEPORT_OUTBOX_SWEEP_SECONDS * 5 / 6},
     },
     "domains-sync": {
         "task": "domains.tasks.domains_sync_schedule",
@@ -286,8 +289,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "dns-pushes-sweep": {
         "task": "dns.tasks.dns_pushes_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 50},
+        "schedule": float(NAMEPORT_OUTBOX_SWEEP_SECONDS),
+        "options": {"expires": NAMEPORT_OUTBOX_SWEEP_SECONDS * 5 / 6},
     },
     "domains-lifecycle": {
         "task": "domains.tasks.domains_lifecycle_advance",

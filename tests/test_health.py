@@ -1,6 +1,8 @@
 """``/healthz``: what a load balancer and ``.ci/run`` poll."""
 
 import socket
+import subprocess
+import time
 
 import pytest
 from django.urls import reverse
@@ -49,12 +51,10 @@ def test_it_answers_503_when_the_broker_is_unreachable(client, settings):
 
 
 @pytest.mark.django_db
-def test_it_answers_503_when_the_filesystem_queue_is_missing(client, settings, tmp_path):
-    settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(tmp_path / "missing"),
-        "data_folder_out": str(tmp_path / "missing"),
-    }
+def test_it_answers_503_when_nothing_listens_on_the_embedded_socket(client, settings, tmp_path):
+    # The default broker when CELERY_BROKER_URL is unset: make run's Redis, here not running.
+    settings.CELERY_BROKER_URL = f"redis+socket://{tmp_path / 'redis.sock'}"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
     response = client.get(reverse("healthz"))
 
@@ -63,18 +63,40 @@ def test_it_answers_503_when_the_filesystem_queue_is_missing(client, settings, t
     assert str(tmp_path) not in response.content.decode()
 
 
+@pytest.fixture
+def embedded_redis(tmp_path):
+    """A Redis on a unix socket, configured and found as make run does (portal.supervise)."""
+    from portal import supervise
+
+    (tmp_path / "redis").mkdir()
+    config = tmp_path / "redis" / "redis.conf"
+    config.write_text(supervise.redis_config(tmp_path))
+    server = subprocess.Popen(
+        [supervise.redis_server_binary(), str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not supervise.ping(tmp_path / "redis.sock"):
+            assert server.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not answer in time"
+            time.sleep(0.02)
+        yield supervise.embedded_broker_url(tmp_path)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.mark.django_db
-def test_it_accepts_a_writable_filesystem_queue(client, settings, tmp_path):
-    settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(tmp_path),
-        "data_folder_out": str(tmp_path),
-        "processed_folder": str(tmp_path),
-    }
+def test_it_answers_ok_with_the_embedded_redis(client, settings, embedded_redis):
+    settings.CELERY_BROKER_URL = embedded_redis
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 200
+    assert response.json()["broker"] == "ok"
 
 
 def test_it_refuses_post(client):
