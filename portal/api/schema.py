@@ -56,6 +56,7 @@ ERROR_ANSWERS = {
     "401": "No valid credentials",
     "403": "The caller may not do this",
     "404": "Not found, or not the caller's",
+    "415": "The body's media type is none the operation reads (JSON, form or multipart)",
 }
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 
@@ -67,9 +68,9 @@ def _error_content() -> dict:
 def add_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every operation documents its error answers with
     the one error body ``{"message", "errors"}``: 400 always, 404 where the path names an object
-    or a list has pages, 401/403 where a caller must authenticate. A 4xx an operation declared
-    without a body (or with another body that a validation error can replace) gets the error
-    body too."""
+    or a list has pages, 415 where it reads a body, 401/403 where a caller must authenticate.
+    A 4xx an operation declared without a body (or with another body that a validation error
+    can replace) gets the error body too."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -80,6 +81,8 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
             pages = any(p.get("name") == "page" for p in operation.get("parameters", []))
             if "{" in path or pages:  # an object by id, or a page past the end
                 codes.append("404")
+            if "requestBody" in operation:
+                codes.append("415")
             security = operation.get("security")
             if security and {} not in security:
                 codes += ["401", "403"]
