@@ -7,9 +7,16 @@ are ``BigAutoField``), any other number filter is bounded to the bigint range un
 a tighter bound. A value outside is a form error: the API answers 400 with the usual
 ``{"message", "errors"}`` body (django-filter's DRF backend), a list page shows the error beside
 the filter and ignores that filter.
+
+Date-time filters are read in UTC: PostgreSQL refuses a UTC offset past 15:59 that Python takes
+(``?created_after=2020-06-10T03:56:00+16:22`` was a DataError), and SQLite's conversion to UTC
+overflowed for ``0001-01-01T00:00:00+01:00`` (an OverflowError); both are form errors now.
 """
 
 from __future__ import annotations
+
+import functools
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -46,8 +53,29 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class UtcDateTimeMixin:
+    """A date-time field whose value is in UTC (and must have a UTC form)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)  # type: ignore[misc]
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                "Give a date and time from the year 1 to 9999 in UTC.", code="invalid"
+            ) from None
+
+
+@functools.cache
+def _in_utc(field_class: type) -> type:
+    return type(f"Utc{field_class.__name__}", (UtcDateTimeMixin, field_class), {})
+
+
 class FilterSet(django_filters.FilterSet):
-    """The base of every app's FilterSet: no number filter is unbounded.
+    """The base of every app's FilterSet: no number filter is unbounded, every date-time is
+    read in UTC.
 
     A number filter that declares no ``max_value``/``min_value`` gets the bigint range, so a
     FilterSet added later cannot send an out-of-range number to the database either.
@@ -55,7 +83,9 @@ class FilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for number_filter in self.filters.values():
-            if isinstance(number_filter, django_filters.NumberFilter):
-                number_filter.extra.setdefault("max_value", MAX_ID)
-                number_filter.extra.setdefault("min_value", MIN_BIGINT)
+        for each in self.filters.values():
+            if isinstance(each, django_filters.NumberFilter):
+                each.extra.setdefault("max_value", MAX_ID)
+                each.extra.setdefault("min_value", MIN_BIGINT)
+            if issubclass(each.field_class, forms.DateTimeField):
+                each.field_class = _in_utc(each.field_class)

@@ -57,6 +57,7 @@ ERROR_ANSWERS = {
     "403": "The caller may not do this",
     "404": "Not found, or not the caller's",
     "415": "The body's media type is none the operation reads (JSON, form or multipart)",
+    "429": "Too many requests (API_THROTTLE_USER, API_THROTTLE_ANON); Retry-After says when",
 }
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 
@@ -67,17 +68,17 @@ def _error_content() -> dict:
 
 def add_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every operation documents its error answers with
-    the one error body ``{"message", "errors"}``: 400 always, 404 where the path names an object
-    or a list has pages, 415 where it reads a body, 401/403 where a caller must authenticate.
-    A 4xx an operation declared without a body (or with another body that a validation error
-    can replace) gets the error body too."""
+    the one error body ``{"message", "errors"}``: 400 and 429 always, 404 where the path names
+    an object or a list has pages, 415 where it reads a body, 401/403 where a caller must
+    authenticate. A 4xx an operation declared without a body (or with another body that a
+    validation error can replace) gets the error body too."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in METHODS:
                 continue
             responses = operation.setdefault("responses", {})
-            codes = ["400"]
+            codes = ["400", "429"]  # the throttles apply to every view
             pages = any(p.get("name") == "page" for p in operation.get("parameters", []))
             if "{" in path or pages:  # an object by id, or a page past the end
                 codes.append("404")

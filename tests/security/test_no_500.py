@@ -78,6 +78,25 @@ def test_an_integer_filter_out_of_range_is_a_400_in_the_api(client, world, path,
     assert body["message"].startswith(f"{name}: ")
 
 
+def test_a_utc_offset_postgresql_refuses_is_read_in_utc(client, world):
+    """Found by schemathesis: Python takes offsets up to 23:59, PostgreSQL only to 15:59."""
+    params = {"created_after": "2020-06-10T03:56:00+16:22"}
+    response = client.get("/api/v1/customers/", params, HTTP_ACCESS_TOKEN=world.a.live_key_raw)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [world.a.customer.pk]
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_time_without_a_utc_form_is_a_400(client, world, value):
+    params = {"created_after": value}
+    response = client.get("/api/v1/customers/", params, HTTP_ACCESS_TOKEN=world.a.live_key_raw)
+    assert "created_after" in refused(response)["errors"]
+    client.force_login(world.a.member)
+    page = client.get(reverse("customers:list"), params)
+    assert page.status_code == 200
+    assert "from the year 1 to 9999 in UTC" in page.content.decode()
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -301,10 +320,11 @@ def test_a_flag_left_out_of_the_body_changes_nothing(
 
 def _write_serializers():
     """Every serializer the OpenAPI document names as a request body (``...Request``)."""
+    from drf_spectacular.generators import SchemaGenerator
+
     import dns.api.serializers
     import domains.api.serializers
     import support.api.serializers
-    from drf_spectacular.generators import SchemaGenerator
 
     requests = {
         name.removesuffix("Request")
