@@ -351,6 +351,28 @@ def domain_transfer_in(
             tld=parsed.tld,
             registrar_account=parsed.tld.registrar_account,
             status=S.PENDING_TRANSFER,
+            period=years,
+            auth_code=auth_code,
+        )
+        domain.full_clean()
+        domain.save()
+        _contacts_from_customer(domain, customer)
+        operation_enqueue(
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.TRANSFER,
+            payload={"years": years},
+        )
+        audit(
+            actor=actor,
+            action="domain.transfer_in",
+            obj=domain,
+            organisation=customer.organisation,
+            data={"name": domain.name, "years": years},
+        )
+    return domain
+
+
 # Registries refuse a renewal whose new expiry is more than ten years away (the registry
 # agreements cap a registration at ten years), whatever the TLD's own maximum per renewal.
 MAX_YEARS_AHEAD = 10
@@ -401,29 +423,6 @@ def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
     )
 
 
-            period=years,
-            auth_code=auth_code,
-        )
-        domain.full_clean()
-        domain.save()
-        _contacts_from_customer(domain, customer)
-        operation_enqueue(
-        _refuse_beyond_ten_years(Domain.objects.select_for_update().get(pk=domain.pk), years)
-            actor=actor,
-            domain=domain,
-            kind=RegistrarOperation.Kind.TRANSFER,
-            payload={"years": years},
-        )
-        audit(
-            actor=actor,
-            action="domain.transfer_in",
-            obj=domain,
-            organisation=customer.organisation,
-            data={"name": domain.name, "years": years},
-        )
-    return domain
-
-
 def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperation:
     tld = domain.tld
     if not (1 <= years <= tld.max_years):
@@ -431,6 +430,7 @@ def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperat
     _authorize(actor, domain, "renew")
     _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="renewed")
     with transaction.atomic():
+        _refuse_beyond_ten_years(Domain.objects.select_for_update().get(pk=domain.pk), years)
         operation = operation_enqueue(
             actor=actor, domain=domain, kind=RegistrarOperation.Kind.RENEW, payload={"years": years}
         )

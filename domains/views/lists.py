@@ -116,7 +116,14 @@ def domain_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     actor = request.actor
     filterset = DomainFilterSet(
         request.GET or None, queryset=visible_domains(actor), request=request
-    ).qs
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        # An export of everything is not what a refused filter asked for: say why instead.
+        reasons = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in filterset.errors.items())
+        return HttpResponseBadRequest(
+            f"Invalid filter: {reasons}", content_type="text/plain; charset=utf-8"
+        )
+    queryset = filterset.qs
     queryset, _, _ = sort_queryset(request, queryset, DOMAIN_SORT)
     columns = EXPORT_COLUMNS + (STAFF_COLUMNS if actor.is_staff else [])
     rows = queryset.values_list(*(lookup for _, lookup in columns)).iterator(
