@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Reverse
 from publicsuffixlist import PublicSuffixList
 
 from domains.models import RELEASED_STATUSES, Domain, Tld
@@ -69,6 +71,20 @@ def holding_domain(name: str, *, livemode: bool) -> Domain | None:
         .only("pk", "name_puny", "customer_id", "organisation_id", "livemode")
     )
     return max(held, key=lambda domain: len(domain.name_puny), default=None)
+
+
+def zones_at_or_under(name: str) -> QuerySet:
+    """Zones named ``name`` or under it. Their reversed names share a prefix, a range that
+    PostgreSQL reads from the ``dns_zone_reversed_name`` index (migration dns 0007) instead of
+    reading every zone as ``LIKE '%.name'`` would; the second filter drops the names that only
+    end in the same letters (``xexample.com`` for ``example.com``)."""
+    from dns.models import Zone
+
+    return (
+        Zone.objects.alias(reversed_name=Reverse("name"))
+        .filter(reversed_name__startswith=name[::-1])
+        .filter(Q(name=name) | Q(name__endswith=f".{name}"))
+    )
 
 
 def is_at_or_under(name: str, parent: str) -> bool:

@@ -16,12 +16,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
 from dns.models import DnssecKey, EmailForward, Record, Zone, ZoneChange, ZonePush, ZoneTemplate
-from dns.ownership import OWNERSHIP_MESSAGE, holding_domain, is_reserved
+from dns.ownership import OWNERSHIP_MESSAGE, holding_domain, is_reserved, zones_at_or_under
 from dns.rdata import (
     DNSSEC_ALGORITHMS,
     FORWARDING_TYPES,
@@ -779,11 +778,14 @@ def _disable_zones_of_others(*, domain, actor: Actor) -> list[Zone]:
     """Disable every enabled zone at or under ``domain`` that is not its holder's (a zone made
     before the name was held, or by its earlier holder). A zone under a more specific domain
     held by someone else is that domain's, and stays. Staff get one ticket for them all."""
-    candidates = Zone.objects.filter(
-        Q(name=domain.name_puny) | Q(name__endswith=f".{domain.name_puny}"),
-        livemode=domain.livemode,
-        enabled=True,
-    ).exclude(customer_id=domain.customer_id)
+    candidates = (
+        zones_at_or_under(domain.name_puny)
+        .filter(
+            livemode=domain.livemode,
+            enabled=True,
+        )
+        .exclude(customer_id=domain.customer_id)
+    )
     disabled = []
     for zone in candidates:
         own_holder = holding_domain(zone.name, livemode=zone.livemode)
