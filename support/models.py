@@ -58,6 +58,9 @@ class Ticket(models.Model):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
     )
+    # Sandbox or live, like the rows it is about: a sandbox key never reads or answers a live
+    # ticket (nor the organisation's own live tickets, which have no customer).
+    livemode = models.BooleanField(default=True)
     ticket_number = models.CharField(
         max_length=6, unique=True, validators=[RegexValidator(r"^[0-9]{6}$")]
     )

@@ -20,17 +20,11 @@ OPEN_STATUSES = [
 
 
 def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
-    queryset = scope(
-        Ticket.objects.select_related("department", "customer", "assignee"), actor, livemode=None
-    )
+    queryset = scope(Ticket.objects.select_related("department", "customer", "assignee"), actor)
     if not actor.is_staff:
         # A staff-only ticket (the registry's own words about a failed operation) is for the
         # platform's staff; the customer has the ticket written for them.
         queryset = queryset.filter(staff_only=False)
-    if actor.livemode is not None:
-        # Tickets have no mode of their own: a customer's ticket follows its customer's mode
-        # (a sandbox key never reads a live customer's tickets); customer-less ones show in both.
-        queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__livemode=actor.livemode))
     if actor.kind == ActorKind.CONTACT and not actor.can("support", "tickets"):
         if actor.user is None:  # a contact known only by e-mail address has no own tickets
             return queryset.none()

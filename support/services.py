@@ -29,6 +29,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from customers.models import Customer
 from portal.audit import audit
 from portal.tenancy import SYSTEM, Actor, ActorKind
 from support import policies
@@ -79,8 +80,20 @@ def new_ticket_number() -> str:
     raise RuntimeError("could not find a free ticket number")
 
 
+def _mode_of(fields: dict) -> bool:
+    """A ticket's mode, from what it is about: its customer, domain, operation or invoice."""
+    for name in ("customer", "domain", "operation", "invoice", "order"):
+        linked = fields.get(name)
+        if linked is not None:
+            return getattr(linked, "livemode", True)
+    if fields.get("customer_id") is not None:
+        return Customer.objects.values_list("livemode", flat=True).get(pk=fields["customer_id"])
+    return True
+
+
 def _create_ticket(**fields) -> Ticket:
     """Insert a ticket with a fresh random number; a clash (two openings at once) tries again."""
+    fields.setdefault("livemode", _mode_of(fields))
     for _ in range(5):
         try:
             with transaction.atomic():
@@ -266,6 +279,11 @@ def ticket_open(
         ticket = _create_ticket(
             organisation=organisation,
             customer=customer,
+            livemode=(
+                customer.livemode
+                if customer is not None
+                else (actor.livemode if actor.livemode is not None else True)
+            ),
             department=department,
             subject=subject[:200],
             priority=priority,

@@ -241,3 +241,51 @@ def test_a_member_in_sandbox_mode_makes_sandbox_templates(client, world):
     assert response.status_code == 303
     assert "203.0.113.66" not in live_zone_records(client, world, "after-try.com")
     assert ZoneTemplate.objects.get(name="Try").livemode is False
+
+
+# --- tickets have a mode ----------------------------------------------------------------------
+
+
+def test_a_sandbox_key_cannot_read_or_answer_the_organisations_live_tickets(client, world):
+    """A ticket without a customer (the reseller asking the platform) used to show in both
+    modes: a sandbox key could read, answer and close the organisation's live tickets."""
+    from support.models import Message, Ticket
+    from tests.support.factories import DepartmentFactory
+
+    desk = DepartmentFactory(organisation=None, name="Platform", is_public=True)
+    opened = send(
+        client,
+        world.a.live_key_raw,
+        "post",
+        "/api/v1/tickets/",
+        {"department": desk.pk, "subject": "Invoice question", "body": "Live question."},
+    )
+    assert opened.status_code == 201, opened.content
+    number = opened.json()["ticket_number"]
+    path = f"/api/v1/tickets/{number}/"
+    key = world.a.sandbox_key_raw
+
+    listed = send(client, key, "get", "/api/v1/tickets/")
+    read = send(client, key, "get", path)
+    replied = send(client, key, "post", f"{path}replies/", {"body": "From the sandbox."})
+    closed = send(client, key, "post", f"{path}close/")
+
+    assert number not in [row["ticket_number"] for row in listed.json()["results"]]
+    assert (read.status_code, replied.status_code, closed.status_code) == (404, 404, 404)
+    ticket = Ticket.objects.get(ticket_number=number)
+    assert ticket.livemode is True and ticket.status == Ticket.Status.OPEN
+    assert Message.objects.filter(ticket=ticket).count() == 1
+    # The sandbox key's own customer-less ticket is a sandbox one: the live key does not see it.
+    sandbox = send(
+        client,
+        key,
+        "post",
+        "/api/v1/tickets/",
+        {"department": desk.pk, "subject": "Test", "body": "Sandbox question."},
+    )
+    assert sandbox.status_code == 201, sandbox.content
+    live_read = send(
+        client, world.a.live_key_raw, "get", f"/api/v1/tickets/{sandbox.json()['ticket_number']}/"
+    )
+    assert live_read.status_code == 404
+    assert Ticket.objects.get(ticket_number=sandbox.json()["ticket_number"]).livemode is False

@@ -20,6 +20,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     organisation = factory.SelfAttribute("customer.organisation")
+    livemode = factory.LazyAttribute(lambda t: t.customer.livemode if t.customer else True)
     department = factory.SubFactory(DepartmentFactory)
     ticket_number = factory.Sequence(lambda n: f"{100000 + n:06d}")
     subject = "Cannot update nameservers"
