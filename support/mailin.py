@@ -35,6 +35,7 @@ import email
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import getaddresses
@@ -43,9 +44,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from customers.models import Contact, Customer, User
+from portal.models import AuditEntry
 from portal.tenancy import Actor, ActorKind, actor_for_user
 from support import mailauth, services
 from support.emails import REPLY_MARKER, read_reply_address, support_address
@@ -447,8 +450,15 @@ def _open(message, actors, sender, subject, body, files, message_id) -> Outcome:
     )
 
 
+# Anyone can forge a customer's address, so the polite answers one address gets are capped:
+# past ANSWERS_PER_DAY refusals in a day, a refusal is logged but not answered.
+ANSWERS_PER_DAY = 3
+REFUSED_ACTION = "support.mail_in.refused"
+
+
 def _refused(sender: str, subject: str, reason: str, *, detail: str = "") -> Outcome:
-    """Log the refusal of a known customer's mail and answer it politely (once, by Celery)."""
+    """Log the refusal of a known customer's mail (and an audit row staff can read), and answer
+    it politely (by Celery) unless that address was answered ANSWERS_PER_DAY times today."""
     logger.warning(
         "mail in from %s refused: %s%s (subject %r)",
         sender,
@@ -456,7 +466,26 @@ def _refused(sender: str, subject: str, reason: str, *, detail: str = "") -> Out
         f" ({detail})" if detail else "",
         subject,
     )
-    _refuse(sender, subject, ANSWERS.get(reason, reason))
+    since = timezone.now() - timedelta(days=1)
+    answered = AuditEntry.objects.filter(
+        action=REFUSED_ACTION,
+        object_type="support.mail_in",
+        object_id=sender.lower()[:64],
+        created_at__gte=since,
+        data__answered=True,
+    ).count()
+    answer = answered < ANSWERS_PER_DAY
+    AuditEntry.objects.create(
+        actor="mail-in",
+        action=REFUSED_ACTION,
+        object_type="support.mail_in",
+        object_id=sender.lower()[:64],
+        data={"reason": reason[:300], "detail": detail[:300], "answered": answer},
+    )
+    if answer:
+        _refuse(sender, subject, ANSWERS.get(reason, reason))
+    else:
+        logger.warning("mail in from %s: not answered (%d answers today)", sender, answered)
     return Outcome("refused", reason)
 
 

@@ -360,3 +360,19 @@ def test_only_known_customers_get_the_polite_answer(world):
     assert answer.to == [world.a.customer.email]
     assert answer.extra_headers["Auto-Submitted"] == "auto-replied"
     assert "reply address" in answer.body
+
+
+def test_forged_mails_cannot_flood_a_customer_with_answers(world):
+    """Anyone can forge the customer's address: the polite answers are capped per day, every
+    refusal still leaves an audit row staff can read."""
+    from portal.models import AuditEntry
+    from support.mailin import ANSWERS_PER_DAY, REFUSED_ACTION
+
+    subject = f"[#{world.a.ticket.ticket_number}] x"
+    for _ in range(ANSWERS_PER_DAY + 4):
+        assert mail_in(build(sender=world.a.customer.email, subject=subject)).startswith("refused")
+
+    assert len(mail.outbox) == ANSWERS_PER_DAY
+    rows = AuditEntry.objects.filter(action=REFUSED_ACTION, object_id=world.a.customer.email)
+    assert rows.count() == ANSWERS_PER_DAY + 4
+    assert rows.filter(data__answered=False).count() == 4
