@@ -45,7 +45,7 @@ class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "customer", "organisation", "status", "total", "currency")
     list_filter = ("status", "livemode", "currency")
     search_fields = ("id", "idempotency_key", "customer__email", "items__domain_name")
@@ -56,15 +56,6 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = (OrderItemInline,)
     # An order is a record of what was bought: its status and total move with the order's
     # processing, never by hand (there is nothing to edit here).
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(OrderItem)

@@ -202,7 +202,7 @@ class DomainStatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "customer",
@@ -243,15 +243,6 @@ class DomainAdmin(admin.ModelAdmin):
     # Read only: status follows the state machine (``domain_transition`` with a history row),
     # and nameservers, flags, contacts and DS records must reach the registry through the
     # outbox. Staff change a domain with the actions below or in the portal.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description="Suspend the selected domains")
     def suspend(self, request, queryset) -> None:
         _run_each(
@@ -335,7 +326,7 @@ class DomainStatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RegistrarOperation)
-class RegistrarOperationAdmin(admin.ModelAdmin):
+class RegistrarOperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "kind",
@@ -364,15 +355,6 @@ class RegistrarOperationAdmin(admin.ModelAdmin):
     # Read only: status, attempts, payload and result belong to the outbox's workers;
     # staff retry or cancel with the actions (``operation_retry`` / ``operation_cancel``,
     # audited), as on the portal's operations page.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description="Retry the selected operations")
     def retry(self, request, queryset) -> None:
         _run_each(
@@ -395,7 +377,7 @@ class RegistrarOperationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DomainDrift)
-class DomainDriftAdmin(admin.ModelAdmin):
+class DomainDriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Differences found by sync: resolved with the actions (``drift_resolve``, audited)."""
 
     list_display = ("domain", "field", "resolution", "resolved_by", "created_at", "resolved_at")
@@ -405,15 +387,6 @@ class DomainDriftAdmin(admin.ModelAdmin):
     raw_id_fields = ("domain",)
     date_hierarchy = "created_at"
     actions = ("accept", "repush")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Accept the registry's value")
     def accept(self, request, queryset) -> None:
