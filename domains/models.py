@@ -436,7 +436,7 @@ class DomainDrift(models.Model):
         return f"{self.domain}: {self.field} differs"
 
 
-# --- The sandbox registry's own state (domains/registrars/sandbox.py) -------------------------
+# --- The sandbox registry's own state (domains/simulator/registry.py) -------------------------
 # A simulated registry keeps its own tables so that what the portal believes and what "the
 # registry" says can differ, exactly as with a real one.
 

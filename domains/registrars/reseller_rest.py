@@ -16,7 +16,7 @@ PermanentError otherwise. Timeouts, connection errors, HTTP 5xx and answers that
 envelope -> TransientError. Every mutating call sends the operation's idempotency key as the
 ``Idempotency-Key`` header; when a registration fails because the name is taken, the adapter asks
 the registry whether the name is already ours (a retry whose first attempt did go through) before
-giving up. The shapes follow ``domains/registrars/sandbox_rest.py``. DNSSEC is not part of this
+giving up. The shapes follow ``domains/simulator/rest_server.py``. DNSSEC is not part of this
 API. Credentials and tokens are never passed to a logger.
 """
 

@@ -123,7 +123,7 @@ def test_many_tlds_are_checked_in_parallel(account, member, monkeypatch):
     """Every batch's check must be in flight at once (here one name per batch): a barrier for
     ten callers only opens if all ten calls run together (sequential calls would break it and
     come back unknown)."""
-    from domains.registrars.sandbox import SandboxRegistry
+    from domains.simulator.registry import SandboxRegistry
 
     account.settings = {"check_batch_size": 1}
     account.save()

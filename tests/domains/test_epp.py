@@ -1,4 +1,4 @@
-"""EPP over real TLS sockets: the sandbox EPP server (domains/registrars/sandbox_epp.py) and the
+"""EPP over real TLS sockets: the sandbox EPP server (domains/simulator/epp_server.py) and the
 adapter built on epptools (domains/registrars/epp.py).
 
 Every frame the server receives (so every command the adapter sends) and every frame it sends is
@@ -44,8 +44,8 @@ from domains.registrars.base import (
     PermanentError,
     TransientError,
 )
-from domains.registrars.sandbox_epp import EppSession, read_frame, serve, write_frame
 from domains.services import domain_register
+from domains.simulator.epp_server import EppSession, read_frame, serve, write_frame
 from portal.tenancy import SYSTEM
 from tests.customers.factories import CustomerFactory, UserFactory
 from tests.domains.factories import RegistrarAccountFactory, TldFactory

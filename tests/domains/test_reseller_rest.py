@@ -45,9 +45,9 @@ from domains.registrars.base import (
     TransientError,
 )
 from domains.registrars.reseller_rest import ResellerRestAdapter, TokenBucket
-from domains.registrars.sandbox import SandboxRegistry
-from domains.registrars.sandbox_rest import SandboxRestServer, serve
 from domains.services import domain_register
+from domains.simulator.registry import SandboxRegistry
+from domains.simulator.rest_server import SandboxRestServer, serve
 from domains.tasks import registrar_operation_run
 from portal.tenancy import SYSTEM
 from tests.customers.factories import CustomerFactory, UserFactory

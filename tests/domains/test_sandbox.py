@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from domains.models import SandboxDomain, SandboxTransaction
 from domains.registrars.base import AuthorizationError, NotFoundError, TransientError
-from domains.registrars.sandbox import SandboxRegistry
-from domains.registrars.sandbox_rest import SandboxRestApp
+from domains.simulator.registry import SandboxRegistry
+from domains.simulator.rest_server import SandboxRestApp
 from tests.domains.factories import RegistrarAccountFactory
 
 pytestmark = pytest.mark.django_db

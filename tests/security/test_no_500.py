@@ -182,8 +182,8 @@ def test_deeply_nested_json_is_a_400(client, world, method, path, body):
 
 
 def test_the_sandbox_rest_front_end_refuses_deep_json(world):
-    """The simulated registry parses JSON bodies itself (domains/registrars/sandbox_rest.py)."""
-    from domains.registrars.sandbox_rest import SandboxRestApp
+    """The simulated registry parses JSON bodies itself (domains/simulator/rest_server.py)."""
+    from domains.simulator.rest_server import SandboxRestApp
     from tests.domains.factories import RegistrarAccountFactory
 
     app = SandboxRestApp(account=RegistrarAccountFactory(), username="u", api_token="t")

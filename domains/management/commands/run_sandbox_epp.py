@@ -20,7 +20,7 @@ import signal
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.models import RegistrarAccount
-from domains.registrars.sandbox_epp import load_schema, make_server
+from domains.simulator.epp_server import load_schema, make_server
 
 
 class Command(BaseCommand):

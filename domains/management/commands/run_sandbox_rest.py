@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.models import RegistrarAccount
-from domains.registrars.sandbox_rest import serve
+from domains.simulator.rest_server import serve
 
 
 class Command(BaseCommand):

@@ -112,7 +112,7 @@ from domains.registrars.base import (
     PermanentError,
     TransientError,
 )
-from domains.registrars.sandbox import SandboxRegistry
+from domains.simulator.registry import SandboxRegistry
 
 logger = logging.getLogger(__name__)
 

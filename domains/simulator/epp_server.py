@@ -69,7 +69,7 @@ from domains.registrars.base import (
     RegistrarError,
     TransientError,
 )
-from domains.registrars.sandbox import SandboxRegistry, _add_years
+from domains.simulator.registry import SandboxRegistry, _add_years
 
 logger = logging.getLogger(__name__)
 
