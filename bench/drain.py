@@ -82,6 +82,7 @@ def main() -> None:
     from django.utils import timezone
 
     from customers.models import Customer, Organisation
+    from domains.lifecycle import lifecycle_dates
     from domains.models import (
         Domain,
         RegistrarAccount,
@@ -90,7 +91,6 @@ def main() -> None:
         SandboxTransaction,
         Tld,
     )
-    from domains.services import lifecycle_dates
     from domains.tasks import registrar_operation_run, registrar_operations_drain
 
     run = uuid.uuid4().hex[:6]

@@ -19,9 +19,9 @@ from django.db import close_old_connections, connection
 from billing.models import Price
 from billing.pricing import PriceList
 from domains.models import RELEASED_STATUSES, Domain, Tld
+from domains.names import DomainName, parse_domain_name
 from domains.registrars import adapter_for
 from domains.registrars.base import CheckResult, RegistrarError
-from domains.services import DomainName, parse_domain_name
 from portal.tenancy import Actor
 
 MAX_PARALLEL_CHECKS = 32

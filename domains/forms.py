@@ -10,7 +10,7 @@ from django import forms
 from django.forms.fields import InvalidJSONInput
 
 from domains.models import DomainContact, RegistrarAccount, Tld
-from domains.services import CONTACT_FIELDS
+from domains.names import CONTACT_FIELDS
 from portal.api.parsers import UnstorableData, check_data
 from portal.filtersets import is_id
 from portal.forms import StyledFormMixin, style_form

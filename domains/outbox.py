@@ -1,4 +1,5 @@
-"""Running one outbox row: claim it, call the registry with its idempotency key, record the result.
+"""The worker side of the outbox: claim operations, call the registry, record the outcome,
+drain a backlog, sweep lost ones.
 
 * Claiming is an update-if-unchanged (``pending -> running``), so two workers never run one row.
 * Rows of one domain run in creation order.
@@ -6,20 +7,35 @@
 * Permanent errors stop at ``failed`` and open a support ticket (the customer sees it too).
 * A worker killed mid-call leaves the row ``running``; after the lease the sweep puts it back to
   ``pending`` and the retry carries the same idempotency key, so the registry applies it once.
+
+This module never imports the actions (``domains.services``): what both need lives below it
+(``domains.lifecycle``, ``domains.names``, ``domains.dispatch``, the models). The Celery tasks
+over it are in ``domains.tasks``.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from domains import ratelimit
+from domains.dispatch import operation_enqueue
+from domains.lifecycle import (
+    FLAG_FIELDS,
+    FLAG_KINDS,
+    domain_transition,
+    lifecycle_dates,
+    record_drift,
+)
 from domains.models import Domain, DomainStatus, RegistrarOperation
 from domains.registrars import adapter_for
 from domains.registrars.base import (
@@ -275,8 +291,6 @@ def _close_tickets(operation_ids: list[int]) -> None:
 
 def _apply(operation: Op, info: DomainInfo) -> None:
     """Record what the registry now says about the domain."""
-    from domains.services import domain_transition, record_drift
-
     if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.SYNC}:
         domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
     else:
@@ -304,8 +318,6 @@ def _apply(operation: Op, info: DomainInfo) -> None:
 def _push_settings_the_create_did_not_carry(domain: Domain, info: DomainInfo) -> None:
     """Registries set lock, privacy and auto-renew with separate commands (EPP client statuses
     cannot be given at create): queue one for each that differs from what the portal holds."""
-    from domains.services import FLAG_FIELDS, FLAG_KINDS, operation_enqueue
-
     for attribute, field in FLAG_FIELDS.items():
         theirs = getattr(info, attribute)
         ours = getattr(domain, field)
@@ -361,8 +373,6 @@ def claim_due(limit: int) -> list[Op]:
     queryset = Op.objects.filter(pk__in=ids).select_related("domain__tld", "registrar_account")
     operations = list(queryset.order_by("pk"))
     if any(op.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.CONTACTS} for op in operations):
-        from django.db.models import prefetch_related_objects
-
         prefetch_related_objects(
             [op for op in operations if op.domain_id is not None], "domain__contacts"
         )
@@ -429,8 +439,6 @@ def _domain_fields(domain: Domain, info: DomainInfo, now) -> dict:
     """What the registry's answer changes on the domain row (no status change): only values
     that differ, so that an answer confirming what the portal holds rewrites no indexed column
     (on a million domains an index write per answer is most of what recording costs)."""
-    from domains.services import lifecycle_dates
-
     theirs: dict = {"epp_statuses": info.statuses}
     if info.expires_at is not None:
         theirs["expires_at"] = info.expires_at
@@ -470,9 +478,6 @@ def drain(*, max_seconds: float = 50.0, threads: int = 32) -> dict[str, int]:
     worker processes or machines) can run at once: claims never overlap. Operations left
     ``running`` by a drain that dies are put back by the sweep after the lease.
     """
-    import queue
-    import time
-
     deadline = time.monotonic() + max_seconds
     todo: queue.Queue = queue.Queue()
     done: queue.Queue = queue.Queue()
@@ -493,8 +498,6 @@ def drain(*, max_seconds: float = 50.0, threads: int = 32) -> dict[str, int]:
             return adapters[account.pk]
 
     def caller() -> None:
-        from django.db import connection
-
         try:
             while (operation := todo.get()) is not None:
                 try:

@@ -1,18 +1,19 @@
-"""Every state change of the domains app. Keyword-only, one transaction each, audited.
+"""The actions on domains: register, transfer, renew, nameservers, flags, contacts, glue hosts,
+DNSSEC, sync, suspension, and retrying or cancelling operations. Keyword-only, one transaction
+each, audited.
 
 A change that must reach a registry writes the local change and a ``RegistrarOperation`` (the
-outbox) in the same transaction; ``transaction.on_commit`` hands its id to a worker
-(``domains.tasks.registrar_operation_run``).
+outbox) in the same transaction with ``domains.dispatch.operation_enqueue``, which hands its id
+to a worker after commit. Name rules come from ``domains.names``, status changes go through
+``domains.lifecycle``; the worker side (``domains.outbox``) is never imported here.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import idna
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,201 +22,31 @@ from django.utils import timezone
 
 from customers.models import Customer
 from domains import policies
+from domains.dispatch import enqueue, operation_enqueue
+from domains.lifecycle import (
+    FLAG_FIELDS,
+    FLAG_KINDS,
+    add_years,
+    allowed_from,
+    domain_transition,
+    ds_payload,
+)
 from domains.models import (
     DnssecDs,
     Domain,
     DomainContact,
     DomainDrift,
     DomainStatus,
-    DomainStatusChange,
     HostRecord,
     Nameserver,
     RegistrarOperation,
     Tld,
 )
+from domains.names import CONTACT_FIELDS, parse_domain_name, validate_hostname, validate_nameservers
 from portal.audit import audit
-from portal.tenancy import Actor
+from portal.tenancy import SYSTEM, Actor
 
 S = DomainStatus
-
-# The state machine: target status -> the statuses it may be reached from.
-TRANSITIONS: dict[str, set[str]] = {
-    S.ACTIVE: {
-        S.PENDING_REGISTRATION,
-        S.PENDING_TRANSFER,
-        S.EXPIRED,
-        S.GRACE,
-        S.REDEMPTION,
-        S.SUSPENDED,
-    },
-    S.EXPIRED: {S.ACTIVE},
-    S.GRACE: {S.ACTIVE},
-    S.REDEMPTION: {S.EXPIRED, S.GRACE},
-    S.PENDING_DELETE: {S.REDEMPTION, S.ACTIVE},
-    S.DELETED: {S.PENDING_DELETE, S.PENDING_REGISTRATION, S.PENDING_TRANSFER},
-    S.PENDING_TRANSFER: set(),
-    S.TRANSFERRED_AWAY: {S.ACTIVE, S.EXPIRED, S.GRACE, S.SUSPENDED},
-    S.SUSPENDED: {S.ACTIVE, S.EXPIRED, S.GRACE},
-    S.PENDING_REGISTRATION: set(),
-}
-
-
-def allowed_from(to: str) -> set[str]:
-    return TRANSITIONS[to]
-
-
-class TransitionError(Exception):
-    """The domain was not in a status the transition may start from (someone else moved it)."""
-
-
-# --- names ------------------------------------------------------------------------------------
-LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-HOSTNAME_MAX = 253
-
-
-@dataclass(frozen=True)
-class DomainName:
-    unicode: str
-    ascii: str
-    label: str
-    tld: Tld
-
-    @property
-    def is_idn(self) -> bool:
-        return self.unicode != self.ascii
-
-
-def _to_ascii(name: str) -> str:
-    try:
-        return idna.encode(name, uts46=True, transitional=False).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
-        raise ValidationError(f"{name!r} is not a valid domain name: {exc}") from None
-
-
-def _check_ldh(ascii_name: str, *, what: str) -> None:
-    if len(ascii_name) > HOSTNAME_MAX:
-        raise ValidationError(f"{what} {ascii_name!r} is longer than 253 characters.")
-    for label in ascii_name.split("."):
-        if not LDH_LABEL.match(label):
-            raise ValidationError(
-                f"{what} {ascii_name!r} is not valid: each label is 1-63 letters, digits or "
-                "hyphens, and does not start or end with a hyphen."
-            )
-        if label[2:4] == "--" and not label.startswith("xn--"):
-            raise ValidationError(f"{what} {ascii_name!r} has '--' in the third and fourth place.")
-
-
-def parse_domain_name(raw: str, *, tlds: dict[str, Tld] | None = None) -> DomainName:
-    """``tlds``: the active TLDs by name, when the caller parses many names (saves a query each)."""
-    """Validate a name to register: LDH/IDN rules, one label under a TLD that Nameport sells."""
-    name = (raw or "").strip().lower().rstrip(".")
-    if not name or "." not in name:
-        raise ValidationError("Enter a full domain name, e.g. example.com.")
-    ascii_name = _to_ascii(name)
-    _check_ldh(ascii_name, what="Domain name")
-    labels = ascii_name.split(".")
-    candidates = [".".join(labels[i:]) for i in range(1, len(labels))]
-    if tlds is None:
-        tlds = {
-            tld.name: tld
-            for tld in Tld.objects.filter(is_active=True, name__in=candidates).select_related(
-                "registrar_account"
-            )
-        }
-    by_name = tlds
-    tld = next((by_name[c] for c in candidates if c in by_name), None)
-    if tld is None:
-        raise ValidationError(f"We do not offer .{'.'.join(labels[1:])} domains.")
-    label = ascii_name[: -(len(tld.name) + 1)]
-    if "." in label:
-        raise ValidationError(f"{name} is a subdomain; register {label.split('.')[-1]}.{tld.name}.")
-    unicode_name = idna.decode(ascii_name)
-    if unicode_name != ascii_name and not tld.idn_allowed:
-        raise ValidationError(f".{tld.name} does not accept internationalised names.")
-    return DomainName(unicode=unicode_name, ascii=ascii_name, label=label, tld=tld)
-
-
-def validate_hostname(raw: str) -> str:
-    """A nameserver or glue host name: LDH, at least two labels, not an address or an e-mail."""
-    name = (raw or "").strip().lower().rstrip(".")
-    if not name:
-        raise ValidationError("Enter a host name.")
-    if "@" in name or "/" in name or " " in name:
-        raise ValidationError(f"{raw!r} is not a valid host name.")
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        pass
-    else:
-        raise ValidationError(
-            f"{raw!r} is an IP address; enter a host name such as ns1.example.com."
-        )
-    ascii_name = _to_ascii(name)
-    if "." not in ascii_name:
-        raise ValidationError(f"{raw!r} is not a fully qualified host name.")
-    _check_ldh(ascii_name, what="Host name")
-    return ascii_name
-
-
-def validate_nameservers(domain_ascii: str, raw: list[str], *, glue: set[str]) -> list[str]:
-    """2 to 13 distinct host names; a host inside the domain itself needs a glue host."""
-    hosts = [validate_hostname(h) for h in raw if (h or "").strip()]
-    if len(hosts) < 2:
-        raise ValidationError("Give at least two nameservers.")
-    if len(hosts) > 13:
-        raise ValidationError("Give at most thirteen nameservers.")
-    if len(set(hosts)) != len(hosts):
-        raise ValidationError("Each nameserver may be given only once.")
-    for host in hosts:
-        if (host == domain_ascii or host.endswith(f".{domain_ascii}")) and host not in glue:
-            raise ValidationError(
-                f"{host} is inside {domain_ascii}: create it as a glue host with its IP "
-                "addresses first."
-            )
-    return hosts
-
-
-# --- the outbox -------------------------------------------------------------------------------
-def operation_enqueue(
-    *, actor: Actor, domain: Domain, kind: str, payload: dict | None = None
-) -> RegistrarOperation:
-    """Write an outbox row (inside the caller's transaction) and enqueue it after commit."""
-    operation = RegistrarOperation.objects.create(
-        organisation_id=domain.organisation_id,
-        domain=domain,
-        registrar_account_id=domain.registrar_account_id or domain.tld.registrar_account_id,
-        livemode=domain.livemode,
-        kind=kind,
-        payload=payload or {},
-        created_by=actor.user,
-        next_attempt_at=timezone.now(),
-    )
-    from domains.tasks import enqueue
-
-    transaction.on_commit(lambda: enqueue([operation.pk]))
-    return operation
-
-
-# --- the state machine ------------------------------------------------------------------------
-def domain_transition(*, domain: Domain, to: str, actor: Actor, reason: str = "") -> Domain:
-    """Move ``domain`` to ``to`` if its current status allows it; raise TransitionError if not."""
-    with transaction.atomic():
-        updated = Domain.objects.filter(pk=domain.pk, status__in=allowed_from(to)).update(
-            status=to, updated_at=timezone.now()
-        )
-        if not updated:
-            current = Domain.objects.filter(pk=domain.pk).values_list("status", flat=True).first()
-            raise TransitionError(f"{domain.name} cannot go from {current} to {to}")
-        DomainStatusChange.objects.create(
-            domain=domain, from_status=domain.status, to_status=to, reason=reason, actor=str(actor)
-        )
-    domain.status = to
-    return domain
-
-
-def lifecycle_dates(tld: Tld, expires_at: datetime) -> dict[str, datetime]:
-    outzone_at = expires_at + timedelta(days=tld.grace_days)
-    return {"outzone_at": outzone_at, "delete_at": outzone_at + timedelta(days=tld.redemption_days)}
 
 
 # --- actions ----------------------------------------------------------------------------------
@@ -243,7 +74,6 @@ def expected_registry_cost(tld: Tld, years: int, currency: str = "USD") -> dict 
     premium-price guard (see domains.outbox): ``{"amount": "9.80", "currency": "USD"}``.
     Platform-internal: staff only (``domains.policies.operation_payload_for``)."""
     from billing.pricing import PriceList
-    from portal.tenancy import SYSTEM
 
     quote = PriceList(SYSTEM, [tld], "register", years).price(tld)
     if quote is None or quote.cost is None or quote.currency != currency:
@@ -378,13 +208,6 @@ def domain_transfer_in(
 MAX_YEARS_AHEAD = 10
 
 
-def add_years(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February into a year without one
-        return moment.replace(year=moment.year + years, day=28)
-
-
 def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
     """The expiry after this renewal, and after the renewals still queued, is at most ten years
     from today. Called with the domain row locked, so two renewals cannot both pass."""
@@ -512,65 +335,6 @@ def domain_set_autorenew(*, actor: Actor, domain: Domain, enabled: bool) -> Regi
     )
 
 
-# --- the lifecycle, in set-based queries --------------------------------------------------------
-def lifecycle_advance(*, now: datetime | None = None, actor: Actor) -> dict[str, int]:
-    """Move every domain whose dates have passed one step along; one UPDATE per step."""
-    now = now or timezone.now()
-    steps = [
-        # (from, to, condition)
-        (S.ACTIVE, S.GRACE, {"expires_at__lt": now, "tld__grace_days__gt": 0}),
-        (S.ACTIVE, S.EXPIRED, {"expires_at__lt": now, "tld__grace_days": 0}),
-        (S.GRACE, S.REDEMPTION, {"outzone_at__lt": now}),
-        (S.EXPIRED, S.REDEMPTION, {"outzone_at__lt": now}),
-        (S.REDEMPTION, S.PENDING_DELETE, {"delete_at__lt": now}),
-    ]
-    moved: dict[str, int] = {}
-    with transaction.atomic():
-        for from_status, to_status, condition in steps:
-            ids = list(
-                Domain.objects.filter(status=from_status, **condition).values_list("pk", flat=True)
-            )
-            if not ids:
-                continue
-            Domain.objects.filter(pk__in=ids, status=from_status).update(
-                status=to_status, updated_at=now
-            )
-            DomainStatusChange.objects.bulk_create(
-                DomainStatusChange(
-                    domain_id=pk,
-                    from_status=from_status,
-                    to_status=to_status,
-                    reason="lifecycle",
-                    actor=str(actor),
-                )
-                for pk in ids
-            )
-            moved[f"{from_status}->{to_status}"] = len(ids)
-        # Pending delete lasts tld.pending_delete_days past delete_at, then the name is released.
-        ids = list(
-            Domain.objects.filter(status=S.PENDING_DELETE, delete_at__lt=now)
-            .annotate(released_at=F("delete_at"))
-            .values_list("pk", "delete_at", "tld__pending_delete_days")
-        )
-        done = [pk for pk, delete_at, days in ids if delete_at + timedelta(days=days) < now]
-        if done:
-            Domain.objects.filter(pk__in=done, status=S.PENDING_DELETE).update(
-                status=S.DELETED, updated_at=now
-            )
-            DomainStatusChange.objects.bulk_create(
-                DomainStatusChange(
-                    domain_id=pk,
-                    from_status=S.PENDING_DELETE,
-                    to_status=S.DELETED,
-                    reason="lifecycle",
-                    actor=str(actor),
-                )
-                for pk in done
-            )
-            moved["pending_delete->deleted"] = len(done)
-    return moved
-
-
 # --- auth code, contacts, glue hosts, DNSSEC, sync ------------------------------------------------
 def domain_request_auth_code(*, actor: Actor, domain: Domain) -> RegistrarOperation:
     """Fetch the transfer code from the registry (it is stored encrypted when it arrives)."""
@@ -601,21 +365,6 @@ def domain_reveal_auth_code(*, actor: Actor, domain: Domain) -> str:
         raise ValidationError("No transfer code yet: request it from the registry first.")
     audit(actor=actor, action="domain.auth_code.view", obj=domain)
     return str(domain.auth_code)
-
-
-CONTACT_FIELDS = [
-    "first_name",
-    "last_name",
-    "organization",
-    "email",
-    "phone",
-    "address_1",
-    "address_2",
-    "city",
-    "state",
-    "zip",
-    "country",
-]
 
 
 def domain_set_contacts(
@@ -738,18 +487,6 @@ def host_delete(*, actor: Actor, host: HostRecord) -> None:
         audit(actor=actor, action="domain.host.delete", obj=domain, data={"hostname": hostname})
 
 
-def _ds_payload(domain: Domain) -> list[dict]:
-    return [
-        {
-            "key_tag": d.key_tag,
-            "algorithm": d.algorithm,
-            "digest_type": d.digest_type,
-            "digest": d.digest,
-        }
-        for d in domain.ds_records.order_by("key_tag", "pk")
-    ]
-
-
 DIGEST_LENGTHS = {1: 40, 2: 64, 4: 96}
 
 
@@ -786,7 +523,7 @@ def ds_add(
             actor=actor,
             domain=domain,
             kind=RegistrarOperation.Kind.DNSSEC,
-            payload={"ds": _ds_payload(domain)},
+            payload={"ds": ds_payload(domain)},
         )
         audit(actor=actor, action="domain.ds.add", obj=domain, data={"key_tag": key_tag})
     return ds
@@ -802,7 +539,7 @@ def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
             actor=actor,
             domain=domain,
             kind=RegistrarOperation.Kind.DNSSEC,
-            payload={"ds": _ds_payload(domain)},
+            payload={"ds": ds_payload(domain)},
         )
         audit(actor=actor, action="domain.ds.remove", obj=domain, data={"key_tag": key_tag})
 
@@ -889,8 +626,6 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
             obj=operation,
             organisation=operation.organisation,
         )
-        from domains.tasks import enqueue
-
         transaction.on_commit(lambda: enqueue([operation.pk]))
     operation.refresh_from_db()
     return operation
@@ -948,14 +683,6 @@ def drift_resolve(*, actor: Actor, drift: DomainDrift, accept: bool) -> DomainDr
     return drift
 
 
-FLAG_FIELDS = {"locked": "registrar_lock", "privacy": "id_protection", "autorenew": "autorenew"}
-FLAG_KINDS = {
-    "locked": RegistrarOperation.Kind.LOCK,
-    "privacy": RegistrarOperation.Kind.PRIVACY,
-    "autorenew": RegistrarOperation.Kind.AUTORENEW,
-}
-
-
 def _accept_registry_value(domain: Domain, field: str, value) -> None:
     if field in FLAG_FIELDS:
         Domain.objects.filter(pk=domain.pk).update(**{FLAG_FIELDS[field]: bool(value)})
@@ -988,77 +715,10 @@ def _repush(actor: Actor, domain: Domain, field: str) -> None:
             actor=actor,
             domain=domain,
             kind=RegistrarOperation.Kind.DNSSEC,
-            payload={"ds": _ds_payload(domain)},
+            payload={"ds": ds_payload(domain)},
         )
     else:
         raise ValidationError(f"{field} cannot be pushed; accept the registry's value instead.")
-
-
-def record_drift(domain: Domain, info) -> list[DomainDrift]:
-    """Compare the portal's view with the registry's ``DomainInfo``; expiry and EPP statuses are
-    the registry's to decide and are taken over; the rest is recorded for staff."""
-    portal = {
-        "nameservers": list(
-            domain.nameservers.order_by("position").values_list("hostname", flat=True)
-        ),
-        "locked": domain.registrar_lock,
-        "privacy": domain.id_protection,
-        "autorenew": domain.autorenew,
-        "ds_records": _ds_payload(domain),
-    }
-    registry = {
-        "nameservers": list(info.nameservers),
-        "locked": info.locked,
-        "privacy": info.privacy,
-        "autorenew": info.autorenew,
-        "ds_records": sorted(
-            (
-                {
-                    "key_tag": d.key_tag,
-                    "algorithm": d.algorithm,
-                    "digest_type": d.digest_type,
-                    "digest": d.digest.upper(),
-                }
-                for d in info.ds_records
-            ),
-            key=lambda d: d["key_tag"],
-        ),
-    }
-    drifts = []
-    if (
-        domain.expires_at
-        and info.expires_at
-        and abs(domain.expires_at - info.expires_at) > timedelta(hours=1)
-    ):
-        drifts.append(
-            DomainDrift(
-                domain=domain,
-                field="expires_at",
-                portal_value=domain.expires_at.isoformat(),
-                registry_value=info.expires_at.isoformat(),
-                resolution=DomainDrift.Resolution.ACCEPTED,
-                resolved_by="sync",
-                resolved_at=timezone.now(),
-            )
-        )
-    for field, theirs in registry.items():
-        if theirs is None:
-            continue  # the registry does not report it
-        ours = portal[field]
-        if field == "nameservers":
-            same = [h.lower().rstrip(".") for h in ours] == [h.lower().rstrip(".") for h in theirs]
-        else:
-            same = ours == theirs
-        if same:
-            continue
-        DomainDrift.objects.filter(
-            domain=domain, field=field, resolution=DomainDrift.Resolution.OPEN
-        ).delete()
-        drifts.append(
-            DomainDrift(domain=domain, field=field, portal_value=ours, registry_value=theirs)
-        )
-    DomainDrift.objects.bulk_create(drifts)
-    return drifts
 
 
 # --- periodic sync, spread over the day -----------------------------------------------------------
@@ -1101,7 +761,5 @@ def sync_schedule(*, now: datetime | None = None, minimum: int = 20) -> int:
             for pk, org, account, live in due
         )
         ids = [operation.pk for operation in operations]
-        from domains.tasks import enqueue
-
         transaction.on_commit(lambda: enqueue(ids))
     return len(ids)

@@ -206,7 +206,7 @@ def test_issue_api_key_refuses_an_unknown_slug():
 
 
 def test_seed_demo_dates_agree_with_the_lifecycle(seeded):
-    from domains.services import lifecycle_advance
+    from domains.lifecycle import lifecycle_advance
     from portal.tenancy import SYSTEM
 
     before = dict(Domain.objects.values_list("pk", "status"))

@@ -102,6 +102,7 @@ from django.db import connections
 from django.utils import timezone
 
 from domains.models import RegistrarAccount, SandboxBalance, SandboxDomain, SandboxHost
+from domains.names import validate_hostname
 from domains.registrars.base import (
     AuthorizationError,
     ContactData,
@@ -217,8 +218,6 @@ def _flag(value, *, name: str) -> bool:
 
 
 def _hostname(raw, *, where: str = "hostname") -> str:
-    from domains.services import validate_hostname
-
     if not isinstance(raw, str):
         raise ApiError(204, f"{where} must be a host name")
     try:

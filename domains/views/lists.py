@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from domains import policies, services, tasks
+from domains import dispatch, policies, services
 from domains.filtersets import DomainFilterSet, RegistrarOperationFilterSet
 from domains.forms import BulkForm
 from domains.selectors import visible_domains, visible_operations
@@ -174,7 +174,7 @@ def domain_bulk(request: HttpRequest) -> HttpResponse:
         domains = list(
             visible_domains(actor).filter(pk__in=ids).select_related("tld").order_by("name_puny")
         )
-        with tasks.burst():  # the queued operations reach the workers together
+        with dispatch.burst():  # the queued operations reach the workers together
             for domain in domains:
                 try:
                     outcome = _bulk_one(actor, domain, data["action"], data)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.pricing import PriceList
 from customers.selectors import visible_customers
-from domains import availability, policies, services
+from domains import availability, names, policies, services
 from domains.forms import RegisterForm, SearchForm, TransferForm, split_lines
 from domains.models import Tld
 from domains.selectors import visible_tlds
@@ -63,7 +63,7 @@ def domain_search(request: HttpRequest) -> HttpResponse:
         parsed, first_error = [], ""
         for tld in ordered:
             try:
-                parsed.append(services.parse_domain_name(f"{label}.{tld.name}", tlds=by_name))
+                parsed.append(names.parse_domain_name(f"{label}.{tld.name}", tlds=by_name))
             except ValidationError as exc:
                 first_error = first_error or " ".join(exc.messages)
         if not tlds:
@@ -104,9 +104,9 @@ def domain_suggestions(request: HttpRequest) -> HttpResponse:
 
 
 # --- ordering -----------------------------------------------------------------------------------
-def _parse(name: str) -> services.DomainName | None:
+def _parse(name: str) -> names.DomainName | None:
     try:
-        return services.parse_domain_name(name)
+        return names.parse_domain_name(name)
     except ValidationError:
         return None
 

@@ -8,14 +8,10 @@ from django.db import connection
 from django.utils import timezone
 
 from domains import outbox
+from domains.lifecycle import lifecycle_dates
 from domains.models import DomainStatus, RegistrarOperation, SandboxTransaction
 from domains.registrars.base import DomainInfo, PermanentError, TransientError
-from domains.services import (
-    domain_register,
-    domain_set_lock,
-    domain_set_privacy,
-    lifecycle_dates,
-)
+from domains.services import domain_register, domain_set_lock, domain_set_privacy
 from portal.tenancy import SYSTEM
 from support.models import Ticket
 from tests.customers.factories import CustomerFactory

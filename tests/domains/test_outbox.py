@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from domains import outbox
+from domains.lifecycle import TransitionError, domain_transition, lifecycle_advance
 from domains.models import (
     DomainStatus,
     RegistrarOperation,
@@ -15,16 +16,8 @@ from domains.models import (
     SandboxDomain,
     SandboxTransaction,
 )
-from domains.services import (
-    TransitionError,
-    domain_register,
-    domain_set_lock,
-    domain_transition,
-    lifecycle_advance,
-    parse_domain_name,
-    sync_schedule,
-    validate_nameservers,
-)
+from domains.names import parse_domain_name, validate_nameservers
+from domains.services import domain_register, domain_set_lock, sync_schedule
 from portal.tenancy import SYSTEM, actor_for_user
 from support.selectors import visible_tickets
 from tests.customers.factories import CustomerFactory, UserFactory
@@ -315,7 +308,7 @@ def test_a_backlog_is_drained_by_threads_inside_one_task(tld, customer):
 
 
 def test_the_sweep_sends_one_drain_task_for_a_big_backlog(tld, customer, monkeypatch):
-    from domains import tasks
+    from domains import dispatch, tasks
 
     sent = {"drain": 0, "run": 0}
     monkeypatch.setattr(
@@ -326,7 +319,7 @@ def test_the_sweep_sends_one_drain_task_for_a_big_backlog(tld, customer, monkeyp
     monkeypatch.setattr(
         tasks.registrar_operation_run, "delay", lambda pk: sent.__setitem__("run", sent["run"] + 1)
     )
-    monkeypatch.setattr(tasks, "DRAIN_THRESHOLD", 2)
+    monkeypatch.setattr(dispatch, "DRAIN_THRESHOLD", 2)
     for i in range(3):
         register(customer, name=f"lost-{i}.com")
     RegistrarOperation.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))

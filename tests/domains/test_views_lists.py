@@ -223,7 +223,7 @@ def test_bulk_refuses_get(client, world):
 def test_a_bulk_action_hands_its_operations_to_the_workers_together(client, monkeypatch):
     """Each domain commits on its own, but a big selection reaches the workers as drain tasks
     (a few messages), a small one as one message per operation."""
-    from domains import tasks
+    from domains import dispatch, tasks
 
     sent = {"drains": 0, "runs": []}
     monkeypatch.setattr(
@@ -232,7 +232,7 @@ def test_a_bulk_action_hands_its_operations_to_the_workers_together(client, monk
         lambda **kw: sent.__setitem__("drains", sent["drains"] + 1),
     )
     monkeypatch.setattr(tasks.registrar_operation_run, "delay", sent["runs"].append)
-    monkeypatch.setattr(tasks, "DRAIN_THRESHOLD", 3)
+    monkeypatch.setattr(dispatch, "DRAIN_THRESHOLD", 3)
     customer = CustomerFactory()
     domains = [DomainFactory(customer=customer) for _ in range(5)]
     member = UserFactory()

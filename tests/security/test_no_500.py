@@ -19,8 +19,8 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from dns.models import DnssecKey, Record
+from domains.lifecycle import add_years
 from domains.models import Domain, RegistrarAccount, RegistrarOperation
-from domains.services import add_years
 from portal.filtersets import ID_MESSAGE
 from support.models import Ticket
 

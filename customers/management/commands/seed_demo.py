@@ -33,6 +33,7 @@ from billing.models import (
 )
 from customers.models import Contact, Customer, Membership, Organisation, User
 from dns.models import DnssecKey, Record, Zone
+from domains.lifecycle import lifecycle_dates
 from domains.models import (
     DnssecDs,
     Domain,
@@ -45,7 +46,6 @@ from domains.models import (
     RegistrarOperation,
     Tld,
 )
-from domains.services import lifecycle_dates
 from support.models import Department, Message, Ticket
 
 DEMO_PASSWORD = "nameport-demo"

@@ -1,0 +1,90 @@
+"""Dispatch: handing committed outbox operations to the workers.
+
+``operation_enqueue`` writes a ``RegistrarOperation`` row inside the caller's transaction and hands
+its id over after commit (``transaction.on_commit``): one Celery message each, or, past
+``DRAIN_THRESHOLD`` at once, drain tasks that take them from the table in groups. ``burst`` gathers
+the operations committed inside it and sends them together. The actions (``domains.services``)
+and the worker side (``domains.outbox``, which queues follow-up operations) both dispatch here.
+
+The Celery tasks live in ``domains.tasks``, above this module and above the worker side they run,
+so this module sends them by name through the Celery app's registry instead of importing them
+(``DomainsConfig.ready`` imports ``domains.tasks`` so that every process has them registered).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from domains.models import Domain, RegistrarOperation
+from portal.celery import app
+from portal.tenancy import Actor
+
+RUN_TASK = "domains.tasks.registrar_operation_run"
+DRAIN_TASK = "domains.tasks.registrar_operations_drain"
+
+# Past this many operations at once, workers get drain tasks instead of one message each.
+DRAIN_THRESHOLD = 50
+_bursts = threading.local()
+
+
+def operation_enqueue(
+    *, actor: Actor, domain: Domain, kind: str, payload: dict | None = None
+) -> RegistrarOperation:
+    """Write an outbox row (inside the caller's transaction) and enqueue it after commit."""
+    operation = RegistrarOperation.objects.create(
+        organisation_id=domain.organisation_id,
+        domain=domain,
+        registrar_account_id=domain.registrar_account_id or domain.tld.registrar_account_id,
+        livemode=domain.livemode,
+        kind=kind,
+        payload=payload or {},
+        created_by=actor.user,
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: enqueue([operation.pk]))
+    return operation
+
+
+def send(operation_ids: list[int]) -> None:
+    """Hand operations to the workers: one message each, or, for more than
+    ``DRAIN_THRESHOLD``, drain tasks (one per ``NAMEPORT_OUTBOX_DRAINS``) that take them from
+    the table in groups: a burst of thousands costs a few messages, not thousands."""
+    if len(operation_ids) > DRAIN_THRESHOLD:
+        drain = app.tasks[DRAIN_TASK]
+        for _ in range(settings.NAMEPORT_OUTBOX_DRAINS):
+            drain.delay()
+    else:
+        run = app.tasks[RUN_TASK]
+        for operation_id in operation_ids:
+            run.delay(operation_id)
+
+
+def enqueue(operation_ids: list[int]) -> None:
+    """Called after commit for new operations: sent now, or with the open ``burst``."""
+    held = getattr(_bursts, "ids", None)
+    if held is None:
+        send(operation_ids)
+    else:
+        held.extend(operation_ids)
+
+
+@contextmanager
+def burst() -> Iterator[None]:
+    """Operations committed inside are sent together when it closes (bulk actions commit one
+    domain at a time, then hand the whole lot over at once)."""
+    if getattr(_bursts, "ids", None) is not None:
+        yield  # already inside one
+        return
+    _bursts.ids = []
+    try:
+        yield
+    finally:
+        operation_ids, _bursts.ids = _bursts.ids, None
+        if operation_ids:
+            send(operation_ids)
