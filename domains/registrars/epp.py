@@ -37,7 +37,16 @@ a desynchronised stream: the session is closed and the call raises TransientErro
 
 Errors: 2104 -> InsufficientFundsError; 2200/2201/2202 -> AuthorizationError; 2303 ->
 NotFoundError; 2400 and 2500-2502 (after the one reconnect), socket errors and timeouts ->
-TransientError; every other 2xxx (2001-2005, 2302, 2304-2306, ...) -> PermanentError.
+TransientError; every other 2xxx (2001-2005, 2302, 2304-2306, ...) -> PermanentError. The message
+carries the registry's text and its ``<extValue>`` reasons.
+
+Responses: every answer is read by :mod:`domains.registrars.epp_responses` (pure functions from
+the document to our dataclasses: checks with fee-1.0 quotes, info with rgp statuses, create/renew/
+transfer with fee charges, poll messages, results). Every frame the transport reads, the greeting
+included, is first parsed with defusedxml; one holding a DTD, entity declarations or external
+references (an entity-expansion bomb, XXE) closes the session and raises HostileResponseError,
+a PermanentError: nothing is expanded or fetched, the login is not sent to a server whose greeting
+was hostile, and the command is not sent again (epptools' own xml.etree parser never sees it).
 
 Mapping choices:
 
@@ -67,11 +76,11 @@ import re
 import secrets
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal
+from typing import TypeVar
 
 import epptools
 from epptools import Config, Frame
@@ -84,6 +93,7 @@ from epptools.exceptions import (
     SessionError,
     ValidationException,
 )
+from epptools.transport import Connection
 
 from domains.models import RegistrarAccount
 from domains.registrars.base import (
@@ -92,20 +102,33 @@ from domains.registrars.base import (
     ContactData,
     DomainInfo,
     DsData,
+    Greeting,
+    HostileResponseError,
     HostInfo,
     InsufficientFundsError,
+    MalformedResponseError,
     NotFoundError,
     PermanentError,
     RegistrarError,
     TransientError,
 )
+from domains.registrars.epp_responses import (
+    DomainInfoReply,
+    document,
+    error_for,
+    parse_contact_info,
+    parse_domain_check,
+    parse_domain_create,
+    parse_domain_info,
+    parse_domain_renew,
+    parse_domain_transfer,
+    parse_greeting,
+    parse_host_check,
+    parse_host_info,
+    parse_response,
+)
 
 logger = logging.getLogger(__name__)
-
-DOMAIN = "urn:ietf:params:xml:ns:domain-1.0"
-HOST = "urn:ietf:params:xml:ns:host-1.0"
-CONTACT = "urn:ietf:params:xml:ns:contact-1.0"
-SECDNS = "urn:ietf:params:xml:ns:secDNS-1.1"
 
 LOCK_STATUS = "clientTransferProhibited"
 ROLE_ALIASES = {
@@ -120,15 +143,42 @@ ROLE_ALIASES = {
 PERMANENT_CODES = {2302, 2304, 2305, 2306, 2003, 2005}
 _E164 = re.compile(r"^\+[0-9]{1,3}\.[0-9]{1,14}$")
 _SERIALIZE = threading.Lock()
-
-
-def q(ns: str, tag: str) -> str:
-    return f"{{{ns}}}{tag}"
+T = TypeVar("T")
 
 
 # --- epptools, wrapped --------------------------------------------------------------------------
 class ClTridMismatch(ConnectionException):
     """The response does not echo the clTRID of the command: the stream is desynchronised."""
+
+
+class _DefusedConnection(Connection):
+    """epptools' TLS transport, with every frame it reads (the greeting included) parsed by the
+    defused parser first. epptools itself parses with xml.etree (after refusing a DOCTYPE by a
+    text search); no frame reaches it that defusedxml has not accepted. A hostile frame closes the
+    connection and raises HostileResponseError (permanent: no reconnect, no repeated command); a
+    malformed one closes it as a lost connection."""
+
+    def __init__(self, config: Config):
+        super().__init__(config)
+        self.where = f"{config.host}:{config.port}"
+
+    def read_frame(self) -> str:
+        try:
+            raw = super().read_frame()
+        except UnicodeDecodeError:
+            self.close()
+            raise ConnectionException("EPP frame is not UTF-8") from None
+        try:
+            document(raw)
+        except HostileResponseError as exc:
+            self.close()
+            raise HostileResponseError(
+                f"EPP server {self.where}: {exc.message}", code="hostile-xml"
+            ) from None
+        except MalformedResponseError as exc:
+            self.close()
+            raise ConnectionException(exc.message) from None
+        return raw
 
 
 class _Frame(Frame):
@@ -143,7 +193,7 @@ class _Client(epptools.Client):
     """epptools' client with our clTRID on the next frame and a strict clTRID check."""
 
     def __init__(self, config: Config):
-        super().__init__(config)
+        super().__init__(config, connection=_DefusedConnection(config))
         self.next_trid: str | None = None
 
     def frame(self) -> Frame:
@@ -167,6 +217,10 @@ class _Client(epptools.Client):
 
 
 def _error(exc: CommandException) -> RegistrarError:
+    if exc.response is not None:
+        error = error_for(parse_response(exc.response.raw))
+        if error is not None:
+            return error
     code = exc.epp_code
     message = str(exc)
     if code == 2104:
@@ -232,7 +286,7 @@ class _Session:
         if client is None:
             return
         if logout and client.is_logged_in():
-            with contextlib.suppress(EppException, OSError):
+            with contextlib.suppress(EppException, OSError, RegistrarError):
                 client.logout()
         with contextlib.suppress(Exception):
             client.disconnect()
@@ -304,27 +358,18 @@ def _short_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
+def _lenient(parse: Callable[[str], T], raw: str) -> T | None:
+    """What ``parse`` reads from a successful answer, or None when the answer lacks it: a write
+    that succeeded is never retried because its answer left out creData/renData/trnData."""
+    try:
+        return parse(raw)
+    except MalformedResponseError:
         return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$", text)
-    if match is None:
-        return None
-    moment = datetime.fromisoformat(match.group(1) + (match.group(2) or "")[:7])
-    zone = match.group(3) or "Z"
-    if zone == "Z":
-        return moment.replace(tzinfo=UTC)
-    return datetime.fromisoformat(moment.isoformat() + zone).astimezone(UTC)
 
 
 def _phone(raw: str) -> str | None:
     value = re.sub(r"[\s\-()/]", "", raw or "")
     return value if _E164.match(value) else None
-
-
-def _find_text(root: ET.Element, path: str) -> str | None:
-    element = root.find(path)
-    return (element.text or "").strip() if element is not None else None
 
 
 class EppAdapter:
@@ -426,6 +471,9 @@ class EppAdapter:
                 except ClTridMismatch as exc:
                     session.close()
                     raise TransientError(f"EPP stream desynchronised: {exc}") from None
+                except HostileResponseError:
+                    session.close()
+                    raise
                 except (SessionError, ConnectionException, OSError) as exc:
                     session.close()
                     logger.info("EPP session to %s lost (%s), attempt %s", where, exc, attempt)
@@ -446,86 +494,38 @@ class EppAdapter:
     def check(self, names: list[str]) -> list[CheckResult]:
         names = [n.strip().lower().rstrip(".") for n in names]
         batch = max(1, int(self.options.get("check_batch_size", 20)))
-        answers: dict[str, tuple[bool, str]] = {}
+        answers: dict[str, CheckResult] = {}
         unique = list(dict.fromkeys(names))
         for start in range(0, len(unique), batch):
             part = unique[start : start + batch]
             response = self._run(lambda c, part=part: c.domain.check(part))
-            for cd in response.root.iter(q(DOMAIN, "cd")):
-                name_element = cd.find(q(DOMAIN, "name"))
-                if name_element is None:
-                    continue
-                name = (name_element.text or "").strip().lower()
-                available = name_element.get("avail") in ("1", "true")
-                reason = (_find_text(cd, q(DOMAIN, "reason")) or "").lower()
-                if available:
-                    reason = ""
-                elif "reserv" in reason:
-                    reason = "reserved"
-                elif "invalid" in reason:
-                    reason = "invalid"
-                else:
-                    reason = "registered"
-                answers[name] = (available, reason)
+            for result in parse_domain_check(response.raw):
+                answers.setdefault(result.name, result)
         missing = [n for n in unique if n not in answers]
         if missing:
             raise TransientError(f"The registry did not answer for {', '.join(missing[:5])}")
         return [
-            CheckResult(
-                name=name,
-                available=answers[name][0],
-                price=self._price(name, "register", 1),
-                reason=answers[name][1],
-            )
+            # The registry's fee-1.0 price when it gave one, else the configured price.
+            answers[name]
+            if answers[name].price is not None
+            else replace(answers[name], price=self._price(name, "register", 1))
             for name in names
         ]
 
     def price(self, name: str, action: str, years: int) -> CheckResult:
         return CheckResult(name=name, available=True, price=self._price(name, action, years))
 
+    def greeting(self) -> Greeting:
+        """What the server offered when this session connected (objects, extensions, fee-1.0)."""
+        return parse_greeting(self._run(lambda c: c.greeting).raw)
+
     # --- reading --------------------------------------------------------------------------------
     def _domain_response(self, name: str, auth_info: str | None = None):
         return self._run(lambda c: c.domain.info(name, auth_info=auth_info))
 
-    def _parse_domain(self, response) -> tuple[DomainInfo, dict[str, list[str]], str]:
-        """(info without contact details, {role: [handles]}, authInfo)."""
-        data = response.root.find(f".//{q(DOMAIN, 'infData')}")
-        if data is None:
-            raise TransientError("domain:info answered without infData")
-        statuses = [e.get("s", "") for e in data.findall(q(DOMAIN, "status"))]
-        handles: dict[str, list[str]] = {}
-        registrant = _find_text(data, q(DOMAIN, "registrant"))
-        if registrant:
-            handles["registrant"] = [registrant]
-        for element in data.findall(q(DOMAIN, "contact")):
-            handles.setdefault(element.get("type", ""), []).append((element.text or "").strip())
-        ns = data.find(q(DOMAIN, "ns"))
-        wanted = {q(DOMAIN, "hostObj"), q(DOMAIN, "hostName")}
-        hosts = [e for e in ns.iter() if e.tag in wanted] if ns is not None else []
-        nameservers = [(e.text or "").strip().lower() for e in hosts]
-        ds_records = [
-            DsData(
-                key_tag=int(_find_text(ds, q(SECDNS, "keyTag")) or 0),
-                algorithm=int(_find_text(ds, q(SECDNS, "alg")) or 0),
-                digest_type=int(_find_text(ds, q(SECDNS, "digestType")) or 0),
-                digest=(_find_text(ds, q(SECDNS, "digest")) or "").upper(),
-            )
-            for ds in response.root.iter(q(SECDNS, "dsData"))
-        ]
-        info = DomainInfo(
-            name=_find_text(data, q(DOMAIN, "name")) or "",
-            expires_at=_parse_time(_find_text(data, q(DOMAIN, "exDate"))),
-            registered_at=_parse_time(_find_text(data, q(DOMAIN, "crDate"))),
-            statuses=statuses,
-            nameservers=nameservers,
-            locked=LOCK_STATUS in statuses,
-            privacy=None,
-            autorenew=None,
-            ds_records=ds_records,
-            reference=_find_text(data, q(DOMAIN, "roid")) or "",
-        )
-        auth = _find_text(data, f"{q(DOMAIN, 'authInfo')}/{q(DOMAIN, 'pw')}") or ""
-        return info, handles, auth
+    def _domain(self, name: str) -> DomainInfoReply:
+        """domain:info: the info without contact details, the handles by role, the authInfo."""
+        return parse_domain_info(self._domain_response(name).raw)
 
     def _contact(self, handle: str, role: str) -> ContactData:
         try:
@@ -533,54 +533,27 @@ class EppAdapter:
         except (AuthorizationError, NotFoundError):
             blank = dict.fromkeys(("first_name", "last_name", "email", "phone", "address_1"), "")
             return ContactData(role=role, city="", country="", handle=handle, **blank)
-        data = response.root.find(f".//{q(CONTACT, 'infData')}")
-        postal = data.find(q(CONTACT, "postalInfo")) if data is not None else None
-        if data is None or postal is None:
-            raise TransientError("contact:info answered without infData")
-        first, _, last = (_find_text(postal, q(CONTACT, "name")) or "").partition(" ")
-        addr = postal.find(q(CONTACT, "addr"))
-        streets = [(s.text or "").strip() for s in addr.findall(q(CONTACT, "street"))]
-        return ContactData(
-            role=role,
-            first_name=first,
-            last_name=last,
-            email=_find_text(data, q(CONTACT, "email")) or "",
-            phone=_find_text(data, q(CONTACT, "voice")) or "",
-            address_1=streets[0] if streets else "",
-            city=_find_text(addr, q(CONTACT, "city")) or "",
-            country=_find_text(addr, q(CONTACT, "cc")) or "",
-            organization=_find_text(postal, q(CONTACT, "org")) or "",
-            address_2=", ".join(streets[1:]),
-            state=_find_text(addr, q(CONTACT, "sp")) or "",
-            zip=_find_text(addr, q(CONTACT, "pc")) or "",
-            handle=handle,
-        )
+        return parse_contact_info(response.raw, role=role, handle=handle)
 
     def info(self, name: str) -> DomainInfo:
-        info, handles, _ = self._parse_domain(self._domain_response(name))
+        reply = self._domain(name)
         details: dict[str, ContactData] = {}
         contacts = []
         for role in ("registrant", "admin", "tech", "billing"):
-            for handle in handles.get(role, []):
+            for handle in reply.contacts.get(role, []):
                 if handle not in details:
                     details[handle] = self._contact(handle, role)
                 contacts.append(replace(details[handle], role=role))
-        return replace(info, contacts=contacts)
+        return replace(reply.info, contacts=contacts)
 
     def auth_code(self, name: str) -> str:
-        _, _, auth = self._parse_domain(self._domain_response(name))
-        return auth
+        return self._domain(name).auth_code
 
     def host_info(self, hostname: str) -> HostInfo:
-        response = self._run(lambda c: c.host.info(hostname))
-        ipv4, ipv6 = [], []
-        for element in response.root.iter(q(HOST, "addr")):
-            (ipv6 if element.get("ip") == "v6" else ipv4).append((element.text or "").strip())
-        return HostInfo(hostname=hostname, ipv4=ipv4, ipv6=ipv6)
+        return parse_host_info(self._run(lambda c: c.host.info(hostname)).raw)
 
     def _host_sponsor(self, hostname: str) -> str:
-        response = self._run(lambda c: c.host.info(hostname))
-        return (response.value("clID") or "").strip()
+        return self.host_info(hostname).sponsor
 
     # --- contacts and hosts an operation needs ---------------------------------------------------
     def _create_contacts(self, contacts: list[ContactData], key: str) -> dict[str, str]:
@@ -629,7 +602,7 @@ class EppAdapter:
         if not hostnames:
             return
         response = self._run(lambda c: c.host.check(hostnames))
-        available = {h for h, free in response.availability().items() if free}
+        available = {r.name for r in parse_host_check(response.raw) if r.available}
         for hostname in hostnames:
             if hostname.lower() not in available and hostname not in available:
                 continue
@@ -675,8 +648,9 @@ class EppAdapter:
                     for r in ds_records
                 ]
             }
+        charged = None
         try:
-            self._run(
+            response = self._run(
                 lambda c: c.domain.create(
                     name,
                     years=years,
@@ -688,27 +662,32 @@ class EppAdapter:
                 ),
                 trid=_trid(key),
             )
+            created = _lenient(parse_domain_create, response.raw)
+            charged = created.fee if created is not None else None
         except PermanentError as exc:
             # A registry without clTRID replay answers 2302 when our earlier attempt went through:
             # the name is then ours (info succeeds only for the sponsor).
             if exc.code != 2302 or not self._is_ours(name):
                 raise
-        return replace(self.info(name), privacy=privacy)
+        return replace(self.info(name), privacy=privacy, charged=charged)
 
     def _is_ours(self, name: str) -> bool:
         try:
-            _, _, auth = self._parse_domain(self._domain_response(name))
+            auth = self._domain(name).auth_code
         except (AuthorizationError, NotFoundError):
             return False
         return bool(auth)
 
     def renew(self, *, name: str, years: int, idempotency_key: str) -> DomainInfo:
-        current = self._parse_domain(self._domain_response(name))[0].expires_at
+        current = self._domain(name).info.expires_at
         if current is None:
             raise PermanentError(f"The registry reports no expiry date for {name}")
         expiry = current.astimezone(UTC).date().isoformat()
-        self._run(lambda c: c.domain.renew(name, expiry, years=years), trid=_trid(idempotency_key))
-        return self.info(name)
+        response = self._run(
+            lambda c: c.domain.renew(name, expiry, years=years), trid=_trid(idempotency_key)
+        )
+        renewed = _lenient(parse_domain_renew, response.raw)
+        return replace(self.info(name), charged=renewed.fee if renewed is not None else None)
 
     def transfer(
         self, *, name: str, auth_code: str, years: int, idempotency_key: str
@@ -717,9 +696,17 @@ class EppAdapter:
             lambda c: c.domain.transfer("request", name, auth_info=auth_code, years=years),
             trid=_trid(idempotency_key),
         )
+        transfer = _lenient(parse_domain_transfer, response.raw)
+        charged = transfer.fee if transfer is not None else None
         if response.code() == 1001:
-            return DomainInfo(name=name, expires_at=None, statuses=["pendingTransfer"])
-        return self.info(name)
+            return DomainInfo(
+                name=name,
+                expires_at=None,
+                statuses=["pendingTransfer"],
+                transfer=transfer,
+                charged=charged,
+            )
+        return replace(self.info(name), transfer=transfer, charged=charged)
 
     def delete(self, *, name: str, idempotency_key: str) -> DomainInfo:
         """Delete a domain (it enters the registry's redemption period). Not in the protocol."""
@@ -738,7 +725,7 @@ class EppAdapter:
         self, *, name: str, nameservers: list[str], idempotency_key: str
     ) -> DomainInfo:
         wanted = [h.strip().lower().rstrip(".") for h in nameservers if h.strip()]
-        current = self._parse_domain(self._domain_response(name))[0].nameservers
+        current = self._domain(name).info.nameservers
         add = [h for h in wanted if h not in current]
         rem = [h for h in current if h not in wanted]
         if add or rem:
@@ -752,7 +739,7 @@ class EppAdapter:
         return self.info(name)
 
     def set_lock(self, *, name: str, locked: bool, idempotency_key: str) -> DomainInfo:
-        statuses = self._parse_domain(self._domain_response(name))[0].statuses
+        statuses = self._domain(name).info.statuses
         if locked and LOCK_STATUS not in statuses:
             self._update(name, idempotency_key, add={"statuses": [LOCK_STATUS]})
         elif not locked and LOCK_STATUS in statuses:
@@ -770,7 +757,7 @@ class EppAdapter:
     def set_contacts(
         self, *, name: str, contacts: list[ContactData], idempotency_key: str
     ) -> DomainInfo:
-        _, handles, _ = self._parse_domain(self._domain_response(name))
+        handles = self._domain(name).contacts
         roles = self._create_contacts(contacts, idempotency_key)
         add: dict[str, list[str]] = {}
         rem: dict[str, list[str]] = {}
@@ -800,7 +787,7 @@ class EppAdapter:
     def set_ds_records(
         self, *, name: str, records: list[DsData], idempotency_key: str
     ) -> DomainInfo:
-        current = self._parse_domain(self._domain_response(name))[0].ds_records
+        current = self._domain(name).info.ds_records
         wanted = [replace(r, digest=r.digest.upper()) for r in records]
 
         def spec(items: list[DsData]) -> dict:
