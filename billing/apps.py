@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class BillingConfig(AppConfig):
     name = "billing"
+
+    def ready(self) -> None:
+        # Imported here, not at the top of the module: billing.pricing imports the models,
+        # which Django loads only after every AppConfig is created.
+        from billing import pricing
+        from domains import hooks
+
+        # Every price domains shows or checks (search, order summary, premium-price guard) and
+        # the cost the simulated registry charges.
+        hooks.price_list.register(pricing.PriceList)
+        hooks.priced_tlds.register(pricing.priced_tld_names)
+        hooks.registry_cost.register(pricing.platform_cost)

@@ -1,5 +1,8 @@
 """The one place that computes a price anyone sees (pages, the API, the premium-price guard).
 
+Domains reads it through ``domains.hooks`` (``price_list``, ``priced_tlds``, ``registry_cost``),
+which ``BillingConfig.ready`` fills in: domains sits below billing and never imports it.
+
 A price has three levels, read from the price list (``billing.models.Price``):
 
 - the registry's cost: the platform row's ``cost``, or the registry's own quote for a premium name;
@@ -28,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
 
+from billing.models import Price
 from portal.tenancy import Actor
 
 CENT = Decimal("0.01")
@@ -70,8 +74,6 @@ class PriceList:
     """
 
     def __init__(self, actor: Actor, tlds: Iterable, action: str = "register", years: int = 1):
-        from billing.models import Price
-
         self.actor = actor
         self.currency = actor_currency(actor)
         self.years = max(1, int(years))
@@ -171,6 +173,28 @@ class PriceList:
         if currency is None:
             return None
         return self._for_actor(*self._levels(tld_id, currency), currency, False)
+
+
+def priced_tld_names(*, action: str) -> list[str]:
+    """The active TLDs the price list has ``action`` prices for, by name (``domains.hooks``)."""
+    return list(
+        Price.objects.filter(action=action, tld__is_active=True)
+        .values_list("tld__name", flat=True)
+        .distinct()
+        .order_by("tld__name")
+    )
+
+
+def platform_cost(*, tld: str, action: str) -> Decimal | None:
+    """The platform row's registry cost of one year of ``action`` under ``tld`` in USD, which
+    the simulated registry charges (``domains.hooks.registry_cost``)."""
+    return (
+        Price.objects.filter(
+            organisation__isnull=True, tld__name=tld, action=action, years=1, currency="USD"
+        )
+        .values_list("cost", flat=True)
+        .first()
+    )
 
 
 def price_for(actor: Actor, tlds: Iterable, action: str = "register", years: int = 1) -> dict:

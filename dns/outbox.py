@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from dns import hooks
 from dns.backends import backend_for
 from dns.backends.base import (
     BackendError,
@@ -212,8 +213,6 @@ def _retry_or_fail(push: ZonePush, message: str) -> Outcome:
 
 
 def _fail(push: ZonePush, message: str) -> Outcome:
-    from support.services import ticket_open_system
-
     with transaction.atomic():
         if core.mark_finished(ZonePush, push, Status.FAILED, message):
             _zone_status(push.zone_id)
@@ -221,7 +220,7 @@ def _fail(push: ZonePush, message: str) -> Outcome:
             links = {"organisation_id": push.organisation_id}
             if zone is not None:
                 links.update(customer_id=zone.customer_id, domain_id=zone.domain_id)
-            ticket_open_system(
+            hooks.system_ticket(  # support opens it
                 subject=f"DNS zone {push.zone_name} could not be published",
                 body=(
                     f"{push.get_kind_display()} of the DNS zone {push.zone_name} failed after "

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from dns import hooks
 from dns.models import DnssecKey, EmailForward, Record, Zone, ZoneChange, ZonePush, ZoneTemplate
 from dns.ownership import OWNERSHIP_MESSAGE, holding_domain, is_reserved, zones_at_or_under
 from dns.rdata import (
@@ -834,15 +835,13 @@ def zone_disable(*, actor: Actor, zone: Zone, reason: str) -> Zone:
 
 def _tell_staff_zones_disabled(*, domain, zones: list[Zone]) -> None:
     """A ticket for staff only (staff-only, and no organisation or customer: neither tenant
-    reads the other's names) saying which zones were disabled and why."""
-    from support.services import ticket_open_system
-
+    reads the other's names) saying which zones were disabled and why; support opens it."""
     lines = "\n".join(
         f"- {zone.name} (zone {zone.pk}, organisation {zone.organisation_id}, "
         f"customer {zone.customer_id})"
         for zone in zones
     )
-    ticket_open_system(
+    hooks.system_ticket(
         subject=f"DNS zones disabled: {domain.name_puny} is held by another customer",
         body=(
             f"{domain.name_puny} (domain {domain.pk}) is now held by customer "

@@ -1,5 +1,7 @@
 """Availability checks and suggestions, priced for the actor's organisation and currency.
 
+Prices come from billing through ``domains.hooks`` (``price_list``, ``priced_tlds``).
+
 Names are validated locally first; what passes goes to the registries in batches (one check
 command per ``check_batch_size`` names, 10 by default, per registrar account), every batch at once
 in a shared thread pool, so 50 TLDs take about as long as the slowest registry answers.
@@ -16,8 +18,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 
-from billing.models import Price
-from billing.pricing import PriceList
+from domains import hooks
 from domains.models import RELEASED_STATUSES, Domain, Tld
 from domains.names import DomainName, parse_domain_name
 from domains.registrars import adapter_for
@@ -111,7 +112,7 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
             futures.append(pool.submit(_check_group, account, batch))
     for future in futures:
         answers.update(future.result())
-    prices = PriceList(actor, list({p.tld.pk: p.tld for p in valid}.values()))
+    prices = hooks.price_list(actor, list({p.tld.pk: p.tld for p in valid}.values()))
     results = []
     for raw, p in zip(raw_names, parsed, strict=True):
         if isinstance(p, ValidationError):
@@ -211,12 +212,9 @@ def suggestion_candidates(keyword: str, tlds: list[str], limit: int = 20) -> lis
 
 
 def suggest(actor: Actor, keyword: str, limit: int = 20) -> list[Availability]:
-    tlds = list(
-        Price.objects.filter(action="register", tld__is_active=True)
-        .values_list("tld__name", flat=True)
-        .distinct()
-        .order_by("tld__name")
-    ) or list(Tld.objects.filter(is_active=True).values_list("name", flat=True))
+    tlds = list(hooks.priced_tlds(action="register")) or list(
+        Tld.objects.filter(is_active=True).values_list("name", flat=True)
+    )
     if "com" in tlds:
         tlds.remove("com")
         tlds.insert(0, "com")

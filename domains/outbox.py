@@ -4,7 +4,8 @@ drain a backlog, sweep lost ones.
 * Claiming is an update-if-unchanged (``pending -> running``), so two workers never run one row.
 * Rows of one domain run in creation order.
 * Transient errors retry with exponential backoff and full jitter, up to ``max_attempts``.
-* Permanent errors stop at ``failed`` and open a support ticket (the customer sees it too).
+* Permanent errors stop at ``failed`` and open a support ticket (the customer sees it too),
+  through ``domains.hooks`` (support registers the ticket; domains never imports it).
 * A worker killed mid-call leaves the row ``running``; after the lease the sweep puts it back to
   ``pending`` and the retry carries the same idempotency key, so the registry applies it once.
 
@@ -27,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from domains import ratelimit
+from domains import hooks, ratelimit
 from domains.dispatch import operation_enqueue
 from domains.lifecycle import (
     FLAG_FIELDS,
@@ -278,15 +279,8 @@ def _succeed(operation: Op, result) -> None:
             domain = Domain.objects.get(pk=operation.domain_id)
             domain.auth_code = result["auth_code"]
             domain.save(update_fields=["auth_code", "updated_at"])
-        _close_tickets([operation.pk])
-
-
-def _close_tickets(operation_ids: list[int]) -> None:
-    """Operations that had stopped (failed, held) and were retried have succeeded: their
-    tickets close with a note (one query when none has a ticket)."""
-    from support.services import ticket_close_for_operations
-
-    ticket_close_for_operations(operation_ids=operation_ids)
+        # Those that had stopped (failed, held) and were retried: support closes their tickets.
+        hooks.operations_succeeded(operation_ids=[operation.pk])
 
 
 def _apply(operation: Op, info: DomainInfo) -> None:
@@ -309,10 +303,8 @@ def _apply(operation: Op, info: DomainInfo) -> None:
         )
     if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER}:
         _push_settings_the_create_did_not_carry(domain, info)
-        from dns.services import zone_create_after_registration
-
-        # A DNS zone from the template when the domain uses the platform's nameservers.
-        zone_create_after_registration(domain=domain)
+        # dns makes a zone from the template when the domain uses the platform's nameservers.
+        hooks.domain_activated(domain=domain)
 
 
 def _push_settings_the_create_did_not_carry(domain: Domain, info: DomainInfo) -> None:
@@ -342,13 +334,12 @@ def _hold(operation: Op, message: str) -> Outcome:
 
 
 def _stop(operation: Op, status: str, message: str) -> Outcome:
-    """Failed or held: either way a ticket tells staff (and the customer) why."""
-    from support.services import ticket_open_for_operation
-
+    """Failed or held: either way support opens a ticket that tells staff (and the customer)
+    why."""
     with transaction.atomic():
         if core.mark_finished(Op, operation, status, message):
             operation.refresh_from_db()
-            ticket_open_for_operation(operation=operation)
+            hooks.operation_stopped(operation=operation)
     return Outcome(status)
 
 
@@ -431,7 +422,7 @@ def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
             ],
         )
         if pairs:
-            _close_tickets([op.pk for op, _ in pairs])
+            hooks.operations_succeeded(operation_ids=[op.pk for op, _ in pairs])
     return [Status.SUCCEEDED] * len(pairs) + ["skipped"] * skipped
 
 

@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.models import Customer
-from domains import policies
+from domains import hooks, policies
 from domains.dispatch import enqueue, operation_enqueue
 from domains.lifecycle import (
     FLAG_FIELDS,
@@ -72,10 +72,9 @@ def _require_status(domain: Domain, *allowed: str, action: str) -> None:
 def expected_registry_cost(tld: Tld, years: int, currency: str = "USD") -> dict | None:
     """What the platform's price list says a registration costs at the registry, for the
     premium-price guard (see domains.outbox): ``{"amount": "9.80", "currency": "USD"}``.
-    Platform-internal: staff only (``domains.policies.operation_payload_for``)."""
-    from billing.pricing import PriceList
-
-    quote = PriceList(SYSTEM, [tld], "register", years).price(tld)
+    Platform-internal: staff only (``domains.policies.operation_payload_for``). The prices come
+    from billing through ``domains.hooks.price_list``."""
+    quote = hooks.price_list(SYSTEM, [tld], "register", years).price(tld)
     if quote is None or quote.cost is None or quote.currency != currency:
         return None
     return {"amount": str(quote.cost), "currency": currency}

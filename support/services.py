@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from customers.models import Customer
+from domains.services import operation_retry
 from portal.audit import audit
 from portal.tenancy import SYSTEM, Actor, ActorKind
 from support import policies
@@ -561,8 +562,6 @@ def ticket_mark_read(*, actor: Actor, ticket: Ticket) -> Ticket:
 
 def ticket_retry_operation(*, actor: Actor, ticket: Ticket):
     """Staff put the ticket's failed registry operation back in the queue."""
-    from domains.services import operation_retry
-
     if not policies.can_retry_operation(actor, ticket):
         raise PermissionDenied("Only staff retry registry operations.")
     if ticket.operation_id is None:

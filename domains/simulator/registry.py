@@ -28,6 +28,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from domains import hooks
 from domains.models import (
     RegistrarAccount,
     SandboxBalance,
@@ -59,16 +60,9 @@ FAILURES = {
 
 def _platform_cost(tld: str, action: str) -> Decimal | None:
     """The simulated registry charges what the platform's price list says it costs (1 year,
-    USD), so that the demo and tests see consistent prices unless ``prices`` says otherwise."""
-    from billing.models import Price
-
-    return (
-        Price.objects.filter(
-            organisation__isnull=True, tld__name=tld, action=action, years=1, currency="USD"
-        )
-        .values_list("cost", flat=True)
-        .first()
-    )
+    USD), so that the demo and tests see consistent prices unless ``prices`` says otherwise.
+    Billing answers through ``domains.hooks.registry_cost``."""
+    return hooks.registry_cost(tld=tld, action=action)
 
 
 def _info(row: SandboxDomain) -> DomainInfo:

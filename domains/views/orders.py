@@ -12,9 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from billing.pricing import PriceList
 from customers.selectors import visible_customers
-from domains import availability, names, policies, services
+from domains import availability, hooks, names, policies, services
 from domains.forms import RegisterForm, SearchForm, TransferForm, split_lines
 from domains.models import Tld
 from domains.selectors import visible_tlds
@@ -129,7 +128,7 @@ def _price(actor, tld: Tld | None, action: str, years) -> dict:
     cost."""
     if tld is None:
         return {}
-    quote = PriceList(actor, [tld], action).price(tld)
+    quote = hooks.price_list(actor, [tld], action).price(tld)
     if quote is None:
         return {}
     try:

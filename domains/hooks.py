@@ -1,0 +1,110 @@
+"""The hooks of domains: what it makes happen in the apps above it, which it never imports.
+
+Each hook is a :class:`portal.hooks.Hook`; the app named below registers its implementation in its
+``AppConfig.ready()``. Tests replace one with ``hook.replaced(fake)``.
+
+After the registry answered (``guarded``: an implementation that raises is logged and rolled back
+to its savepoint, and the outcome is recorded all the same, so a ticket or a zone that cannot be
+made never undoes what the registry did):
+
+``operation_stopped(*, operation: RegistrarOperation) -> None``
+    An operation stopped: failed for good, or held for staff (``operation.status``,
+    ``operation.last_error`` are set). Called by ``domains.outbox`` inside the transaction that
+    records the stop. Registered by support: ``support.services.ticket_open_for_operation`` (the
+    staff-only ticket and the customer's own). None registered: nothing happens (the operation
+    shows as failed or held in the operations list and the admin).
+
+``operations_succeeded(*, operation_ids: list[int]) -> None``
+    Operations succeeded (any of them may have stopped before and been retried). Called by
+    ``domains.outbox`` inside the transaction that records the successes, once per group.
+    Registered by support: ``support.services.ticket_close_for_operations`` (closes their open
+    tickets with a note). None registered: nothing happens.
+
+``domain_activated(*, domain: Domain) -> None``
+    A registration or an incoming transfer succeeded and the domain's row holds the registry's
+    answer. Called by ``domains.outbox``. Registered by dns:
+    ``dns.services.zone_create_after_registration`` (a zone from the template when the domain
+    uses the platform's nameservers). None registered: no zone is made.
+
+Prices, read before anything is sent (not guarded: an exception reaches the caller):
+
+``price_list(actor, tlds, action="register", years=1) -> PriceList``
+    The prices of ``action`` for ``years`` of some TLDs (``Tld`` rows or ids) as ``actor`` may see
+    them; ``price_list(...).price(tld, registry_quote=None)`` answers a :class:`Quote` or None.
+    Read by availability (search results), the order summary and the premium-price guard's
+    expected cost. Registered by billing: ``billing.pricing.PriceList``. None registered: a list
+    without prices (no price is shown, no expected cost is recorded, so the guard stays off).
+
+``priced_tlds(*, action: str) -> list[str]``
+    The names of the active TLDs the price list has ``action`` prices for, sorted (suggestions
+    look under them). Registered by billing: ``billing.pricing.priced_tld_names``. None
+    registered: ``[]`` (suggestions look under every active TLD).
+
+``registry_cost(*, tld: str, action: str) -> Decimal | None``
+    The platform's price list's registry cost of one year of ``action`` under ``tld`` in USD,
+    which the simulated registry charges unless its account's settings say otherwise.
+    Registered by billing: ``billing.pricing.platform_cost``. None registered: None (the
+    simulator's default price).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Protocol
+
+from portal.hooks import Hook
+
+
+class Quote(Protocol):
+    """A price as an actor may see it (``billing.pricing.ActorPrice``)."""
+
+    @property
+    def price(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def cost(self) -> Decimal | None: ...  # what the actor pays upstream; None for customers
+    @property
+    def premium(self) -> bool: ...
+
+
+class PriceList(Protocol):
+    def price(
+        self, tld: Any, registry_quote: tuple[Decimal, str] | None = None
+    ) -> Quote | None: ...
+
+
+class NoPrices:
+    """The price list when no app provides one: it has no price for anything."""
+
+    def __init__(self, actor: Any, tlds: Iterable, action: str = "register", years: int = 1):
+        pass
+
+    def price(self, tld: Any, registry_quote: tuple[Decimal, str] | None = None) -> None:
+        return None
+
+
+def _nothing(**kwargs: Any) -> None:
+    return None
+
+
+def _no_tlds(*, action: str) -> list[str]:
+    return []
+
+
+operation_stopped = Hook("domains.operation_stopped", default=_nothing, guarded=True)
+operations_succeeded = Hook("domains.operations_succeeded", default=_nothing, guarded=True)
+domain_activated = Hook("domains.domain_activated", default=_nothing, guarded=True)
+price_list = Hook("domains.price_list", default=NoPrices, guarded=False)
+priced_tlds = Hook("domains.priced_tlds", default=_no_tlds, guarded=False)
+registry_cost = Hook("domains.registry_cost", default=_nothing, guarded=False)
+
+ALL = (
+    operation_stopped,
+    operations_succeeded,
+    domain_activated,
+    price_list,
+    priced_tlds,
+    registry_cost,
+)
