@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 
 from django.conf import settings
@@ -248,8 +249,6 @@ class HostRecord(models.Model):
         return self.hostname
 
     def clean(self) -> None:
-        import ipaddress
-
         for field, version in (("ipv4", 4), ("ipv6", 6)):
             for address in getattr(self, field) or []:
                 try:

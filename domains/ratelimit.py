@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 
 from domains.registrars.base import TransientError
@@ -73,8 +74,6 @@ def _redis():
         url = "unix://" + url.removeprefix("redis+socket://")
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return None
-    import redis
-
     client = redis.Redis.from_url(url, socket_timeout=5)
     return client, client.register_script(_SESSION_SCRIPT), client.register_script(_RATE_SCRIPT)
 

@@ -11,7 +11,9 @@ from domains.models import (
     Nameserver,
     RegistrarOperation,
 )
+from domains.policies import operation_message_for, operation_payload_for
 from portal.api.fields import BooleanField
+from portal.tenancy import ANONYMOUS
 
 
 class DomainListSerializer(serializers.ListSerializer):
@@ -285,9 +287,6 @@ class OperationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance: RegistrarOperation) -> dict:
-        from domains.policies import operation_message_for, operation_payload_for
-        from portal.tenancy import ANONYMOUS
-
         data = super().to_representation(instance)
         actor = self.context.get("actor") or ANONYMOUS
         data["payload"] = operation_payload_for(actor, instance)
