@@ -35,7 +35,7 @@ FIND_UV := command -v uv 2>/dev/null || { [ -x "$$HOME/.local/bin/uv" ] && echo 
 help:
 	@echo "make run     install, migrate, load demo data and start Redis, web, worker and beat on http://$(HOST):$(PORT)/"
 	@echo "make test    install and run the whole test suite (PYTEST_ARGS=... to pass arguments)"
-	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint    ruff check, ruff format --check, lint-imports (the layers), makemigrations --check"
 	@echo "make migrate / make seed   apply migrations / load the demo data"
 
 # --- set-up --------------------------------------------------------------------------------
@@ -115,4 +115,5 @@ test: sync chromium
 lint: sync
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
