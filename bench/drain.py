@@ -1,5 +1,8 @@
-"""Drain N queued registry operations through a real Celery worker against the sandbox's REST
-front end (seed-002 protocol over HTTP on loopback) with a fixed latency per call.
+"""Drain N queued registry operations through a real Celery worker against the simulated
+registry's REST front end (``domains/simulator/rest_server.py`` started by ``manage.py
+run_sandbox_rest``: the seed-002 protocol over HTTP on loopback) with a fixed latency per call.
+The operations are written to the outbox table, then run by the tasks of ``domains.tasks``
+(drain tasks, or one message each) over the worker side, ``domains.outbox``.
 
 Needs PostgreSQL and Redis (a SQLite file cannot take many writer threads):
 
