@@ -10,8 +10,9 @@
   ``domain_transition`` which applies it.
 
 Both the actions (``domains.services``) and the worker side (``domains.outbox``) use this
-module and it imports neither: only the models, the name rules and the registry adapters'
-protocol (``domains.registrars.base``: what a registry answers), which sit below it.
+module, and it imports neither: only what sits below it (the models, the name rules, the hooks,
+and the registry adapters' protocol ``domains.registrars.base``, whose ``DomainInfo`` is what a
+registry says about a domain).
 """
 
 from __future__ import annotations
