@@ -173,7 +173,7 @@ class _DefusedConnection(Connection):
         except HostileResponseError as exc:
             self.close()
             raise HostileResponseError(
-                f"EPP server {self.where}: {exc.message}", code="hostile-xml"
+                f"EPP server {self.where}: {exc.message}", code=exc.code
             ) from None
         except MalformedResponseError as exc:
             self.close()

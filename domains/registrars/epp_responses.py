@@ -69,6 +69,7 @@ LAUNCH = "urn:ietf:params:xml:ns:launch-1.0"
 
 MAX_RESPONSE_BYTES = 1_048_576  # epptools' frame limit: nothing longer arrives from a session
 LOCK_STATUS = "clientTransferProhibited"
+HOSTILE = "hostile-xml"  # the code of a HostileResponseError
 
 _TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 # Nomulus (and others) say what was deleted only in the message text.
@@ -99,7 +100,8 @@ def document(data: bytes | str) -> ET.Element:
         raise HostileResponseError(
             f"The registry's EPP response was refused unread: it holds a {_what(exc)}, which EPP "
             "never uses (an entity-expansion bomb or an external-entity attack). Nothing was "
-            "expanded or fetched. A registry that sends this is broken or compromised."
+            "expanded or fetched. A registry that sends this is broken or compromised.",
+            code=HOSTILE,
         ) from None
     except ET.ParseError as exc:
         raise MalformedResponseError(

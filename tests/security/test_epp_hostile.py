@@ -176,6 +176,7 @@ def test_the_response_layer_refuses_without_expanding(
     assert elapsed < 1.0
     assert peak < 8 * 1024 * 1024 + 4 * len(document)  # nothing expanded (a bomb is gigabytes)
     assert isinstance(refused.value, PermanentError) and not refused.value.retryable
+    assert refused.value.code == r.HOSTILE
     message = refused.value.message
     assert "refused unread" in message and "broken or compromised" in message
     for leaked in (SECRET, str(secret_file), http_url, "boom", "haha"):
@@ -380,6 +381,7 @@ def test_a_hostile_greeting_is_refused_before_the_login_is_sent(
     assert server.connections == 1  # no reconnect
     assert server.frames == []  # our login (and password) never went to it
     assert f"EPP server 127.0.0.1:{server.port}" in refused.value.message
+    assert refused.value.code == r.HOSTILE
     assert SECRET not in refused.value.message and str(secret_file) not in refused.value.message
     assert parsed_by_epptools == []  # epptools' xml.etree never saw it
     assert Recorder.requests == []
