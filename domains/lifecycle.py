@@ -17,12 +17,15 @@ registry says about a domain).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from domains import hooks
 from domains.models import (
     Domain,
     DomainDrift,
@@ -31,12 +34,18 @@ from domains.models import (
     RegistrarOperation,
     Tld,
 )
+from domains.registrars.base import DomainInfo
 from portal.tenancy import Actor
+
+logger = logging.getLogger(__name__)
 
 # --- the state machine ----------------------------------------------------------------------------
 S = DomainStatus
 
-# The state machine: target status -> the statuses it may be reached from.
+# The state machine: target status -> the statuses it may be reached from. Some edges are only
+# taken when the registry says so (``apply_registry_view``): a deletion the registry undid
+# (pending_delete -> active, -> redemption), a name it deleted or put in redemption earlier than
+# the portal's dates (active -> redemption, grace/expired -> pending_delete).
 TRANSITIONS: dict[str, set[str]] = {
     S.ACTIVE: {
         S.PENDING_REGISTRATION,
@@ -44,17 +53,21 @@ TRANSITIONS: dict[str, set[str]] = {
         S.EXPIRED,
         S.GRACE,
         S.REDEMPTION,
+        S.PENDING_DELETE,
         S.SUSPENDED,
     },
     S.EXPIRED: {S.ACTIVE},
     S.GRACE: {S.ACTIVE},
-    S.REDEMPTION: {S.EXPIRED, S.GRACE},
-    S.PENDING_DELETE: {S.REDEMPTION, S.ACTIVE},
+    S.REDEMPTION: {S.ACTIVE, S.EXPIRED, S.GRACE, S.PENDING_DELETE, S.SUSPENDED},
+    S.PENDING_DELETE: {S.REDEMPTION, S.ACTIVE, S.EXPIRED, S.GRACE, S.SUSPENDED},
     S.DELETED: {S.PENDING_DELETE, S.PENDING_REGISTRATION, S.PENDING_TRANSFER},
     S.PENDING_TRANSFER: set(),
     S.TRANSFERRED_AWAY: {S.ACTIVE, S.EXPIRED, S.GRACE, S.SUSPENDED},
     S.SUSPENDED: {S.ACTIVE, S.EXPIRED, S.GRACE},
     S.PENDING_REGISTRATION: set(),
+    # Terminal: the registry refused for good; the name is free for a new order.
+    S.REGISTRATION_FAILED: {S.PENDING_REGISTRATION},
+    S.TRANSFER_FAILED: {S.PENDING_TRANSFER},
 }
 
 
@@ -67,16 +80,27 @@ class TransitionError(Exception):
 
 
 def domain_transition(*, domain: Domain, to: str, actor: Actor, reason: str = "") -> Domain:
-    """Move ``domain`` to ``to`` if its current status allows it; raise TransitionError if not."""
+    """Move ``domain`` to ``to`` if its current status allows it; raise TransitionError if not.
+
+    The row is locked first and its status read there, so the history row records the status the
+    update really changed (not the caller's copy, which may be stale) and a concurrent
+    transition waits for this one instead of interleaving with it."""
     with transaction.atomic():
-        updated = Domain.objects.filter(pk=domain.pk, status__in=allowed_from(to)).update(
-            status=to, updated_at=timezone.now()
+        current = (
+            Domain.objects.select_for_update()
+            .filter(pk=domain.pk)
+            .values_list("status", flat=True)
+            .first()
         )
+        updated = 0
+        if current in allowed_from(to):
+            updated = Domain.objects.filter(pk=domain.pk, status=current).update(
+                status=to, updated_at=timezone.now()
+            )
         if not updated:
-            current = Domain.objects.filter(pk=domain.pk).values_list("status", flat=True).first()
             raise TransitionError(f"{domain.name} cannot go from {current} to {to}")
         DomainStatusChange.objects.create(
-            domain=domain, from_status=domain.status, to_status=to, reason=reason, actor=str(actor)
+            domain=domain, from_status=current, to_status=to, reason=reason, actor=str(actor)
         )
     domain.status = to
     return domain
@@ -242,3 +266,155 @@ def record_drift(domain: Domain, info) -> list[DomainDrift]:
         )
     DomainDrift.objects.bulk_create(drifts)
     return drifts
+
+
+# --- the registry's status: one mapping, applied in one place ------------------------------------
+# The statuses in which the portal no longer follows the registry: the name is not ours (any more).
+TERMINAL = frozenset({S.DELETED, S.TRANSFERRED_AWAY, S.REGISTRATION_FAILED, S.TRANSFER_FAILED})
+# Lapsed: past expiry. How far along (grace or expired, then redemption, pending delete) the
+# portal's dates decide (``lifecycle_advance``) unless the registry says (rgp, pendingDelete).
+LAPSED = frozenset({S.EXPIRED, S.GRACE, S.REDEMPTION, S.PENDING_DELETE})
+# Not (yet) a name we hold: the registry has not answered a registration or a transfer in.
+PENDING = frozenset({S.PENDING_REGISTRATION, S.PENDING_TRANSFER})
+HOLDS = frozenset({"clientHold", "serverHold"})  # RFC 5731: the name is not published in the zone
+TRANSFER_REFUSED = frozenset({"clientRejected", "clientCancelled", "serverCancelled"})
+
+
+def status_from_registry(
+    info: DomainInfo,
+    *,
+    current: str,
+    previous: Iterable[str] = (),
+    grace_days: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The status the portal should hold, given what the registry says about a domain (``info``:
+    its EPP statuses, rgp statuses, transfer state and expiry) and the portal's ``current`` status.
+
+    ``previous`` are the EPP statuses the registry reported last time (``Domain.epp_statuses``):
+    a suspension follows a registry hold only when there was one. ``grace_days`` is the TLD's
+    (a domain past expiry enters grace, or expires at once when the TLD has none; None: grace).
+
+    In order, the first rule that applies:
+
+    1. ``current`` is terminal (deleted, transferred away, registration or transfer failed): kept.
+    2. A name we are gaining (``current`` pending_transfer): a transfer rejected or cancelled ->
+       transfer_failed; still pending (trStatus pending, or the EPP status pendingTransfer) ->
+       pending_transfer; approved, or the name is ours: on to rule 5.
+    3. A registration the registry left pending (pendingCreate): pending_registration.
+    4. A name we hold: a transfer approved (another registrar's request: clientApproved,
+       serverApproved) -> transferred_away. A pending request leaves the domain as it is.
+    5. rgp redemptionPeriod or pendingRestore -> redemption; pendingDelete (EPP status or rgp)
+       -> pending_delete.
+    6. Past expiry: a lapsed ``current`` (expired, grace, redemption, pending delete) is kept,
+       as is suspended; otherwise grace (expired when the TLD has no grace days).
+    7. clientHold or serverHold -> suspended. Suspended without a hold: kept unless the hold
+       that caused it was the registry's and is gone (``previous`` had one), since staff's own
+       suspensions are theirs to lift.
+    8. Otherwise (ok, inactive, addPeriod, autoRenewPeriod, renewPeriod, transferPeriod, the
+       pending* of updates and renewals, prohibitions) -> active: a domain the portal had moved
+       to grace is active again once the registry auto-renewed it.
+    """
+    if current in TERMINAL:
+        return current
+    statuses = set(info.statuses)
+    rgp = set(info.rgp_statuses)
+    transfer = info.transfer
+    if current == S.PENDING_TRANSFER:
+        if transfer is not None and transfer.status in TRANSFER_REFUSED:
+            return S.TRANSFER_FAILED
+        if (transfer is not None and transfer.pending) or (
+            "pendingTransfer" in statuses and not (transfer is not None and transfer.approved)
+        ):
+            return S.PENDING_TRANSFER
+    elif current == S.PENDING_REGISTRATION:
+        if "pendingCreate" in statuses:
+            return S.PENDING_REGISTRATION
+    elif transfer is not None and transfer.approved:
+        return S.TRANSFERRED_AWAY
+    if rgp & {"redemptionPeriod", "pendingRestore"}:
+        return S.REDEMPTION
+    if "pendingDelete" in statuses or "pendingDelete" in rgp:
+        return S.PENDING_DELETE
+    now = now or timezone.now()
+    if info.expires_at is not None and info.expires_at <= now:
+        if current in LAPSED or current == S.SUSPENDED:
+            return current
+        return S.EXPIRED if grace_days == 0 else S.GRACE
+    if statuses & HOLDS:
+        return S.SUSPENDED
+    if current == S.SUSPENDED and not (set(previous) & HOLDS):
+        return S.SUSPENDED
+    return S.ACTIVE
+
+
+def registry_fields(domain: Domain, info: DomainInfo, now: datetime) -> dict:
+    """What the registry's answer changes on the domain row besides its status: only values
+    that differ, so that an answer confirming what the portal holds rewrites no indexed column
+    (on a million domains an index write per answer is most of what recording costs)."""
+    theirs: dict = {"epp_statuses": info.statuses}
+    if info.expires_at is not None:
+        theirs["expires_at"] = info.expires_at
+        theirs.update(lifecycle_dates(domain.tld, info.expires_at))
+    if info.registered_at is not None and domain.registered_at is None:
+        theirs["registered_at"] = info.registered_at
+    if info.reference:
+        theirs["registry_reference"] = info.reference
+    fields = {name: value for name, value in theirs.items() if getattr(domain, name) != value}
+    fields["last_synced_at"] = now
+    return fields
+
+
+def _path(current: str, target: str) -> list[str]:
+    """The transitions from ``current`` to ``target``: one, or two through active (a
+    registration the registry answered with a hold is registered, then suspended); [] if none."""
+    if current in allowed_from(target):
+        return [target]
+    if current in allowed_from(S.ACTIVE) and S.ACTIVE in allowed_from(target):
+        return [S.ACTIVE, target]
+    return []
+
+
+def apply_registry_view(*, domain_id: int, info: DomainInfo, actor: Actor, reason: str) -> Domain:
+    """Make the portal hold what the registry says about a domain, in one transaction.
+
+    Locks the domain row, maps (``status_from_registry``), moves the status through
+    ``domain_transition`` (a history row per step, ``reason`` on each) when it differs, and copies
+    what the registry decides (expiry and the dates that follow from it, EPP statuses, creation
+    date, reference; ``registry_fields``). A mapped status the state machine cannot reach from the
+    current one is logged and left as it is. When a registration or an incoming transfer becomes a
+    name we hold, ``hooks.domain_activated`` runs (dns makes its zone). Returns the domain, its
+    fields as now stored; callers that queue follow-up operations compare its status with the
+    one before (``PENDING``).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        domain = (
+            Domain.objects.select_for_update(of=("self",)).select_related("tld").get(pk=domain_id)
+        )
+        before = domain.status
+        target = status_from_registry(
+            info,
+            current=before,
+            previous=domain.epp_statuses or (),
+            grace_days=domain.tld.grace_days,
+            now=now,
+        )
+        fields = registry_fields(domain, info, now)
+        Domain.objects.filter(pk=domain.pk).update(**fields, updated_at=now)
+        for name, value in fields.items():
+            setattr(domain, name, value)
+        if target != before:
+            steps = _path(before, target)
+            if not steps:
+                logger.warning(
+                    "%s: the registry's view maps to %s, which %s cannot reach; left as it is",
+                    domain.name,
+                    target,
+                    before,
+                )
+            for step in steps:
+                domain_transition(domain=domain, to=step, actor=actor, reason=reason)
+        if before in PENDING and domain.status not in PENDING | TERMINAL:
+            hooks.domain_activated(domain=domain)
+    return domain

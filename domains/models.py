@@ -57,6 +57,11 @@ class RegistrarAccount(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
 
+class TransferDefault(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
 class Tld(models.Model):
     """A suffix Nameport sells (com, or a second level like com.ng), routed to an account."""
 
@@ -75,6 +80,14 @@ class Tld(models.Model):
     )
     idn_allowed = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    transfer_default = models.CharField(
+        max_length=8,
+        choices=TransferDefault.choices,
+        default=TransferDefault.APPROVE,
+        help_text="The answer to another registrar's transfer request when the customer has "
+        "not answered by the end of the registry's window (most registries approve after 5 "
+        "days).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -85,7 +98,11 @@ class Tld(models.Model):
                 & Q(max_years__lte=10)
                 & Q(min_years__lte=models.F("max_years")),
                 name="tld_years_range_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(transfer_default__in=["approve", "reject"]),
+                name="tld_transfer_default_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,10 +125,18 @@ class DomainStatus(models.TextChoices):
     PENDING_TRANSFER = "pending_transfer", "Pending transfer"
     TRANSFERRED_AWAY = "transferred_away", "Transferred away"
     SUSPENDED = "suspended", "Suspended"
+    # Terminal: the registry refused the registration (or the incoming transfer) for good.
+    REGISTRATION_FAILED = "registration_failed", "Registration failed"
+    TRANSFER_FAILED = "transfer_failed", "Transfer failed"
 
 
 # Statuses in which a name is no longer held by us: another registration of it may exist.
-RELEASED_STATUSES = [DomainStatus.DELETED, DomainStatus.TRANSFERRED_AWAY]
+RELEASED_STATUSES = [
+    DomainStatus.DELETED,
+    DomainStatus.TRANSFERRED_AWAY,
+    DomainStatus.REGISTRATION_FAILED,
+    DomainStatus.TRANSFER_FAILED,
+]
 
 
 class Domain(models.Model):
@@ -337,6 +362,11 @@ class RegistrarOperation(models.Model):
         DNSSEC = "dnssec", "DNSSEC"
         SYNC = "sync", "Sync"
         AUTORENEW = "autorenew", "Auto-renew"
+        # Transfers in progress (EPP): following ours, answering another registrar's.
+        TRANSFER_QUERY = "transfer_query", "Transfer status check"
+        TRANSFER_APPROVE = "transfer_approve", "Transfer away approved"
+        TRANSFER_REJECT = "transfer_reject", "Transfer away rejected"
+        TRANSFER_CANCEL = "transfer_cancel", "Transfer in cancelled"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -435,6 +465,124 @@ class DomainDrift(models.Model):
         return f"{self.domain}: {self.field} differs"
 
 
+class TransferRequest(models.Model):
+    """Another registrar asked the registry for one of our domains (an outgoing transfer),
+    learned from the EPP poll queue or from a sync that shows ``pendingTransfer``. The customer
+    approves or rejects it before ``act_by``; when nobody answers, Nameport sends the TLD's
+    ``transfer_default`` shortly before the registry's window ends."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        APPROVING = "approving", "Approval sent"
+        REJECTING = "rejecting", "Rejection sent"
+        APPROVED = "approved", "Approved (transferred away)"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Withdrawn"
+
+    OPEN = ("pending", "approving", "rejecting")
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="transfer_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    gaining_registrar = models.CharField(max_length=100, blank=True, help_text="reID")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    act_by = models.DateTimeField(
+        null=True, blank=True, help_text="When the registry acts by itself (acDate)"
+    )
+    registry_status = models.CharField(max_length=20, blank=True, help_text="trStatus")
+    decided_by = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    by_default = models.BooleanField(
+        default=False, help_text="Answered with the TLD's default (nobody answered in time)"
+    )
+    source = models.CharField(max_length=10, blank=True, help_text="poll or sync")
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "pending",
+                        "approving",
+                        "rejecting",
+                        "approved",
+                        "rejected",
+                        "cancelled",
+                    ]
+                ),
+                name="transferrequest_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=Q(status__in=["pending", "approving", "rejecting"]),
+                name="transferrequest_one_open_per_domain",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "act_by"])]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: transfer to {self.gaining_registrar or '?'} [{self.status}]"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class RegistryMessage(models.Model):
+    """One message of a registry's EPP poll queue (RFC 5730 ``<poll>``), kept for staff with
+    what Nameport did about it. It is acknowledged at the registry only after what it says has
+    been committed here (``acked_at``)."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        UNAPPLIED = "unapplied", "Not applied"
+        IGNORED = "ignored", "Nothing to do"
+
+    account = models.ForeignKey(
+        RegistrarAccount, on_delete=models.PROTECT, related_name="registry_messages"
+    )
+    message_id = models.CharField(max_length=100, help_text="The registry's msgID")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="qDate")
+    kind = models.CharField(max_length=20)
+    name = models.CharField(max_length=253, blank=True)
+    domain = models.ForeignKey(
+        Domain,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registry_messages",
+    )
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    note = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "message_id"], name="registrymessage_unique_per_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["applied", "unapplied", "ignored"]),
+                name="registrymessage_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.name} #{self.message_id}: {self.kind} {self.name}".strip()
+
+
 # --- The sandbox registry's own state (domains/simulator/registry.py) -------------------------
 # A simulated registry keeps its own tables so that what the portal believes and what "the
 # registry" says can differ, exactly as with a real one.
@@ -453,6 +601,9 @@ class SandboxDomain(models.Model):
     auth_code = models.CharField(max_length=64)
     ds_records = models.JSONField(default=list)
     contacts = models.JSONField(default=list)
+    # The last transfer of the name at the EPP front end: trStatus, gaining and losing accounts,
+    # dates (``domains.simulator.queue``); {} when it was never asked for.
+    transfer = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -488,6 +639,22 @@ class SandboxTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.command} {self.idempotency_key}"
+
+
+class SandboxPollMessage(models.Model):
+    """A message in a sandbox account's EPP poll queue (``domains.simulator.queue``)."""
+
+    account = models.CharField(max_length=100, help_text="Whose queue (a sandbox account name)")
+    queued_at = models.DateTimeField(default=timezone.now)
+    text = models.CharField(max_length=500)
+    res_data = models.TextField(blank=True, help_text="The <resData> child, as XML")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["account", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.account} #{self.pk}: {self.text}"
 
 
 class SandboxBalance(models.Model):

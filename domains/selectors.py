@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from domains.models import (
+    RELEASED_STATUSES,
     Domain,
     DomainContact,
     DomainStatus,
@@ -26,7 +27,7 @@ def visible_domains(actor: Actor) -> QuerySet[Domain]:
         return queryset.filter(
             contacts__role=DomainContact.Role.REGISTRANT,
             contacts__handle=actor.registrant_handle,
-        ).exclude(status__in=[DomainStatus.DELETED, DomainStatus.TRANSFERRED_AWAY])
+        ).exclude(status__in=RELEASED_STATUSES)
     queryset = scope(queryset, actor)
     if actor.kind == ActorKind.CONTACT:
         granted = actor.contact.privileges.get("domains") or {}
