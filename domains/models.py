@@ -367,6 +367,8 @@ class RegistrarOperation(models.Model):
         TRANSFER_APPROVE = "transfer_approve", "Transfer away approved"
         TRANSFER_REJECT = "transfer_reject", "Transfer away rejected"
         TRANSFER_CANCEL = "transfer_cancel", "Transfer in cancelled"
+        # Out of the redemption period (rgp restore request, and report where required).
+        RESTORE = "restore", "Restore"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
