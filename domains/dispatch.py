@@ -14,8 +14,9 @@ so this module sends them by name through the Celery app's registry instead of i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -31,6 +32,11 @@ DRAIN_TASK = "domains.tasks.registrar_operations_drain"
 # Past this many operations at once, workers get drain tasks instead of one message each.
 DRAIN_THRESHOLD = 50
 _bursts = threading.local()
+
+# An operation that waits behind an unfinished one of its domain is parked: pending, but due at
+# this far-off moment, with the reason in ``last_error``, so no worker and no sweep takes it up
+# again and again. ``wake_next`` makes it due when the one before it ends.
+PARKED_AT = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def operation_enqueue(
@@ -88,3 +94,35 @@ def burst() -> Iterator[None]:
         operation_ids, _bursts.ids = _bursts.ids, None
         if operation_ids:
             send(operation_ids)
+
+
+def wake_next(domain_ids: Iterable[int | None]) -> None:
+    """An operation of each of these domains ended (succeeded, failed, cancelled) or was put
+    back in the queue (retried): after commit, the first parked operation of each becomes due and
+    is sent. Every path that ends an operation calls this; the sweep wakes any parked operation
+    that nothing holds up any more (a wake that came between its check and its park)."""
+    ids = {pk for pk in domain_ids if pk is not None}
+    if ids:
+        transaction.on_commit(lambda: _wake(ids))
+
+
+def _wake(domain_ids: set[int]) -> None:
+    Op = RegistrarOperation
+    parked = (
+        Op.objects.filter(
+            status=Op.Status.PENDING, next_attempt_at=PARKED_AT, domain_id__in=domain_ids
+        )
+        .order_by("pk")
+        .values_list("pk", "domain_id")
+    )
+    first: dict[int, int] = {}
+    for pk, domain_id in parked:
+        first.setdefault(domain_id, pk)
+    if not first:
+        return
+    now = timezone.now()
+    woken = list(first.values())
+    Op.objects.filter(pk__in=woken, status=Op.Status.PENDING, next_attempt_at=PARKED_AT).update(
+        next_attempt_at=now, last_error="", updated_at=now
+    )
+    enqueue(woken)

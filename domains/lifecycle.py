@@ -61,10 +61,10 @@ TRANSITIONS: dict[str, set[str]] = {
     S.REDEMPTION: {S.ACTIVE, S.EXPIRED, S.GRACE, S.PENDING_DELETE, S.SUSPENDED},
     S.PENDING_DELETE: {S.REDEMPTION, S.ACTIVE, S.EXPIRED, S.GRACE, S.SUSPENDED},
     S.DELETED: {S.PENDING_DELETE, S.PENDING_REGISTRATION, S.PENDING_TRANSFER},
-    S.PENDING_TRANSFER: set(),
+    S.PENDING_TRANSFER: {S.TRANSFER_FAILED},  # retried (order_resumed)
     S.TRANSFERRED_AWAY: {S.ACTIVE, S.EXPIRED, S.GRACE, S.SUSPENDED},
     S.SUSPENDED: {S.ACTIVE, S.EXPIRED, S.GRACE},
-    S.PENDING_REGISTRATION: set(),
+    S.PENDING_REGISTRATION: {S.REGISTRATION_FAILED},  # retried (order_resumed)
     # Terminal: the registry refused for good; the name is free for a new order.
     S.REGISTRATION_FAILED: {S.PENDING_REGISTRATION},
     S.TRANSFER_FAILED: {S.PENDING_TRANSFER},
@@ -366,11 +366,12 @@ def registry_fields(domain: Domain, info: DomainInfo, now: datetime) -> dict:
 
 
 def _path(current: str, target: str) -> list[str]:
-    """The transitions from ``current`` to ``target``: one, or two through active (a
-    registration the registry answered with a hold is registered, then suspended); [] if none."""
+    """The transitions from ``current`` to ``target``: one, or for a name that just became ours
+    two through active (a registration the registry answered with a hold is registered, then
+    suspended); [] if none."""
     if current in allowed_from(target):
         return [target]
-    if current in allowed_from(S.ACTIVE) and S.ACTIVE in allowed_from(target):
+    if current in PENDING and S.ACTIVE in allowed_from(target):
         return [S.ACTIVE, target]
     return []
 
@@ -418,3 +419,40 @@ def apply_registry_view(*, domain_id: int, info: DomainInfo, actor: Actor, reaso
         if before in PENDING and domain.status not in PENDING | TERMINAL:
             hooks.domain_activated(domain=domain)
     return domain
+
+
+# The operations that make a name ours, and the terminal status of the domain when one fails.
+ORDER_FAILED = {
+    RegistrarOperation.Kind.REGISTER: (S.PENDING_REGISTRATION, S.REGISTRATION_FAILED),
+    RegistrarOperation.Kind.TRANSFER: (S.PENDING_TRANSFER, S.TRANSFER_FAILED),
+}
+
+
+def order_ended(*, operation: RegistrarOperation, actor: Actor, reason: str) -> Domain | None:
+    """A registration or an incoming transfer stopped for good (failed, or cancelled by staff)
+    while its domain still waited for it: the domain ends in registration_failed or
+    transfer_failed, which frees the name for a new order by anyone. Retrying the operation
+    brings it back (``order_resumed``). Returns the domain if it moved."""
+    if operation.kind not in ORDER_FAILED or operation.domain_id is None:
+        return None
+    waiting, failed = ORDER_FAILED[operation.kind]
+    with transaction.atomic():
+        domain = Domain.objects.select_for_update(of=("self",)).get(pk=operation.domain_id)
+        if domain.status != waiting:
+            return None
+        return domain_transition(domain=domain, to=failed, actor=actor, reason=reason[:255])
+
+
+def order_resumed(*, operation: RegistrarOperation, actor: Actor) -> Domain | None:
+    """A failed or cancelled registration or transfer is retried: its domain waits for it again
+    (raises ``django.db.IntegrityError`` when a newer order holds the name meanwhile)."""
+    if operation.kind not in ORDER_FAILED or operation.domain_id is None:
+        return None
+    waiting, failed = ORDER_FAILED[operation.kind]
+    with transaction.atomic():
+        domain = Domain.objects.select_for_update(of=("self",)).get(pk=operation.domain_id)
+        if domain.status != failed:
+            return None
+        return domain_transition(
+            domain=domain, to=waiting, actor=actor, reason=f"{operation.get_kind_display()} retried"
+        )

@@ -8,6 +8,14 @@ drain a backlog, sweep lost ones.
   through ``domains.hooks`` (support registers the ticket; domains never imports it).
 * A worker killed mid-call leaves the row ``running``; after the lease the sweep puts it back to
   ``pending`` and the retry carries the same idempotency key, so the registry applies it once.
+  The claim counted the attempt: a row that has used its attempts that way (an operation that
+  kills its worker every time) is stopped by the sweep as failed, with a ticket.
+* An operation behind an unfinished one of its domain is parked (``dispatch.PARKED_AT``) until
+  the one before it ends and wakes it (``dispatch.wake_next``), instead of polling.
+* What the registry says about a domain after a registration, a transfer, a renewal or a sync
+  goes through ``lifecycle.apply_registry_view``: the status follows the registry's (with a
+  history row), and a registration or transfer refused for good ends in a terminal status that
+  frees the name.
 
 This module never imports the actions (``domains.services``): what both need lives below it
 (``domains.lifecycle``, ``domains.names``, ``domains.dispatch``, the models). The Celery tasks
@@ -20,30 +28,38 @@ import logging
 import queue
 import threading
 import time
-from datetime import timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
-from domains import hooks, ratelimit
-from domains.dispatch import operation_enqueue
+from domains import hooks, ratelimit, transfers
+from domains.dispatch import PARKED_AT, operation_enqueue, wake_next
 from domains.lifecycle import (
     FLAG_FIELDS,
     FLAG_KINDS,
-    domain_transition,
-    lifecycle_dates,
+    PENDING,
+    TERMINAL,
+    add_years,
+    apply_registry_view,
+    order_ended,
     record_drift,
+    registry_fields,
 )
-from domains.models import Domain, DomainStatus, RegistrarOperation
+from domains.models import Domain, RegistrarOperation
 from domains.registrars import adapter_for
 from domains.registrars.base import (
+    AuthorizationError,
     ContactData,
     DomainInfo,
     DsData,
+    FeeRefusedError,
+    NotFoundError,
+    OutcomeUnknown,
     PermanentError,
+    QuotedFee,
     RegistrarError,
 )
 from portal import outbox as core
@@ -56,7 +72,6 @@ Status = RegistrarOperation.Status
 
 # How long a claimed operation is left to its worker before the sweep takes it back.
 LEASE_SECONDS = settings.NAMEPORT_OUTBOX_LEASE_SECONDS
-ORDER_WAIT_SECONDS = 2
 BACKOFF_BASE_SECONDS = core.BACKOFF_BASE_SECONDS
 
 # "Plain" kinds: success means recording the operation and what the registry now says about the
@@ -76,16 +91,49 @@ BULK_KINDS = frozenset(
     }
 )
 UNFINISHED = (Status.PENDING, Status.RUNNING, Status.HELD)
+# The answers whose view of the domain decides its status (lifecycle.apply_registry_view).
+VIEW_KINDS = frozenset(
+    {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.SYNC, Op.Kind.RESTORE}
+)
 
 
-def _earlier_unfinished(operation: Op) -> bool:
+def _earlier_unfinished(operation: Op) -> tuple[int, str] | None:
+    """The first unfinished operation of the same domain queued before this one, if any."""
     if operation.domain_id is None:
+        return None
+    return (
+        Op.objects.filter(
+            domain_id=operation.domain_id,
+            pk__lt=operation.pk,
+            status__in=UNFINISHED,
+        )
+        .order_by("pk")
+        .values_list("pk", "status")
+        .first()
+    )
+
+
+def _park(operation: Op) -> bool:
+    """Park a pending operation behind the unfinished one before it; False if nothing holds it
+    up (any more). Checked again after parking: the one before may have ended, and sent its wake,
+    between the first check and the park."""
+    blocker = _earlier_unfinished(operation)
+    if blocker is None:
         return False
-    return Op.objects.filter(
-        domain_id=operation.domain_id,
-        pk__lt=operation.pk,
-        status__in=UNFINISHED,
-    ).exists()
+    pk, status = blocker
+    now = timezone.now()
+    Op.objects.filter(pk=operation.pk, status=Status.PENDING).update(
+        next_attempt_at=PARKED_AT,
+        last_error=f"Waiting for operation #{pk} ({Status(status).label.lower()}) on this "
+        "domain to end.",
+        updated_at=now,
+    )
+    if _earlier_unfinished(operation) is not None:
+        return True
+    Op.objects.filter(pk=operation.pk, status=Status.PENDING, next_attempt_at=PARKED_AT).update(
+        next_attempt_at=now, last_error="", updated_at=now
+    )
+    return False
 
 
 def run_operation(operation_id: int) -> Outcome:
@@ -96,11 +144,10 @@ def run_operation(operation_id: int) -> Outcome:
     )
     if operation is None or operation.status != Status.PENDING:
         return Outcome("skipped")
-    if _earlier_unfinished(operation):
-        Op.objects.filter(pk=operation_id, status=Status.PENDING).update(
-            next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
-        )
-        return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
+    if operation.next_attempt_at > timezone.now():
+        return Outcome("skipped")  # not due yet (a retry's backoff), or parked
+    if _park(operation):
+        return Outcome("parked")
     if not core.claim(Op, operation_id):
         return Outcome("skipped")
     # The claim succeeded, so nothing else changed the row since we read it: mirror the claim.
@@ -123,15 +170,18 @@ def _attempt(operation: Op, adapter=None, lease=None) -> tuple[object, Exception
 
 def _record(operation: Op, result, error: Exception | None) -> Outcome:
     """Write what one call did: success, a retry with backoff, a failure or a hold."""
+    _write_log(operation)
     if _plain_success(operation, error):
         return Outcome(_succeed_many([(operation, result)])[0])
     if error is None:
         _succeed(operation, result)
         return Outcome(Status.SUCCEEDED)
-    if isinstance(error, PriceChanged):
-        return _hold(operation, error.message)
+    if isinstance(error, PriceChanged | FeeRefusedError):
+        return _hold_for_price(operation, error)
     if isinstance(error, PermanentError):
         return _fail(operation, error.message)
+    if isinstance(error, OutcomeUnknown) or not isinstance(error, RegistrarError):
+        _mark_in_doubt(operation)  # it may have been applied: the next attempt checks first
     if isinstance(error, RegistrarError):  # transient, or a kind the taxonomy does not name
         return _retry_or_fail(operation, error.message)
     return _retry_or_fail(operation, f"Unexpected error: {type(error).__name__}")
@@ -150,6 +200,8 @@ def _call(operation: Op, adapter=None, lease: ratelimit.Lease | None = None) -> 
         )
     adapter = adapter or adapter_for(account)
     with lease.call(account) if lease is not None else ratelimit.budget(account):
+        if _in_doubt(operation):
+            return _check_then_send(operation, adapter)
         return _dispatch(operation, adapter)
 
 
@@ -160,7 +212,7 @@ def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
     kind = operation.kind
     name = domain.name_puny
     if kind == Op.Kind.REGISTER:
-        _premium_price_guard(adapter, name, payload)
+        quoted = _premium_price_guard(operation, adapter, name, payload)
         return adapter.register(
             name=name,
             years=payload.get("years", 1),
@@ -168,9 +220,19 @@ def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
             contacts=_contacts(domain),
             privacy=payload.get("privacy", False),
             idempotency_key=key,
+            quoted_fee=quoted,
         )
     if kind == Op.Kind.RENEW:
-        return adapter.renew(name=name, years=payload["years"], idempotency_key=key)
+        quoted = _premium_price_guard(operation, adapter, name, payload)
+        return adapter.renew(
+            name=name,
+            years=payload["years"],
+            current_expiry=_current_expiry(operation),
+            idempotency_key=key,
+            quoted_fee=quoted,
+        )
+    if kind == Op.Kind.RESTORE:
+        return _restore(operation, adapter, name, key)
     if kind == Op.Kind.NAMESERVERS:
         return adapter.set_nameservers(
             name=name, nameservers=payload["nameservers"], idempotency_key=key
@@ -182,13 +244,15 @@ def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
     if kind == Op.Kind.AUTORENEW:
         return adapter.set_autorenew(name=name, enabled=payload["value"], idempotency_key=key)
     if kind == Op.Kind.SYNC:
-        return adapter.info(name)
+        return transfers.with_transfer(adapter, name, adapter.info(name))
     if kind == Op.Kind.TRANSFER:
+        quoted = _premium_price_guard(operation, adapter, name, payload)
         return adapter.transfer(
             name=name,
             auth_code=str(domain.auth_code),
             years=payload.get("years", 1),
             idempotency_key=key,
+            quoted_fee=quoted,
         )
     if kind == Op.Kind.AUTH_CODE:
         return {"auth_code": adapter.auth_code(name)}
@@ -214,29 +278,283 @@ def _dispatch(operation: Op, adapter) -> DomainInfo | dict:
     if kind == Op.Kind.DNSSEC:
         records = [DsData(**ds) for ds in payload.get("ds", [])]
         return adapter.set_ds_records(name=name, records=records, idempotency_key=key)
+    if kind in transfers.KINDS:
+        return transfers.call(adapter, kind, name=name, idempotency_key=key)
     raise PermanentError(f"{operation.get_kind_display()} is not supported by this worker yet.")
 
 
+# --- exactly once without the registry's help ---------------------------------------------------
+# Registries do not recognise a repeated command (no real one replays idempotency keys), so a
+# command whose answer was lost must not simply be sent again. These kinds record when they are
+# queued what success looks like (``expect`` in the payload, written by domains.services). Once an
+# attempt's outcome is unknown (OutcomeUnknown: a timeout, a connection lost after sending, a 5xx;
+# an adapter crash; a worker lost mid-call, which the sweep finds) the operation is marked
+# ``outcome_unknown`` for good, and every later attempt first asks the registry (``info``) and
+# records success without sending when that state is there. A renewal still sends the
+# ``cur_exp_date`` recorded when it was queued, so a registry refuses a duplicate (2306); a refusal
+# of an operation in doubt is read as success when ``info`` then shows the expected state. A first
+# attempt never pays for any of this.
+CHECKED_KINDS = frozenset({Op.Kind.REGISTER, Op.Kind.RENEW, Op.Kind.TRANSFER})
+IN_DOUBT = "outcome_unknown"  # payload key: an earlier attempt may have been applied
+
+
+def _in_doubt(operation: Op) -> bool:
+    return False  # PROBE
+
+
+def _mark_in_doubt(operation: Op) -> None:
+    """Record that an attempt of this operation may have been applied (kept for good: a later
+    attempt that surely was not applied does not undo the doubt of an earlier one)."""
+    if operation.kind not in CHECKED_KINDS or operation.payload.get(IN_DOUBT):
+        return
+    operation.payload = {**operation.payload, IN_DOUBT: True}
+    Op.objects.filter(pk=operation.pk).update(payload=operation.payload)
+
+
+def _mark_lost_in_doubt() -> None:
+    """The sweep is about to take these rows back from a worker lost during the call (killed,
+    its machine gone): it may have sent them."""
+    cutoff = timezone.now() - timedelta(seconds=LEASE_SECONDS - 1)
+    lost = Op.objects.filter(status=Status.RUNNING, started_at__lt=cutoff, kind__in=CHECKED_KINDS)
+    for operation in lost.only("pk", "kind", "payload"):
+        _mark_in_doubt(operation)
+
+
+def _utc_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment is not None else None
+
+
+def _current_expiry(operation: Op) -> date | None:
+    """The current expiry a renewal sends: the one recorded when it was queued (rows queued
+    before it was recorded: the portal's expiry, which a lost answer leaves unchanged)."""
+    recorded = operation.payload.get("cur_exp_date")
+    if recorded:
+        return date.fromisoformat(recorded)
+    return _utc_day(operation.domain.expires_at)
+
+
+def _expected_expiry(operation: Op) -> date | None:
+    """The expiry a renewal should produce."""
+    recorded = (operation.payload.get("expect") or {}).get("expires_on")
+    if recorded:
+        return date.fromisoformat(recorded)
+    current = _current_expiry(operation)
+    return add_years(current, int(operation.payload["years"])) if current else None
+
+
+def _check_then_send(operation: Op, adapter) -> DomainInfo | dict:
+    """An attempt of an operation in doubt: ask the registry first and send only when what the
+    operation was to do is not there; a refusal is read as success when it is there after all
+    (the first command landed meanwhile, and the registry refused ours as a duplicate)."""
+    info = _already_applied(operation, adapter)
+    if info is not None:
+        return info
+    try:
+        return _dispatch(operation, adapter)
+    except PermanentError:
+        info = _already_applied(operation, adapter)
+        if info is None:
+            raise
+        return info
+
+
+def _already_applied(operation: Op, adapter) -> DomainInfo | None:
+    """What the registry now says about the domain, when it shows the operation's expected state
+    (then the operation succeeded: recorded without sending again); None otherwise."""
+    name = operation.domain.name_puny
+    sponsor = getattr(adapter, "sponsor_id", "")
+    try:
+        info = adapter.info(name)
+    except (AuthorizationError, NotFoundError):  # another registrar's, or no such name
+        info = None
+    if info is not None and _shows_expected_state(operation, info, sponsor):
+        logger.info(
+            "operation %s: the registry shows the %s of %s done; recorded, not sent again",
+            operation.pk,
+            operation.kind,
+            name,
+        )
+        return info
+    if operation.kind == Op.Kind.TRANSFER:
+        return _transfer_pending_with_us(operation, adapter, sponsor)
+    return None
+
+
+def _shows_expected_state(operation: Op, info: DomainInfo, sponsor: str) -> bool:
+    if sponsor and info.sponsor and info.sponsor != sponsor:
+        return False  # another registrar's (a registry that answers info to anyone)
+    expiry = _utc_day(info.expires_at)
+    if operation.kind == Op.Kind.RENEW:
+        return expiry is not None and expiry == _expected_expiry(operation)
+    if operation.kind == Op.Kind.REGISTER:
+        if "pendingCreate" in info.statuses:
+            return True
+        expires_from = (operation.payload.get("expect") or {}).get("expires_from")
+        if expiry is None or not expires_from:
+            return expiry is not None
+        # A day either way for the clocks of the registry and the portal.
+        latest = add_years(timezone.now(), int(operation.payload.get("years", 1))).astimezone(UTC)
+        earliest = date.fromisoformat(expires_from) - timedelta(days=1)
+        return earliest <= expiry <= latest.date() + timedelta(days=1)
+    return True  # a transfer in: the name is ours
+
+
+def _transfer_pending_with_us(operation: Op, adapter, sponsor: str) -> DomainInfo | None:
+    """A transfer still pending at the registry with us as the gaining registrar (asked with a
+    transfer query where the adapter has one: EPP)."""
+    query = getattr(adapter, "transfer_query", None)
+    if query is None:
+        return None
+    name = operation.domain.name_puny
+    try:
+        transfer = query(name)
+    except RegistrarError:
+        return None
+    if not transfer.pending or (sponsor and transfer.requested_by != sponsor):
+        return None
+    return DomainInfo(name=name, expires_at=None, statuses=["pendingTransfer"], transfer=transfer)
+
+
+# --- the premium-price guard ---------------------------------------------------------------------
+# The costly kinds and the adapter action they are priced as.
+PRICED_ACTIONS = {
+    Op.Kind.REGISTER: "register",
+    Op.Kind.RENEW: "renew",
+    Op.Kind.TRANSFER: "transfer",
+    Op.Kind.RESTORE: "restore",
+}
+LOG_LIMIT = 50  # lines kept in an operation's log (``result["log"]``)
+
+
 class PriceChanged(RegistrarError):
-    """The registry asks more than the price list said: hold the operation for staff."""
+    """The registry asks more than the price list said: hold the operation for staff.
+    ``price`` is the registry's price (recorded, so that a retry by staff accepts it)."""
+
+    def __init__(self, message: str, *, price: QuotedFee | None = None):
+        super().__init__(message)
+        self.price = price
 
 
-def _premium_price_guard(adapter, name: str, payload: dict) -> None:
-    """Ask the registry for the price just before registering; if it asks more than the price
-    list said (a premium name, a price rise), stop instead of registering at a loss."""
-    expected = payload.get("expected_cost")
-    if not expected:
-        return
-    quote = adapter.price(name, "register", payload.get("years", 1))
-    if quote.price is None or quote.currency != expected["currency"]:
-        return
-    if quote.price > Decimal(expected["amount"]):
+def _premium_price_guard(operation: Op, adapter, name: str, payload: dict) -> QuotedFee | None:
+    """Ask the registry's price just before a costly command (register, renew, transfer,
+    restore); if it asks more than the cost the customer's price was quoted on (a premium name, a
+    price rise), stop instead of paying it. Returns the fee the command agrees to, or None when
+    the payload records no cost (no price list): the guard is off.
+
+    The agreed fee goes to the adapter: an EPP registry that offers fee-1.0 gets it as
+    ``<fee:fee>`` and itself refuses a higher price (FeeRefusedError: held for staff like a
+    PriceChanged). It is the registry's own price just read when that is within the quote
+    (registries such as Nomulus refuse a fee that differs from theirs), else the quote. Without
+    fee-1.0 the price is the account's configured one: the guard checks that and says so in the
+    operation's log."""
+    action = PRICED_ACTIONS[operation.kind]
+    accepted = QuotedFee.from_payload(payload.get("accepted_cost"))
+    agreed = accepted or QuotedFee.from_payload(payload.get("expected_cost"))
+    if agreed is None:
+        return None
+    years = 1 if action == "restore" else int(payload.get("years", 1))
+    quote = adapter.price(name, action, years)
+    if quote.price_configured:
+        configured = (
+            f" ({quote.price} {quote.currency})"
+            if quote.price is not None
+            else ", and none is configured: the price cannot be checked"
+        )
+        _log(
+            operation,
+            "The registry does not offer fee-1.0: the price is the configured one"
+            f"{configured}, not the registry's; no fee is sent with the command.",
+        )
+    what = "accepted by staff" if accepted else "expected"
+    if quote.price is None or quote.currency != agreed.currency:
+        if not quote.price_configured:
+            _log(
+                operation,
+                f"The registry quoted no {agreed.currency} price for the {action} of {name}; "
+                f"the fee sent is the {agreed.amount} {agreed.currency} {what}.",
+            )
+        return agreed
+    if quote.price > agreed.amount:
         kind = "premium price" if quote.premium else "price"
         raise PriceChanged(
             f"The registry's {kind} for {name} is {quote.price} {quote.currency}, more than the "
-            f"{expected['amount']} {expected['currency']} expected; held for staff. Retrying "
-            "accepts the registry's price."
+            f"{agreed.amount} {agreed.currency} {what}; held for staff. Retrying "
+            "accepts the registry's price.",
+            price=QuotedFee(amount=quote.price, currency=quote.currency),
         )
+    if quote.price_configured:
+        return agreed
+    theirs = QuotedFee(amount=quote.price, currency=quote.currency)
+    _log(
+        operation,
+        f"fee-1.0: the registry's price for the {action} of {name} is {theirs.amount} "
+        f"{theirs.currency} ({quote.fee_class or 'no class'}), within the {agreed.amount} "
+        f"{agreed.currency} {what}; sent as <fee:fee>.",
+    )
+    return theirs
+
+
+def _restore(operation: Op, adapter, name: str, key: str) -> DomainInfo:
+    """A restore from redemption (adapters that have one: EPP and the simulator)."""
+    restore = getattr(adapter, "restore", None)
+    if restore is None:
+        raise PermanentError(
+            f"{operation.registrar_account.get_kind_display()} accounts cannot restore a domain "
+            "from redemption: the registry's API has no restore command."
+        )
+    payload = operation.payload
+    quoted = _premium_price_guard(operation, adapter, name, payload)
+    deleted_at = payload.get("deleted_at")
+    return restore(
+        name=name,
+        idempotency_key=key,
+        quoted_fee=quoted,
+        reason=payload.get("reason", ""),
+        deleted_at=datetime.fromisoformat(deleted_at) if deleted_at else None,
+    )
+
+
+def _log(operation: Op, message: str) -> None:
+    """A line for the operation's log (``result["log"]``: staff read it in the operation
+    history and the admin). Kept on the instance and written with the attempt's outcome
+    (``_write_log``): the call itself writes nothing, so a drain's calling threads stay apart."""
+    lines = getattr(operation, "_log_lines", None)
+    if lines is None:
+        lines = operation._log_lines = []
+    lines.append(message)
+
+
+def _write_log(operation: Op) -> None:
+    lines = getattr(operation, "_log_lines", None)
+    if not lines:
+        return
+    operation._log_lines = []
+    now = timezone.now().isoformat()
+    result = Op.objects.filter(pk=operation.pk).values_list("result", flat=True).first() or {}
+    log = [
+        *result.get("log", []),
+        *({"at": now, "attempt": operation.attempts, "message": m} for m in lines),
+    ]
+    result = {**result, "log": log[-LOG_LIMIT:]}
+    Op.objects.filter(pk=operation.pk).update(result=result)
+    operation.result = result
+
+
+def _hold_for_price(operation: Op, error: PriceChanged | FeeRefusedError) -> Outcome:
+    """Held for staff over the price: the registry's price, when known, goes in the payload
+    (``registry_cost``, platform-internal) so that staff's retry accepts that price."""
+    with transaction.atomic():
+        if error.price is not None:
+            payload = {
+                **operation.payload,
+                "registry_cost": {
+                    "amount": str(error.price.amount),
+                    "currency": error.price.currency,
+                },
+            }
+            if Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(payload=payload):
+                operation.payload = payload
+        return _hold(operation, error.message)
 
 
 def _contacts(domain: Domain) -> list[ContactData]:
@@ -272,8 +590,13 @@ def _succeed(operation: Op, result) -> None:
         )
         if not updated:
             return
-        if isinstance(result, DomainInfo):
+        wake_next([operation.domain_id])
+        if operation.kind in transfers.KINDS:
+            transfers.record_answer(operation, result)
+        elif isinstance(result, DomainInfo):
             _apply(operation, result)
+            if operation.kind == Op.Kind.SYNC:
+                transfers.sync_seen(domain_id=operation.domain_id, info=result)
         elif operation.kind == Op.Kind.AUTH_CODE and result.get("auth_code"):
             # Kept encrypted on the domain; never in the operation's result or logs.
             domain = Domain.objects.get(pk=operation.domain_id)
@@ -284,27 +607,27 @@ def _succeed(operation: Op, result) -> None:
 
 
 def _apply(operation: Op, info: DomainInfo) -> None:
-    """Record what the registry now says about the domain."""
-    if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.SYNC}:
-        domain = Domain.objects.select_related("tld").get(pk=operation.domain_id)
-    else:
+    """Record what the registry now says about the domain: for a registration, a transfer, a
+    renewal or a sync its status follows the registry's (``apply_registry_view``); a domain that
+    becomes ours gets the settings its create could not carry."""
+    if operation.kind not in VIEW_KINDS:
         domain = operation.domain  # loaded with the operation; its status is not used here
+        fields = registry_fields(domain, info, timezone.now())
+        Domain.objects.filter(pk=domain.pk).update(**fields)
+        return
+    domain = (
+        Domain.objects.select_for_update(of=("self",))
+        .select_related("tld")
+        .get(pk=operation.domain_id)
+    )
+    before = domain.status
     if operation.kind == Op.Kind.SYNC:
         record_drift(domain, info)
-    Domain.objects.filter(pk=domain.pk).update(**_domain_fields(domain, info, timezone.now()))
-    becomes_active = {
-        Op.Kind.REGISTER: {DomainStatus.PENDING_REGISTRATION},
-        Op.Kind.TRANSFER: {DomainStatus.PENDING_TRANSFER},
-        Op.Kind.RENEW: {DomainStatus.EXPIRED, DomainStatus.GRACE, DomainStatus.REDEMPTION},
-    }
-    if domain.status in becomes_active.get(operation.kind, set()):
-        domain_transition(
-            domain=domain, to=DomainStatus.ACTIVE, actor=SYSTEM, reason=operation.get_kind_display()
-        )
-    if operation.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER}:
+    domain = apply_registry_view(
+        domain_id=domain.pk, info=info, actor=SYSTEM, reason=operation.get_kind_display()
+    )
+    if before in PENDING and domain.status not in PENDING | TERMINAL:
         _push_settings_the_create_did_not_carry(domain, info)
-        # dns makes a zone from the template when the domain uses the platform's nameservers.
-        hooks.domain_activated(domain=domain)
 
 
 def _push_settings_the_create_did_not_carry(domain: Domain, info: DomainInfo) -> None:
@@ -335,21 +658,64 @@ def _hold(operation: Op, message: str) -> Outcome:
 
 def _stop(operation: Op, status: str, message: str) -> Outcome:
     """Failed or held: either way support opens a ticket that tells staff (and the customer)
-    why."""
+    why. A registration or an incoming transfer that failed ends the domain in its terminal
+    status (the name is free again); a failure lets the operations behind it run."""
     with transaction.atomic():
         if core.mark_finished(Op, operation, status, message):
             operation.refresh_from_db()
+            if status == Status.FAILED:
+                order_ended(operation=operation, actor=SYSTEM, reason=message)
+                wake_next([operation.domain_id])
             hooks.operation_stopped(operation=operation)
     return Outcome(status)
 
 
 def sweep() -> list[int]:
-    """Ids to enqueue again (see ``portal.outbox.sweep_ids``)."""
-    return core.sweep_ids(
+    """Ids to enqueue again (see ``portal.outbox.sweep_ids``), after stopping the lost ones that
+    have no attempt left and waking the parked ones nothing holds up any more."""
+    _mark_lost_in_doubt()
+    _give_up_lost()
+    ids = core.sweep_ids(
         Op,
         lease_seconds=LEASE_SECONDS,
         lost_note="Worker lost during the call; retried with the same idempotency key",
     )
+    return ids + [pk for pk in _unpark_orphans() if pk not in set(ids)]
+
+
+def _give_up_lost() -> None:
+    """A row left running past the lease has lost its worker; each claim counted an attempt.
+    One that has used them all (an operation that kills its worker every time) stops as failed,
+    with a ticket, instead of going round again."""
+    cutoff = timezone.now() - timedelta(seconds=LEASE_SECONDS)
+    lost = Op.objects.filter(
+        status=Status.RUNNING, started_at__lt=cutoff, attempts__gte=F("max_attempts")
+    ).select_related("domain")
+    for operation in lost:
+        _stop(
+            operation,
+            Status.FAILED,
+            f"The worker was lost during the call on each of {operation.attempts} attempts; "
+            "stopped. The registry may have applied the last one: check before retrying.",
+        )
+
+
+def _unpark_orphans() -> list[int]:
+    """Parked operations with nothing unfinished before them: due now (ids to send)."""
+    earlier = Op.objects.filter(
+        domain_id=OuterRef("domain_id"), pk__lt=OuterRef("pk"), status__in=UNFINISHED
+    )
+    orphans = list(
+        Op.objects.filter(status=Status.PENDING, next_attempt_at=PARKED_AT)
+        .exclude(Exists(earlier))
+        .values_list("pk", flat=True)[:1000]
+    )
+    if orphans:
+        now = timezone.now()
+        Op.objects.filter(pk__in=orphans, status=Status.PENDING, next_attempt_at=PARKED_AT).update(
+            next_attempt_at=now, last_error="", updated_at=now
+        )
+    return orphans
 
 
 # --- draining many operations at once ---------------------------------------------------------
@@ -416,31 +782,15 @@ def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
         core.update_rows(
             Domain,
             [
-                (op.domain_id, _domain_fields(op.domain, result, now))
+                (op.domain_id, registry_fields(op.domain, result, now))
                 for op, result in pairs
                 if isinstance(result, DomainInfo)
             ],
         )
         if pairs:
+            wake_next(op.domain_id for op, _ in pairs)
             hooks.operations_succeeded(operation_ids=[op.pk for op, _ in pairs])
     return [Status.SUCCEEDED] * len(pairs) + ["skipped"] * skipped
-
-
-def _domain_fields(domain: Domain, info: DomainInfo, now) -> dict:
-    """What the registry's answer changes on the domain row (no status change): only values
-    that differ, so that an answer confirming what the portal holds rewrites no indexed column
-    (on a million domains an index write per answer is most of what recording costs)."""
-    theirs: dict = {"epp_statuses": info.statuses}
-    if info.expires_at is not None:
-        theirs["expires_at"] = info.expires_at
-        theirs.update(lifecycle_dates(domain.tld, info.expires_at))
-    if info.registered_at is not None and domain.registered_at is None:
-        theirs["registered_at"] = info.registered_at
-    if info.reference:
-        theirs["registry_reference"] = info.reference
-    fields = {name: value for name, value in theirs.items() if getattr(domain, name) != value}
-    fields["last_synced_at"] = now
-    return fields
 
 
 def _next_due(within: float) -> float | None:

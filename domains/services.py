@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.models import Customer
 from domains import hooks, policies
-from domains.dispatch import enqueue, operation_enqueue
+from domains.dispatch import enqueue, operation_enqueue, wake_next
 from domains.lifecycle import (
     FLAG_FIELDS,
     FLAG_KINDS,
@@ -30,6 +30,8 @@ from domains.lifecycle import (
     allowed_from,
     domain_transition,
     ds_payload,
+    order_ended,
+    order_resumed,
 )
 from domains.models import (
     DnssecDs,
@@ -39,8 +41,11 @@ from domains.models import (
     DomainStatus,
     HostRecord,
     Nameserver,
+    RegistrarAccount,
     RegistrarOperation,
     Tld,
+    TransferDefault,
+    TransferRequest,
 )
 from domains.names import CONTACT_FIELDS, parse_domain_name, validate_hostname, validate_nameservers
 from portal.audit import audit
@@ -69,15 +74,75 @@ def _require_status(domain: Domain, *allowed: str, action: str) -> None:
         )
 
 
-def expected_registry_cost(tld: Tld, years: int, currency: str = "USD") -> dict | None:
-    """What the platform's price list says a registration costs at the registry, for the
-    premium-price guard (see domains.outbox): ``{"amount": "9.80", "currency": "USD"}``.
+# The statuses in which a domain's settings can be changed.
+CHANGEABLE = (S.ACTIVE, S.EXPIRED, S.GRACE)
+
+
+def _lock(domain: Domain, *allowed: str, action: str = "changed") -> Domain:
+    """Lock ``domain``'s row for the rest of the transaction, then check its status there (not
+    the caller's copy, which may be stale): two actions on one domain run one after the other,
+    each seeing what the other committed. The caller's object takes the row's status and flags.
+    Returns the locked row."""
+    locked = Domain.objects.select_for_update().get(pk=domain.pk)
+    domain.status = locked.status
+    domain.registrar_lock = locked.registrar_lock
+    if allowed:
+        _require_status(locked, *allowed, action=action)
+    return locked
+
+
+def expected_registry_cost(
+    tld: Tld, years: int, currency: str = "USD", *, action: str = "register"
+) -> dict | None:
+    """What the platform's price list says ``action`` (register, renew, transfer, redemption)
+    costs at the registry, for the premium-price guard (see domains.outbox), which also sends it
+    to a fee-1.0 registry as the most it may charge: ``{"amount": "9.80", "currency": "USD"}``.
     Platform-internal: staff only (``domains.policies.operation_payload_for``). The prices come
     from billing through ``domains.hooks.price_list``."""
-    quote = hooks.price_list(SYSTEM, [tld], "register", years).price(tld)
+    quote = hooks.price_list(SYSTEM, [tld], action, years).price(tld)
     if quote is None or quote.cost is None or quote.currency != currency:
         return None
     return {"amount": str(quote.cost), "currency": currency}
+
+
+def _expected_cost(tld: Tld, action: str, years: int) -> dict:
+    """``{"expected_cost": ...}`` for an operation's payload, or {} when the list has no price
+    (then the guard stays off for it)."""
+    expected = expected_registry_cost(tld, years, action=action)
+    return {"expected_cost": expected} if expected is not None else {}
+
+
+# --- what success looks like (recorded when an operation is queued) -----------------------------
+# Before retrying an operation whose earlier outcome is unknown (a timeout, a lost connection, a
+# killed worker), the worker asks the registry and records success without sending again when
+# this state is there (``domains.outbox``). Platform-internal: customers never see these keys
+# (``domains.policies.SHOWN_PAYLOAD_KEYS``).
+def transfer_expectation() -> dict:
+    """A transfer in succeeded when the name is ours, or pending with us as gaining registrar."""
+    return {"ours": True}
+
+
+def registration_expectation(years: int, *, now: datetime | None = None) -> dict:
+    """A registration succeeded when the name is ours and expires ``years`` after it was created:
+    not before ``years`` from the day it was queued."""
+    today = (now or timezone.now()).astimezone(UTC)
+    return {"ours": True, "expires_from": add_years(today, years).date().isoformat()}
+
+
+def renewal_expectation(domain: Domain, years: int) -> dict:
+    """The current expiry a renewal sends (``cur_exp_date``: EPP ``curExpDate``, recorded once
+    here and never read again, so that a registry refuses a repeat) and the expiry it should
+    produce. Renewals already queued come first: this one starts where they end. Called with the
+    domain row locked."""
+    if domain.expires_at is None:
+        raise ValidationError(
+            f"The registry's expiry date of {domain.name} is not known yet: sync it first."
+        )
+    current = add_years(domain.expires_at, _queued_renewal_years(domain)).astimezone(UTC)
+    return {
+        "cur_exp_date": current.date().isoformat(),
+        "expect": {"expires_on": add_years(current, years).date().isoformat()},
+    }
 
 
 def domain_register(
@@ -120,7 +185,12 @@ def domain_register(
             Nameserver(domain=domain, position=i, hostname=h) for i, h in enumerate(hosts, 1)
         )
         _contacts_from_customer(domain, customer)
-        payload = {"years": years, "nameservers": hosts, "privacy": id_protection}
+        payload = {
+            "years": years,
+            "nameservers": hosts,
+            "privacy": id_protection,
+            "expect": registration_expectation(years),
+        }
         expected = expected_registry_cost(tld, years)
         if expected is not None:
             payload["expected_cost"] = expected
@@ -190,7 +260,11 @@ def domain_transfer_in(
             actor=actor,
             domain=domain,
             kind=RegistrarOperation.Kind.TRANSFER,
-            payload={"years": years},
+            payload={
+                "years": years,
+                "expect": transfer_expectation(),
+                **_expected_cost(parsed.tld, "transfer", years),
+            },
         )
         audit(
             actor=actor,
@@ -207,12 +281,9 @@ def domain_transfer_in(
 MAX_YEARS_AHEAD = 10
 
 
-def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
-    """The expiry after this renewal, and after the renewals still queued, is at most ten years
-    from today. Called with the domain row locked, so two renewals cannot both pass."""
-    if domain.expires_at is None:
-        return
-    queued = sum(
+def _queued_renewal_years(domain: Domain) -> int:
+    """The years of the renewals of ``domain`` queued and not finished yet."""
+    return sum(
         int(payload.get("years") or 0)
         for payload in domain.operations.filter(
             kind=RegistrarOperation.Kind.RENEW,
@@ -223,6 +294,14 @@ def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
             ),
         ).values_list("payload", flat=True)
     )
+
+
+def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
+    """The expiry after this renewal, and after the renewals still queued, is at most ten years
+    from today. Called with the domain row locked, so two renewals cannot both pass."""
+    if domain.expires_at is None:
+        return
+    queued = _queued_renewal_years(domain)
     limit = add_years(timezone.now(), MAX_YEARS_AHEAD)
     if add_years(domain.expires_at, queued + years) <= limit:
         return
@@ -250,11 +329,18 @@ def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperat
     if not (1 <= years <= tld.max_years):
         raise ValidationError({"years": f".{tld.name} renews for 1 to {tld.max_years} years."})
     _authorize(actor, domain, "renew")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="renewed")
     with transaction.atomic():
-        _refuse_beyond_ten_years(Domain.objects.select_for_update().get(pk=domain.pk), years)
+        locked = _lock(domain, *CHANGEABLE, action="renewed")
+        _refuse_beyond_ten_years(locked, years)
         operation = operation_enqueue(
-            actor=actor, domain=domain, kind=RegistrarOperation.Kind.RENEW, payload={"years": years}
+            actor=actor,
+            domain=domain,
+            kind=RegistrarOperation.Kind.RENEW,
+            payload={
+                "years": years,
+                **renewal_expectation(locked, years),
+                **_expected_cost(tld, "renew", years),
+            },
         )
         audit(actor=actor, action="domain.renew", obj=domain, data={"years": years})
     return operation
@@ -264,10 +350,10 @@ def domain_set_nameservers(
     *, actor: Actor, domain: Domain, nameservers: list[str]
 ) -> RegistrarOperation:
     _authorize(actor, domain, "nameservers")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
-    glue = set(domain.hosts.values_list("hostname", flat=True))
-    hosts = validate_nameservers(domain.name_puny, nameservers, glue=glue)
     with transaction.atomic():
+        _lock(domain, *CHANGEABLE)
+        glue = set(domain.hosts.values_list("hostname", flat=True))
+        hosts = validate_nameservers(domain.name_puny, nameservers, glue=glue)
         domain.nameservers.all().delete()
         Nameserver.objects.bulk_create(
             Nameserver(domain=domain, position=i, hostname=h) for i, h in enumerate(hosts, 1)
@@ -293,8 +379,8 @@ def _set_flag(
     *, actor: Actor, domain: Domain, field: str, value: bool, kind: str
 ) -> RegistrarOperation:
     _authorize(actor, domain, FLAG_PRIVILEGES[kind])
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     with transaction.atomic():
+        _lock(domain, *CHANGEABLE)
         Domain.objects.filter(pk=domain.pk).update(**{field: value, "updated_at": timezone.now()})
         setattr(domain, field, value)
         operation = operation_enqueue(
@@ -339,12 +425,12 @@ def domain_request_auth_code(*, actor: Actor, domain: Domain) -> RegistrarOperat
     """Fetch the transfer code from the registry (it is stored encrypted when it arrives)."""
     if not actor.can("domains", "eppcode", domain.pk):
         raise ValidationError("You are not allowed to see this domain's transfer code.")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="transferred out")
-    if domain.registrar_lock:
-        raise ValidationError(
-            f"{domain.name} is locked against transfers: turn the registrar lock off first."
-        )
     with transaction.atomic():
+        locked = _lock(domain, *CHANGEABLE, action="transferred out")
+        if locked.registrar_lock:
+            raise ValidationError(
+                f"{domain.name} is locked against transfers: turn the registrar lock off first."
+            )
         operation = operation_enqueue(
             actor=actor, domain=domain, kind=RegistrarOperation.Kind.AUTH_CODE
         )
@@ -371,13 +457,13 @@ def domain_set_contacts(
 ) -> RegistrarOperation:
     """Replace some of the four contacts: ``{"registrant": {...}, "tech": {...}}``."""
     _authorize(actor, domain, "contactinfo")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     unknown = set(contacts) - set(DomainContact.Role.values)
     if unknown or not contacts:
         raise ValidationError(
             {"contacts": "Give contacts by role: registrant, admin, tech, billing."}
         )
     with transaction.atomic():
+        _lock(domain, *CHANGEABLE)
         for role, data in contacts.items():
             contact = DomainContact.objects.filter(domain=domain, role=role).first() or (
                 DomainContact(domain=domain, role=role)
@@ -426,14 +512,14 @@ def host_create(
     *, actor: Actor, domain: Domain, hostname: str, ipv4: list[str], ipv6: list[str]
 ) -> HostRecord:
     _authorize(actor, domain, "nameservers")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     host_name = validate_hostname(hostname)
     if not host_name.endswith(f".{domain.name_puny}"):
         raise ValidationError({"hostname": f"A glue host must be inside {domain.name_puny}."})
     ipv4, ipv6 = _validate_addresses(ipv4, ipv6)
-    if domain.hosts.filter(hostname=host_name).exists():
-        raise ValidationError({"hostname": f"{host_name} already exists."})
     with transaction.atomic():
+        _lock(domain, *CHANGEABLE)
+        if domain.hosts.filter(hostname=host_name).exists():
+            raise ValidationError({"hostname": f"{host_name} already exists."})
         host = HostRecord.objects.create(domain=domain, hostname=host_name, ipv4=ipv4, ipv6=ipv6)
         operation_enqueue(
             actor=actor,
@@ -450,10 +536,11 @@ def host_set_addresses(
 ) -> HostRecord:
     domain = host.domain
     _authorize(actor, domain, "nameservers")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     ipv4, ipv6 = _validate_addresses(ipv4, ipv6)
     with transaction.atomic():
-        HostRecord.objects.filter(pk=host.pk).update(ipv4=ipv4, ipv6=ipv6)
+        _lock(domain, *CHANGEABLE)
+        if not HostRecord.objects.filter(pk=host.pk).update(ipv4=ipv4, ipv6=ipv6):
+            raise ValidationError({"hostname": f"{host.hostname} no longer exists."})
         host.ipv4, host.ipv6 = ipv4, ipv6
         operation_enqueue(
             actor=actor,
@@ -470,13 +557,15 @@ def host_set_addresses(
 def host_delete(*, actor: Actor, host: HostRecord) -> None:
     domain = host.domain
     _authorize(actor, domain, "nameservers")
-    if domain.nameservers.filter(hostname=host.hostname).exists():
-        raise ValidationError(
-            f"{host.hostname} is one of {domain.name}'s nameservers: replace it there first."
-        )
     with transaction.atomic():
+        _lock(domain)
+        if domain.nameservers.filter(hostname=host.hostname).exists():
+            raise ValidationError(
+                f"{host.hostname} is one of {domain.name}'s nameservers: replace it there first."
+            )
         hostname = host.hostname
-        host.delete()
+        if not HostRecord.objects.filter(pk=host.pk).delete()[0]:
+            raise ValidationError({"hostname": f"{hostname} no longer exists."})
         operation_enqueue(
             actor=actor,
             domain=domain,
@@ -493,7 +582,6 @@ def ds_add(
     *, actor: Actor, domain: Domain, key_tag: int, algorithm: int, digest_type: int, digest: str
 ) -> DnssecDs:
     _authorize(actor, domain, "dnsmanagement")
-    _require_status(domain, S.ACTIVE, S.EXPIRED, S.GRACE, action="changed")
     digest = re.sub(r"\s+", "", digest or "").upper()
     errors = {}
     if not (0 <= int(key_tag) <= 65535):
@@ -509,6 +597,7 @@ def ds_add(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        _lock(domain, *CHANGEABLE)
         ds, created = DnssecDs.objects.get_or_create(
             domain=domain,
             key_tag=key_tag,
@@ -532,8 +621,10 @@ def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
     domain = ds.domain
     _authorize(actor, domain, "dnsmanagement")
     with transaction.atomic():
+        _lock(domain)
         key_tag = ds.key_tag
-        ds.delete()
+        if not DnssecDs.objects.filter(pk=ds.pk).delete()[0]:
+            raise ValidationError("This DS record has already been removed.")
         operation_enqueue(
             actor=actor,
             domain=domain,
@@ -546,8 +637,55 @@ def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
 def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
     _authorize(actor, domain, "basic")
     with transaction.atomic():
+        _lock(domain)
         operation = operation_enqueue(actor=actor, domain=domain, kind=RegistrarOperation.Kind.SYNC)
         audit(actor=actor, action="domain.sync", obj=domain)
+    return operation
+
+
+# --- restore from redemption ------------------------------------------------------------------
+RESTORE_REASON_LENGTH = 200
+
+
+def domain_restore(*, actor: Actor, domain: Domain, reason: str = "") -> RegistrarOperation:
+    """Restore a domain in its redemption period (RFC 3915: the rgp restore request, and the
+    restore report where the registry requires one). Who may: ``policies.can_restore``. Priced
+    like a renewal: the price list's ``redemption`` cost is recorded for the premium-price guard,
+    which holds the restore for staff when the registry asks more. The domain becomes active
+    when the registry's answer says it is restored (``lifecycle.apply_registry_view``)."""
+    if not policies.can_restore(actor, domain):
+        raise PermissionDenied(f"You may not restore {domain.name}.")
+    reason = " ".join((reason or "").split())
+    if len(reason) > RESTORE_REASON_LENGTH:
+        raise ValidationError({"reason": f"Say why in at most {RESTORE_REASON_LENGTH} characters."})
+    kind = RegistrarOperation.Kind.RESTORE
+    with transaction.atomic():
+        locked = _lock(domain, *policies.RESTORABLE, action="restored")
+        if locked.operations.filter(
+            kind=kind,
+            status__in=[
+                RegistrarOperation.Status.PENDING,
+                RegistrarOperation.Status.RUNNING,
+                RegistrarOperation.Status.HELD,
+            ],
+        ).exists():
+            raise ValidationError(f"A restore of {domain.name} is already under way.")
+        entered = (
+            locked.status_changes.filter(to_status=S.REDEMPTION)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        payload = {"reason": reason, **_expected_cost(locked.tld, "redemption", 1)}
+        if entered is not None:
+            payload["deleted_at"] = entered.isoformat()
+        operation = operation_enqueue(actor=actor, domain=domain, kind=kind, payload=payload)
+        audit(
+            actor=actor,
+            action="domain.restore",
+            obj=domain,
+            data={"name": domain.name, "reason": reason},
+        )
     return operation
 
 
@@ -600,10 +738,21 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
     _require_staff_or_reseller(actor, "retry registry operations")
     Status = RegistrarOperation.Status
     with transaction.atomic():
-        if operation.status == Status.HELD and "expected_cost" in operation.payload:
-            # Staff looked at the registry's price and chose to go ahead at that price.
-            payload = {**operation.payload, "accepted_cost": operation.payload["expected_cost"]}
-            payload.pop("expected_cost")
+        held = (
+            RegistrarOperation.objects.select_for_update()
+            .filter(pk=operation.pk, status=Status.HELD)
+            .first()
+        )
+        price = held and (held.payload.get("registry_cost") or held.payload.get("expected_cost"))
+        if price:
+            # Staff looked at the registry's price (recorded when it was held, else the one
+            # expected) and chose to go ahead at that price: the next attempt agrees to it.
+            payload = {
+                key: value
+                for key, value in held.payload.items()
+                if key not in ("expected_cost", "registry_cost")
+            }
+            payload["accepted_cost"] = price
             RegistrarOperation.objects.filter(pk=operation.pk).update(payload=payload)
         updated = RegistrarOperation.objects.filter(
             pk=operation.pk, status__in=[Status.FAILED, Status.HELD, Status.CANCELLED]
@@ -619,6 +768,15 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
                 f"Only failed, held or cancelled operations can be retried; this one is "
                 f"{operation.get_status_display().lower()}."
             )
+        try:
+            with transaction.atomic():
+                order_resumed(operation=operation, actor=actor)
+        except IntegrityError:
+            raise ValidationError(
+                f"{operation.domain.name} has been ordered again since this "
+                f"{operation.get_kind_display().lower()} failed; it cannot be retried."
+            ) from None
+        wake_next([operation.domain_id])
         audit(
             actor=actor,
             action="operation.retry",
@@ -642,6 +800,14 @@ def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> Registra
                 f"This operation is {operation.get_status_display().lower()}; "
                 "only pending, held or failed ones can be cancelled."
             )
+        # A registration or transfer cancelled ends its domain (the name is free again); the
+        # operations behind it may run.
+        order_ended(
+            operation=operation,
+            actor=actor,
+            reason=f"{operation.get_kind_display()} cancelled by {actor}",
+        )
+        wake_next([operation.domain_id])
         audit(
             actor=actor,
             action="operation.cancel",
@@ -657,6 +823,7 @@ def drift_resolve(*, actor: Actor, drift: DomainDrift, accept: bool) -> DomainDr
     _require_staff_or_reseller(actor, "resolve differences with the registry")
     domain = drift.domain
     with transaction.atomic():
+        _lock(domain)
         updated = DomainDrift.objects.filter(
             pk=drift.pk, resolution=DomainDrift.Resolution.OPEN
         ).update(
@@ -762,3 +929,168 @@ def sync_schedule(*, now: datetime | None = None, minimum: int = 20) -> int:
         ids = [operation.pk for operation in operations]
         transaction.on_commit(lambda: enqueue(ids))
     return len(ids)
+
+
+# --- transfers in progress: answering another registrar, withdrawing ours, following them ------
+def transfer_request_answer(*, actor: Actor, domain: Domain, approve: bool) -> RegistrarOperation:
+    """Approve or reject another registrar's pending request for ``domain`` (a name we hold):
+    the answer goes to the registry as a ``transfer_approve`` / ``transfer_reject`` operation."""
+    if not policies.can_answer_transfer(actor, domain):
+        raise PermissionDenied(
+            f"You do not have the 'eppcode' privilege for {domain.name}: only someone who may "
+            "release the domain answers its transfer requests."
+        )
+    return _answer_transfer_request(actor=actor, domain=domain, approve=approve, by_default=False)
+
+
+def _answer_transfer_request(
+    *, actor: Actor, domain: Domain, approve: bool, by_default: bool, now: datetime | None = None
+) -> RegistrarOperation:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Domain.objects.select_for_update().select_related("tld").get(pk=domain.pk)
+        request = (
+            TransferRequest.objects.select_for_update()
+            .filter(domain=locked, status=TransferRequest.Status.PENDING)
+            .first()
+        )
+        if request is None:
+            raise ValidationError(
+                f"No transfer request for {locked.name} is waiting for an answer."
+            )
+        if request.act_by is not None and request.act_by <= now:
+            ended = f"{request.act_by:%Y-%m-%d %H:%M} UTC"
+            raise ValidationError(
+                f"The registry's window for this transfer request ended on {ended}; the "
+                "registry has decided by itself."
+            )
+        TransferRequest.objects.filter(pk=request.pk).update(
+            status=TransferRequest.Status.APPROVING
+            if approve
+            else TransferRequest.Status.REJECTING,
+            decided_by=str(actor)[:200],
+            decided_at=now,
+            by_default=by_default,
+        )
+        kind = (
+            RegistrarOperation.Kind.TRANSFER_APPROVE
+            if approve
+            else RegistrarOperation.Kind.TRANSFER_REJECT
+        )
+        operation = operation_enqueue(
+            actor=actor, domain=locked, kind=kind, payload={"request": request.pk}
+        )
+        audit(
+            actor=actor,
+            action=f"domain.transfer_request.{'approve' if approve else 'reject'}",
+            obj=locked,
+            organisation=locked.organisation,
+            data={
+                "name": locked.name,
+                "gaining_registrar": request.gaining_registrar,
+                "by_default": by_default,
+            },
+        )
+    return operation
+
+
+def domain_transfer_cancel(*, actor: Actor, domain: Domain) -> RegistrarOperation:
+    """Withdraw our own pending transfer in of ``domain`` (a ``transfer_cancel`` operation)."""
+    if not policies.can_cancel_transfer(actor, domain):
+        raise PermissionDenied(policies.order_refusal(actor))
+    Kind, Status = RegistrarOperation.Kind, RegistrarOperation.Status
+    with transaction.atomic():
+        locked = Domain.objects.select_for_update().select_related("tld").get(pk=domain.pk)
+        _require_status(locked, S.PENDING_TRANSFER, action="withdrawn from a transfer")
+        operations = locked.operations
+        if not operations.filter(kind=Kind.TRANSFER, status=Status.SUCCEEDED).exists():
+            raise ValidationError(
+                f"The transfer request for {locked.name} has not reached the registry yet: "
+                "cancel the queued transfer operation instead."
+            )
+        unfinished = [Status.PENDING, Status.RUNNING, Status.HELD]
+        if operations.filter(kind=Kind.TRANSFER_CANCEL, status__in=unfinished).exists():
+            raise ValidationError(f"The transfer of {locked.name} is already being cancelled.")
+        operation = operation_enqueue(actor=actor, domain=locked, kind=Kind.TRANSFER_CANCEL)
+        audit(
+            actor=actor,
+            action="domain.transfer_cancel",
+            obj=locked,
+            organisation=locked.organisation,
+            data={"name": locked.name},
+        )
+    return operation
+
+
+# Transfer queries for our pending transfers in: the first this long after the request was
+# answered 1001 (or after the last query), then twice as long each time, at most every 6 hours,
+# for at most this many queries (about ten days), after which staff look at it.
+FOLLOW_MAX_SECONDS = 6 * 3600
+FOLLOW_MAX_QUERIES = 45
+
+
+def _follow_delay(queries: int) -> timedelta:
+    first = settings.NAMEPORT_TRANSFER_FOLLOW_SECONDS
+    return timedelta(seconds=min(FOLLOW_MAX_SECONDS, first * 2 ** min(queries, 20)))
+
+
+def transfers_follow(*, now: datetime | None = None) -> int:
+    """Queue a transfer query for each pending transfer in (EPP) whose next check is due: some
+    registries send no poll message when a transfer ends. Returns how many were queued."""
+    now = now or timezone.now()
+    Kind, Status = RegistrarOperation.Kind, RegistrarOperation.Status
+    epp = RegistrarAccount.Kind.EPP
+    pending = Domain.objects.filter(status=S.PENDING_TRANSFER).filter(
+        Q(registrar_account__kind=epp, registrar_account__is_active=True)
+        | Q(registrar_account__isnull=True, tld__registrar_account__kind=epp)
+    )
+    queued = 0
+    for domain in pending.select_related("tld"):
+        operations = list(
+            domain.operations.filter(
+                kind__in=[Kind.TRANSFER, Kind.TRANSFER_QUERY, Kind.TRANSFER_CANCEL]
+            ).order_by("-pk")
+        )
+        if any(op.status in (Status.PENDING, Status.RUNNING, Status.HELD) for op in operations):
+            continue  # something is on its way already
+        requested = next((op for op in operations if op.kind == Kind.TRANSFER), None)
+        if requested is None or requested.status != Status.SUCCEEDED:
+            continue
+        queries = [
+            op for op in operations if op.kind == Kind.TRANSFER_QUERY and op.pk > requested.pk
+        ]
+        if len(queries) >= FOLLOW_MAX_QUERIES:
+            continue
+        last = operations[0].finished_at or operations[0].updated_at
+        if last + _follow_delay(len(queries)) > now:
+            continue
+        with transaction.atomic():
+            operation_enqueue(
+                actor=SYSTEM,
+                domain=domain,
+                kind=Kind.TRANSFER_QUERY,
+                payload={"round": len(queries) + 1},
+            )
+        queued += 1
+    return queued
+
+
+def transfer_requests_default(*, now: datetime | None = None) -> int:
+    """Answer, with their TLD's default, the transfer requests nobody answered whose registry
+    window ends within ``NAMEPORT_TRANSFER_DEFAULT_HOURS``. Returns how many were answered."""
+    now = now or timezone.now()
+    margin = timedelta(hours=settings.NAMEPORT_TRANSFER_DEFAULT_HOURS)
+    due = TransferRequest.objects.filter(
+        status=TransferRequest.Status.PENDING, act_by__gt=now, act_by__lte=now + margin
+    ).select_related("domain__tld")
+    answered = 0
+    for request in due:
+        approve = request.domain.tld.transfer_default == TransferDefault.APPROVE
+        try:
+            _answer_transfer_request(
+                actor=SYSTEM, domain=request.domain, approve=approve, by_default=True, now=now
+            )
+        except ValidationError:
+            continue  # answered meanwhile
+        answered += 1
+    return answered

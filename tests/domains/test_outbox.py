@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from domains import outbox
+from domains import dispatch, outbox
 from domains.lifecycle import TransitionError, domain_transition, lifecycle_advance
 from domains.models import (
+    Domain,
     DomainStatus,
     RegistrarOperation,
     SandboxBalance,
@@ -199,7 +200,10 @@ class TestRegister:
         customer_actor = actor_for_user(customer.user)
         assert list(visible_tickets(customer_actor)) == [told]
         domain.refresh_from_db()
-        assert domain.status == DomainStatus.PENDING_REGISTRATION
+        assert domain.status == DomainStatus.REGISTRATION_FAILED
+        change = domain.status_changes.get()
+        assert (change.from_status, change.to_status) == ("pending_registration", "registration_failed")
+        assert "reserved" in change.reason
 
     def test_insufficient_funds_is_permanent(self, tld, customer, account):
         account.settings = {"balance": "1.00"}
@@ -211,15 +215,27 @@ class TestRegister:
 
 
 class TestOrderAndState:
-    def test_operations_of_one_domain_run_in_order(self, tld, customer):
+    def test_operations_of_one_domain_run_in_order(
+        self, tld, customer, django_capture_on_commit_callbacks, monkeypatch
+    ):
+        """The second waits parked (no polling) and the end of the first wakes it."""
+        sent = []
+        monkeypatch.setattr(dispatch, "send", sent.extend)
         domain = register(customer)
         first = only_operation(domain)
-        domain.status = DomainStatus.ACTIVE  # as the UI would see it once registered
+        Domain.objects.filter(pk=domain.pk).update(status=DomainStatus.ACTIVE)  # as if registered
+        domain.refresh_from_db()
         second = domain_set_lock(actor=SYSTEM, domain=domain, locked=False)
         outcome = outbox.run_operation(second.pk)
-        assert outcome.status == "waiting" and outcome.retry_in == outbox.ORDER_WAIT_SECONDS
-        assert outbox.run_operation(first.pk).status == Status.SUCCEEDED
-        RegistrarOperation.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now())
+        assert outcome.status == "parked" and outcome.retry_in is None
+        second.refresh_from_db()
+        assert second.status == Status.PENDING and second.next_attempt_at == dispatch.PARKED_AT
+        assert f"Waiting for operation #{first.pk} (pending)" in second.last_error
+        assert outbox.run_operation(second.pk).status == "skipped", "parked: not due"
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbox.run_operation(first.pk).status == Status.SUCCEEDED
+        assert sent == [second.pk], "the end of the first wakes the second"
         assert outbox.run_operation(second.pk).status == Status.SUCCEEDED
         assert SandboxDomain.objects.get().locked is False
 
