@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from domains import hooks
@@ -119,8 +118,21 @@ def add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years, day=28)
 
 
+def _lock_ids(queryset) -> list[int]:
+    """Lock the rows of ``queryset`` and return their ids. A row another transaction holds (a
+    renewal being recorded, a transition) is skipped: the next run sees what it committed. The
+    WHERE is evaluated on the locked rows, so an UPDATE of exactly these ids changes them all and
+    the history written for them is what the update did."""
+    return list(
+        queryset.select_for_update(of=("self",), skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def lifecycle_advance(*, now: datetime | None = None, actor: Actor) -> dict[str, int]:
-    """Move every domain whose dates have passed one step along; one UPDATE per step."""
+    """Move every domain whose dates have passed one step along; one UPDATE per step, and a
+    history row for each domain it moved (and only those)."""
     now = now or timezone.now()
     steps = [
         # (from, to, condition)
@@ -133,9 +145,7 @@ def lifecycle_advance(*, now: datetime | None = None, actor: Actor) -> dict[str,
     moved: dict[str, int] = {}
     with transaction.atomic():
         for from_status, to_status, condition in steps:
-            ids = list(
-                Domain.objects.filter(status=from_status, **condition).values_list("pk", flat=True)
-            )
+            ids = _lock_ids(Domain.objects.filter(status=from_status, **condition))
             if not ids:
                 continue
             Domain.objects.filter(pk__in=ids, status=from_status).update(
@@ -155,7 +165,8 @@ def lifecycle_advance(*, now: datetime | None = None, actor: Actor) -> dict[str,
         # Pending delete lasts tld.pending_delete_days past delete_at, then the name is released.
         ids = list(
             Domain.objects.filter(status=S.PENDING_DELETE, delete_at__lt=now)
-            .annotate(released_at=F("delete_at"))
+            .select_for_update(of=("self",), skip_locked=True)
+            .order_by("pk")
             .values_list("pk", "delete_at", "tld__pending_delete_days")
         )
         done = [pk for pk, delete_at, days in ids if delete_at + timedelta(days=days) < now]
