@@ -299,7 +299,7 @@ IN_DOUBT = "outcome_unknown"  # payload key: an earlier attempt may have been ap
 
 
 def _in_doubt(operation: Op) -> bool:
-    return False  # PROBE
+    return operation.kind in CHECKED_KINDS and bool(operation.payload.get(IN_DOUBT))
 
 
 def _mark_in_doubt(operation: Op) -> None:
