@@ -240,3 +240,41 @@ class Lease:
             # Another thread may have taken a chunk of the same second meanwhile: keep both.
             held, left = self._rate.get(account.pk, (0, 0))
             self._rate[account.pk] = [second, granted - 1 + (left if held == second else 0)]
+
+
+# --- one holder at a time -------------------------------------------------------------------------
+# KEYS[1]: the lock; ARGV[1]: its holder's token. Frees the lock only for its holder.
+_UNLOCK_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_held: dict[str, tuple[str, float]] = {}  # name -> (token, expiry), without Redis
+
+
+@contextmanager
+def exclusive(name: str, *, ttl: float) -> Iterator[bool]:
+    """Hold the lock ``name`` while the body runs, shared by every worker process and machine
+    through the broker's Redis (in the process without one): the body gets True when this
+    caller holds it, False when someone else does (then it should do nothing). A lock whose
+    holder died frees itself after ``ttl`` seconds; the body should end well before that."""
+    key = f"nameport:lock:{name}"
+    token = uuid.uuid4().hex
+    redis = _redis()
+    if redis is not None:
+        acquired = bool(redis[0].set(key, token, nx=True, px=max(1, int(ttl * 1000))))
+    else:
+        with _local.lock:
+            holder = _held.get(key)
+            acquired = holder is None or holder[1] < time.monotonic()
+            if acquired:
+                _held[key] = (token, time.monotonic() + ttl)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            if redis is not None:
+                redis[0].eval(_UNLOCK_SCRIPT, 1, key, token)
+            else:
+                with _local.lock:
+                    if _held.get(key, ("",))[0] == token:
+                        del _held[key]

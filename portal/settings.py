@@ -271,6 +271,17 @@ CELERY_TIMEZONE = "UTC"
 NAMEPORT_OUTBOX_SWEEP_SECONDS = env_int("NAMEPORT_OUTBOX_SWEEP_SECONDS", 60)
 NAMEPORT_OUTBOX_LEASE_SECONDS = env_int("NAMEPORT_OUTBOX_LEASE_SECONDS", 300)
 NAMEPORT_OUTBOX_LOST_MESSAGE_SECONDS = env_int("NAMEPORT_OUTBOX_LOST_MESSAGE_SECONDS", 60)
+# The EPP poll queues: how often beat reads every active EPP account's queue (one task per
+# account, never two at once for one account: a Redis lock held at most NAMEPORT_POLL_LOCK_SECONDS)
+# and how many messages one run reads at most. Transfers in progress: how often beat checks our
+# pending transfers in (a transfer query, with backoff from this interval up to 6 hours) and
+# answers transfer requests nobody answered, NAMEPORT_TRANSFER_DEFAULT_HOURS before the
+# registry's window ends, with the TLD's default.
+NAMEPORT_POLL_SECONDS = env_int("NAMEPORT_POLL_SECONDS", 300)
+NAMEPORT_POLL_BATCH = env_int("NAMEPORT_POLL_BATCH", 200)
+NAMEPORT_POLL_LOCK_SECONDS = env_int("NAMEPORT_POLL_LOCK_SECONDS", 240)
+NAMEPORT_TRANSFER_FOLLOW_SECONDS = env_int("NAMEPORT_TRANSFER_FOLLOW_SECONDS", 300)
+NAMEPORT_TRANSFER_DEFAULT_HOURS = env_int("NAMEPORT_TRANSFER_DEFAULT_HOURS", 12)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
@@ -296,6 +307,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "domains.tasks.domains_lifecycle_advance",
         "schedule": 3600.0,
         "options": {"expires": 3000},
+    },
+    "registry-poll": {
+        "task": "domains.tasks.registry_poll",
+        "schedule": float(NAMEPORT_POLL_SECONDS),
+        "options": {"expires": NAMEPORT_POLL_SECONDS * 5 / 6},
+    },
+    "registry-transfers": {
+        "task": "domains.tasks.registry_transfers",
+        "schedule": float(NAMEPORT_TRANSFER_FOLLOW_SECONDS),
+        "options": {"expires": NAMEPORT_TRANSFER_FOLLOW_SECONDS * 5 / 6},
     },
 }
 
