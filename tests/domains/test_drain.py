@@ -183,3 +183,74 @@ def test_a_drain_with_more_threads_than_sessions_takes_turns(customer):
     assert counts.get(Status.SUCCEEDED, 0) >= 8
     registers = Op.objects.filter(kind=Op.Kind.REGISTER)
     assert set(registers.values_list("status", "attempts")) == {(Status.SUCCEEDED, 1)}
+
+
+# --- parked behind another, and the sweep ------------------------------------------------------
+def test_a_group_of_successes_wakes_what_is_parked_behind_each(
+    tld, customer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from domains import dispatch
+
+    sent = []
+    monkeypatch.setattr(dispatch, "send", sent.extend)
+    first, second = lock_operations(tld, customer, 2)
+    behind_first = domain_set_privacy(actor=SYSTEM, domain=first.domain, enabled=True)
+    behind_second = domain_set_privacy(actor=SYSTEM, domain=second.domain, enabled=True)
+    claimed = outbox.claim_due(10)
+    assert {op.pk for op in claimed} == {first.pk, second.pk}
+    # A worker's message for each of those behind came meanwhile: they park.
+    assert outbox.run_operation(behind_first.pk).status == "parked"
+    assert outbox.run_operation(behind_second.pk).status == "parked"
+    assert outbox.claim_due(10) == [], "parked rows are not due"
+    sent.clear()
+    answer = [
+        (op, DomainInfo(name=op.domain.name, expires_at=None, statuses=["ok"]), None)
+        for op in claimed
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.record_many(answer) == [Status.SUCCEEDED] * 2
+    assert sorted(sent) == sorted([behind_first.pk, behind_second.pk])
+    assert {op.pk for op in outbox.claim_due(10)} == {behind_first.pk, behind_second.pk}
+
+
+def test_behind_a_held_operation_the_sweep_sends_a_lost_row_once_and_it_parks(
+    tld, customer, monkeypatch
+):
+    """claim_due skips a row behind a held one; without parking the sweep would find it "lost"
+    (due long ago, still pending) and send it again on every run."""
+    (held,) = lock_operations(tld, customer, 1)
+    behind = domain_set_privacy(actor=SYSTEM, domain=held.domain, enabled=True)
+    Op.objects.filter(pk=held.pk).update(status=Status.HELD)
+    Op.objects.filter(pk=behind.pk).update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    assert outbox.claim_due(10) == []
+    assert outbox.sweep() == [behind.pk]
+    assert outbox.run_operation(behind.pk).status == "parked"
+    real_now = timezone.now
+    for hours in range(1, 6):  # hours go by, the held one still held
+        monkeypatch.setattr(
+            timezone, "now", lambda hours=hours: real_now() + timedelta(hours=hours)
+        )
+        assert outbox.sweep() == []
+        assert outbox.claim_due(10) == []
+    behind.refresh_from_db()
+    assert behind.status == Status.PENDING and behind.attempts == 0
+
+
+def test_a_drained_operation_lost_with_its_worker_is_counted_and_stopped_at_the_limit(
+    tld, customer
+):
+    (operation,) = lock_operations(tld, customer, 1)
+    Op.objects.filter(pk=operation.pk).update(max_attempts=3)
+    lease = timedelta(seconds=outbox.LEASE_SECONDS + 1)
+    for attempt in (1, 2, 3):
+        assert [op.pk for op in outbox.claim_due(10)] == [operation.pk]  # counts the attempt
+        # The drain's process dies with the call in flight.
+        Op.objects.filter(pk=operation.pk).update(started_at=timezone.now() - lease)
+        swept = outbox.sweep()
+        operation.refresh_from_db()
+        assert operation.attempts == attempt
+        if attempt < 3:
+            assert swept == [operation.pk] and operation.status == Status.PENDING
+    assert swept == [] and operation.status == Status.FAILED
+    assert "lost during the call on each of 3 attempts" in operation.last_error
+    assert Ticket.objects.filter(operation=operation, staff_only=True).count() == 1

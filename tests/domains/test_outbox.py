@@ -202,7 +202,10 @@ class TestRegister:
         domain.refresh_from_db()
         assert domain.status == DomainStatus.REGISTRATION_FAILED
         change = domain.status_changes.get()
-        assert (change.from_status, change.to_status) == ("pending_registration", "registration_failed")
+        assert (change.from_status, change.to_status) == (
+            "pending_registration",
+            "registration_failed",
+        )
         assert "reserved" in change.reason
 
     def test_insufficient_funds_is_permanent(self, tld, customer, account):
@@ -377,3 +380,157 @@ class TestPremiumPriceGuard:
         operation_retry(actor=SYSTEM, operation=operation)  # staff accept the registry's price
         assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
         assert SandboxDomain.objects.filter(name="nameport-test.com").exists()
+
+
+class TestParkedBehindAnother:
+    """An operation waiting behind an unfinished one of its domain is parked, not polled, and
+    woken by the end of the one before it (succeeded, failed, cancelled, retried)."""
+
+    @pytest.fixture
+    def sent(self, monkeypatch):
+        sent = []
+        monkeypatch.setattr(dispatch, "send", sent.extend)
+        return sent
+
+    @pytest.fixture
+    def domain(self, tld, customer):
+        """Registered, with nothing queued any more."""
+        domain = register(customer, name="queue.com")
+        for _ in range(3):
+            pending = RegistrarOperation.objects.filter(status=Status.PENDING).order_by("pk")
+            for pk in pending.values_list("pk", flat=True):
+                outbox.run_operation(pk)
+        domain.refresh_from_db()
+        assert domain.status == DomainStatus.ACTIVE
+        assert not RegistrarOperation.objects.filter(status=Status.PENDING).exists()
+        return domain
+
+    def held(self, domain):
+        return RegistrarOperation.objects.create(
+            domain=domain,
+            organisation=domain.organisation,
+            registrar_account=domain.registrar_account,
+            livemode=domain.livemode,
+            kind=RegistrarOperation.Kind.RENEW,
+            payload={"years": 1},
+            status=Status.HELD,
+            last_error="Held for staff",
+        )
+
+    def test_behind_a_held_operation_it_is_parked_once_and_the_sweep_leaves_it(self, domain, sent):
+        first = self.held(domain)
+        behind = domain_set_lock(actor=SYSTEM, domain=domain, locked=False)
+        assert outbox.run_operation(behind.pk) == outbox.Outcome("parked")
+        behind.refresh_from_db()
+        assert behind.next_attempt_at == dispatch.PARKED_AT
+        assert (
+            behind.last_error
+            == f"Waiting for operation #{first.pk} (held for staff) on this domain to end."
+        )
+        assert behind.attempts == 0
+        # Hours later the sweep has nothing to send: a parked row is neither due nor lost.
+        RegistrarOperation.objects.filter(pk=first.pk).update(
+            updated_at=timezone.now() - timedelta(hours=5)
+        )
+        assert outbox.sweep() == []
+        assert outbox.run_operation(behind.pk).status == "skipped"
+
+    @pytest.mark.parametrize("end", ["cancel", "retry then succeed", "fail"])
+    def test_the_end_of_the_one_before_wakes_it(
+        self, domain, sent, account, end, django_capture_on_commit_callbacks
+    ):
+        from domains.services import operation_cancel, operation_retry
+
+        first = self.held(domain)
+        behind = domain_set_lock(actor=SYSTEM, domain=domain, locked=False)
+        outbox.run_operation(behind.pk)
+        if end == "cancel":
+            sent.clear()
+            with django_capture_on_commit_callbacks(execute=True):
+                operation_cancel(actor=SYSTEM, operation=first)
+        else:
+            if end == "fail":
+                account.settings = {"failure_rate": 1, "failure_kind": "permanent"}
+                account.save()
+            with django_capture_on_commit_callbacks(execute=True):
+                operation_retry(actor=SYSTEM, operation=first)
+            assert sorted(sent[-2:]) == sorted([first.pk, behind.pk])
+            # Woken by the retry, it finds the retried one ahead of it and parks again.
+            assert outbox.run_operation(behind.pk) == outbox.Outcome("parked")
+            sent.clear()
+            with django_capture_on_commit_callbacks(execute=True):
+                outcome = outbox.run_operation(first.pk)
+            assert outcome.status == (Status.FAILED if end == "fail" else Status.SUCCEEDED)
+            account.settings = {}
+            account.save()
+        assert sent == [behind.pk]
+        behind.refresh_from_db()
+        assert behind.next_attempt_at <= timezone.now() and behind.last_error == ""
+        assert outbox.run_operation(behind.pk).status == Status.SUCCEEDED
+
+    def test_only_the_first_parked_operation_of_the_domain_is_woken(
+        self, domain, sent, django_capture_on_commit_callbacks
+    ):
+        from domains.services import operation_cancel
+
+        first = self.held(domain)
+        second = domain_set_lock(actor=SYSTEM, domain=domain, locked=False)
+        third = domain_set_lock(actor=SYSTEM, domain=domain, locked=True)
+        assert outbox.run_operation(second.pk).status == "parked"
+        assert outbox.run_operation(third.pk).status == "parked"
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            operation_cancel(actor=SYSTEM, operation=first)
+        assert sent == [second.pk]
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbox.run_operation(second.pk).status == Status.SUCCEEDED
+        assert sent == [third.pk]
+        assert outbox.run_operation(third.pk).status == Status.SUCCEEDED
+        assert SandboxDomain.objects.get(name="queue.com").locked is True
+
+    def test_the_sweep_wakes_a_parked_operation_whose_wake_was_lost(self, domain, sent):
+        first = self.held(domain)
+        behind = domain_set_lock(actor=SYSTEM, domain=domain, locked=False)
+        outbox.run_operation(behind.pk)
+        # The one before ends by a path that sends no wake (staff in the database, say).
+        RegistrarOperation.objects.filter(pk=first.pk).update(status=Status.SUCCEEDED)
+        assert outbox.sweep() == [behind.pk]
+        behind.refresh_from_db()
+        assert behind.next_attempt_at <= timezone.now()
+        assert outbox.sweep() == [], "sent once; the next sweep finds it due, not lost"
+
+
+class TestLostWorker:
+    """A worker killed during the call leaves its row running; each claim counted an attempt."""
+
+    def lose_the_worker(self, operation):
+        """The claim (attempt counted) and then nothing: the worker died mid-call."""
+        assert outbox.core.claim(RegistrarOperation, operation.pk)
+        RegistrarOperation.objects.filter(pk=operation.pk).update(
+            started_at=timezone.now() - timedelta(seconds=outbox.LEASE_SECONDS + 1)
+        )
+
+    def test_the_sweep_takes_it_back_with_the_attempt_counted(self, tld, customer):
+        operation = only_operation(register(customer))
+        self.lose_the_worker(operation)
+        assert outbox.sweep() == [operation.pk]
+        operation.refresh_from_db()
+        assert operation.status == Status.PENDING and operation.attempts == 1
+        assert "Worker lost" in operation.last_error
+
+    def test_at_the_limit_the_sweep_stops_it_as_failed_with_a_ticket(self, tld, customer):
+        domain = register(customer)
+        operation = only_operation(domain)
+        RegistrarOperation.objects.filter(pk=operation.pk).update(attempts=7)
+        self.lose_the_worker(operation)  # the eighth attempt of eight
+        assert outbox.sweep() == []
+        operation.refresh_from_db()
+        assert operation.status == Status.FAILED and operation.attempts == 8
+        assert operation.finished_at is not None
+        assert "lost during the call on each of 8 attempts" in operation.last_error
+        assert operation.tickets.filter(staff_only=True).count() == 1
+        assert operation.tickets.filter(staff_only=False).count() == 1
+        domain.refresh_from_db()
+        assert domain.status == DomainStatus.REGISTRATION_FAILED
+        assert outbox.sweep() == [] and outbox.run_operation(operation.pk).status == "skipped"
