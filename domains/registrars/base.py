@@ -1,14 +1,21 @@
 """The protocol every registry adapter implements, its typed results and its error taxonomy.
 
-Workers call adapters with an operation's idempotency key; an adapter must make a repeated call
-with the same key harmless (the sandbox remembers keys; REST and EPP adapters map it to the
-registry's transaction id and ask the registry for the current state before retrying).
+Workers call adapters with an operation's idempotency key, which adapters pass on as the
+registry's transaction id where it has one (EPP clTRID). It is not a dedup key: real registries
+do not replay it. Exactly once rests on the worker instead (``domains.outbox``): an operation
+records when it is queued what success looks like, and before retrying after an unknown outcome
+the worker asks the registry (``info``) and records success without sending again when that state
+is there. So an adapter must tell a failure whose command surely was not applied (a plain
+:class:`TransientError`: connection refused, a clear registry error) from one whose outcome is
+unknown (:class:`OutcomeUnknown`: a timeout or a lost connection after sending, an HTTP 5xx), and
+``renew`` sends the current expiry recorded at queue time (EPP ``curExpDate``), never one read
+again, so that a registry refuses a duplicate (2306) rather than renewing twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +36,13 @@ class TransientError(RegistrarError):
     """Timeouts, connection errors, 5xx, "unexpected error": retry with backoff."""
 
     retryable = True
+
+
+class OutcomeUnknown(TransientError):
+    """The command may have reached the registry and been applied, but no answer says so: a
+    timeout or a closed connection after sending, an HTTP 5xx, an answer that could not be read.
+    Retried like any transient error, but the worker first asks the registry whether the change
+    is already there (``domains.outbox``)."""
 
 
 class PermanentError(RegistrarError):
@@ -59,6 +73,43 @@ class HostileResponseError(PermanentError):
 
 class MalformedResponseError(TransientError):
     """The registry's answer is not a well-formed EPP response (truncated, not XML, no result)."""
+
+
+@dataclass(frozen=True)
+class QuotedFee:
+    """The most the platform agreed to pay the registry for one command: the cost the customer's
+    price was quoted on (an operation's ``expected_cost``, or the ``accepted_cost`` staff accepted).
+    An EPP registry that offers fee-1.0 receives it as ``<fee:fee>`` (RFC 8748) and refuses the
+    command when its price is higher; the simulated registry refuses it likewise."""
+
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def from_payload(cls, value: dict | None) -> QuotedFee | None:
+        """``{"amount": "9.80", "currency": "USD"}`` (as services record it), or None."""
+        if not value or value.get("amount") in (None, ""):
+            return None
+        return cls(amount=Decimal(str(value["amount"])), currency=str(value.get("currency") or ""))
+
+
+class FeeRefusedError(PermanentError):
+    """The registry refused a command because its price is above the fee we agreed to pay
+    (RFC 8748: 2004, or 2306 when the fee does not match). ``price`` is the registry's price when
+    it could be read (a fee check after the refusal), else None. The outbox holds the operation for
+    staff, as the premium-price guard does."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | int | None = None,
+        agreed: QuotedFee | None = None,
+        price: QuotedFee | None = None,
+    ):
+        super().__init__(message, code=code)
+        self.agreed = agreed
+        self.price = price
 
 
 @dataclass(frozen=True)
@@ -128,6 +179,9 @@ class CheckResult:
     fees: list[FeeQuote] = field(default_factory=list)  # fee-1.0 quotes, one per command/period
     fee_class: str = ""  # the class of the create quote (else of the first quote)
     detail: str = ""  # the registry's own reason text ("Reserved", "In use"...)
+    # The price is the registrar account's configured one, not the registry's (an EPP registry
+    # that does not offer fee-1.0 announces no price).
+    price_configured: bool = False
 
     def fee(self, command: str, years: int | None = None) -> FeeQuote | None:
         """The quote for ``command`` (and ``years`` when given), or None."""
@@ -329,12 +383,31 @@ class RegistrarAdapter(Protocol):
         contacts: list[ContactData],
         privacy: bool,
         idempotency_key: str,
+        quoted_fee: QuotedFee | None = None,
     ) -> DomainInfo: ...
 
-    def renew(self, *, name: str, years: int, idempotency_key: str) -> DomainInfo: ...
+    # ``quoted_fee`` (register, renew, transfer): the most the registry may charge; a registry
+    # that can refuse a higher price (EPP fee-1.0, the simulator) raises FeeRefusedError.
+    # ``current_expiry`` (renew): the expiry recorded when the renewal was queued, sent as EPP
+    # ``curExpDate`` so that a duplicate is refused; None only where the protocol has no such field.
+    def renew(
+        self,
+        *,
+        name: str,
+        years: int,
+        current_expiry: date | None,
+        idempotency_key: str,
+        quoted_fee: QuotedFee | None = None,
+    ) -> DomainInfo: ...
 
     def transfer(
-        self, *, name: str, auth_code: str, years: int, idempotency_key: str
+        self,
+        *,
+        name: str,
+        auth_code: str,
+        years: int,
+        idempotency_key: str,
+        quoted_fee: QuotedFee | None = None,
     ) -> DomainInfo: ...
 
     def info(self, name: str) -> DomainInfo: ...

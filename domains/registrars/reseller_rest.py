@@ -12,12 +12,24 @@ Configuration of a ``RegistrarAccount`` of kind ``reseller_rest``:
 Error mapping: result codes 260/261 -> InsufficientFundsError; 203/204/211 -> PermanentError;
 221 and 251 (after one failed re-login) -> AuthorizationError; 240/250 -> TransientError when
 the message says "unexpected" or "timeout", NotFoundError when it says the object does not exist,
-PermanentError otherwise. Timeouts, connection errors, HTTP 5xx and answers that are not the JSON
-envelope -> TransientError. Every mutating call sends the operation's idempotency key as the
-``Idempotency-Key`` header; when a registration fails because the name is taken, the adapter asks
-the registry whether the name is already ours (a retry whose first attempt did go through) before
-giving up. The shapes follow ``domains/simulator/rest_server.py``. DNSSEC is not part of this
-API. Credentials and tokens are never passed to a logger.
+PermanentError otherwise. A request that surely never reached the registrar (connection refused,
+connect timeout, no free connection) -> TransientError; one whose outcome is unknown (a read or
+write timeout or a connection lost after sending, HTTP 5xx, an answer that is not the JSON
+envelope) -> OutcomeUnknown, after which the outbox asks the registrar for the domain's state
+before sending again (seed 002 has no idempotency key and its renewal names no current expiry, so
+that check is what keeps a retried renewal, create or transfer from being applied twice). Every
+mutating call still sends the operation's idempotency key as an ``Idempotency-Key`` header, a
+hint the seed-002 API ignores (as does the simulator unless its ``replay`` setting is on). When a
+registration fails because the name is taken, the adapter asks the registry whether the name is
+already ours (a retry whose first attempt did go through) before giving up. The shapes follow
+``domains/simulator/rest_server.py``. DNSSEC is not part of this API. Credentials and tokens are
+never passed to a logger.
+
+No poll queue: unlike EPP (``domains.poll``), the seed-002 API has nothing that tells a registrar
+what happened to its names (transfers away, auto-renewals, registry holds, deletions). The
+periodic sync covers it: every held domain is read at least once a day (``services.sync_schedule``,
+closest to expiry first) and its status follows the registry's view (``apply_registry_view``), a
+``pendingTransfer`` included (a transfer request for the customer, ``domains.transfers``).
 """
 
 from __future__ import annotations
@@ -46,6 +58,7 @@ from domains.registrars.base import (
     HostInfo,
     InsufficientFundsError,
     NotFoundError,
+    OutcomeUnknown,
     PermanentError,
     RegistrarError,
     TransientError,
@@ -309,26 +322,34 @@ class ResellerRestAdapter:
         self._bucket.acquire()
         try:
             response = self._client.request(method, path, json=body, headers=headers)
-        except httpx.TimeoutException:
-            raise TransientError(f"The registrar did not answer {method} {path} in time") from None
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing was sent: the registrar cannot have applied anything.
             raise TransientError(
                 f"Could not reach the registrar ({type(exc).__name__}) for {method} {path}"
+            ) from None
+        except httpx.TimeoutException:
+            raise OutcomeUnknown(
+                f"The registrar did not answer {method} {path} in time; it may have applied it"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise OutcomeUnknown(
+                f"The connection to the registrar was lost ({type(exc).__name__}) during "
+                f"{method} {path}; it may have applied it"
             ) from None
         try:
             data = response.json()
             code = int(data["result"]["code"])
             message = str(data["result"].get("message") or "")[:500]
         except (ValueError, TypeError, KeyError, AttributeError):
-            raise TransientError(
+            raise OutcomeUnknown(
                 f"The registrar answered {method} {path} with HTTP {response.status_code} "
                 "and no readable result"
             ) from None
         logger.debug(
             "reseller_rest %s %s -> HTTP %s code %s", method, path, response.status_code, code
         )
-        if response.status_code >= 500:
-            raise TransientError(message or f"HTTP {response.status_code}", code=code)
+        if response.status_code >= 500:  # a gateway or the registrar failed: applied or not
+            raise OutcomeUnknown(message or f"HTTP {response.status_code}", code=code)
         data["_code"], data["_message"] = code, message
         return data
 
@@ -445,7 +466,11 @@ class ResellerRestAdapter:
             currency=str(row.get("currency") or "USD"),
         )
 
-    def register(self, *, name, years, nameservers, contacts, privacy, idempotency_key):
+    # ``quoted_fee`` (register, renew, transfer): seed 002's orders carry no price cap, so it is
+    # not sent; the outbox's premium-price guard checks ``price`` before the order instead.
+    def register(
+        self, *, name, years, nameservers, contacts, privacy, idempotency_key, quoted_fee=None
+    ):
         item = {
             "order_type": "domain/create",
             "domain_name": name,
@@ -467,11 +492,13 @@ class ResellerRestAdapter:
             except PermanentError:
                 raise exc from None
 
-    def renew(self, *, name, years, idempotency_key):
+    def renew(self, *, name, years, current_expiry, idempotency_key, quoted_fee=None):
+        # Seed 002's renewal order names no current expiry, so ``current_expiry`` is not sent and
+        # nothing at the registrar refuses a duplicate: the outbox's check before a retry does.
         item = {"order_type": "domain/renew", "domain_name": name, "period": years}
         return self._order(item, idempotency_key)
 
-    def transfer(self, *, name, auth_code, years, idempotency_key):
+    def transfer(self, *, name, auth_code, years, idempotency_key, quoted_fee=None):
         item = {
             "order_type": "domain/transfer",
             "domain_name": name,

@@ -9,11 +9,25 @@ Behaviour is set per registrar account in ``RegistrarAccount.settings``:
 | failure_kind | transient, permanent, insufficient_funds or auth   | transient |
 | reserved     | names that are never available                     | []        |
 | premium      | {name: price} premium names                        | {}        |
-| prices       | {tld: {register, renew, transfer}} cost prices     | 8.00      |
+| prices       | {tld: {register, renew, transfer, restore}} cost   | price     |
+|              | prices (restore: the price list's redemption)      | list, 8.00|
 | balance      | opening balance of the account (USD)               | 100000    |
+| replay       | recognise a repeated idempotency key (see below)   | false     |
+| lose_answers | commands (register, renew, transfer, nameservers,  | []        |
+|              | lock...) applied whose answer is then lost         |           |
+| lost_answer_ | how long the answer is held before it is lost, so  | 0         |
+| hold_ms      | that a client's read timeout fires first           |           |
 
-Mutating commands remember the client's idempotency key: a repeated key returns the first result
-and changes nothing, which is what makes worker retries safe.
+Every command it applies is written to ``SandboxTransaction`` (the registry's transaction log),
+under the client's idempotency key. Like a real registry, the simulator does not recognise a key it
+has seen (``replay`` off, the default): a repeated command is applied again, or refused as a
+registry would refuse it (a renewal whose current expiry no longer matches: 2306; a create of a
+name that exists: 2302; a transfer of a name already ours: 2106); the log then keeps the key with
+a suffix. With ``replay`` on, a repeated key returns the first result and changes nothing.
+
+``lose_answers`` plays the answer lost after the registry applied the command (a timeout, a closed
+connection): the change is committed, then the caller gets ``OutcomeUnknown`` (the front ends:
+the REST one answers 504, the EPP one closes the connection without a word).
 """
 
 from __future__ import annotations
@@ -22,7 +36,7 @@ import random
 import secrets
 import time
 from contextlib import nullcontext
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -42,10 +56,13 @@ from domains.registrars.base import (
     ContactData,
     DomainInfo,
     DsData,
+    FeeRefusedError,
     HostInfo,
     InsufficientFundsError,
     NotFoundError,
+    OutcomeUnknown,
     PermanentError,
+    QuotedFee,
     TransientError,
 )
 
@@ -81,6 +98,11 @@ def _info(row: SandboxDomain) -> DomainInfo:
     )
 
 
+def _day(value: date | datetime) -> date:
+    """A date, from a date or an aware datetime (its UTC day)."""
+    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+
+
 def _add_years(moment: datetime, years: int) -> datetime:
     try:
         return moment.replace(year=moment.year + years)
@@ -113,8 +135,25 @@ class SandboxRegistry:
         tld = name.split(".", 1)[1] if "." in name else name
         per_year = self.options.get("prices", {}).get(tld, {}).get(action)
         if per_year is None:
-            per_year = _platform_cost(tld, action) or DEFAULT_PRICE
+            # The price list calls a restore from redemption "redemption".
+            listed = "redemption" if action == "restore" else action
+            per_year = _platform_cost(tld, listed) or DEFAULT_PRICE
         return Decimal(str(per_year)) * years
+
+    def _charge_agreed(self, cost: Decimal, quoted_fee: QuotedFee | None, what: str) -> None:
+        """Charge ``cost``, unless it is above the fee the client agreed to pay: then refuse as a
+        fee-1.0 registry does (2004) and charge nothing."""
+        if quoted_fee is not None and (
+            cost > quoted_fee.amount or (quoted_fee.currency or "USD") != "USD"
+        ):
+            raise FeeRefusedError(
+                f"The registry refused to {what} for the agreed {quoted_fee.amount} "
+                f"{quoted_fee.currency}: its price is {cost} USD",
+                code=2004,
+                agreed=quoted_fee,
+                price=QuotedFee(amount=cost, currency="USD"),
+            )
+        self._charge(cost)
 
     def _charge(self, amount: Decimal) -> None:
         opening = Decimal(str(self.options.get("balance", "100000")))
@@ -126,12 +165,39 @@ class SandboxRegistry:
         balance.amount -= amount
         balance.save(update_fields=["amount"])
 
+    @property
+    def replay(self) -> bool:
+        """Whether a repeated idempotency key is recognised (off, as at a real registry)."""
+        return bool(self.options.get("replay", False))
+
+    def log_key(self, key: str) -> str:
+        """The key a command is logged under: the client's, or with replay off (where keys are
+        not unique) the client's with a suffix of its own."""
+        return key if self.replay else f"{key}#{secrets.token_hex(4)}"
+
     def _replay(self, key: str) -> SandboxTransaction | None:
+        if not self.replay:
+            return None
         return SandboxTransaction.objects.filter(idempotency_key=key).first()
 
     def _remember(self, key: str, command: str, result: dict) -> None:
         SandboxTransaction.objects.create(
-            idempotency_key=key, account=self.account.name, command=command, result=result
+            idempotency_key=self.log_key(key),
+            account=self.account.name,
+            command=command,
+            result=result,
+        )
+
+    def lose_answer(self, command: str) -> None:
+        """The ``lose_answers`` knob, called once ``command`` is applied and committed: hold the
+        answer ``lost_answer_hold_ms``, then lose it."""
+        if command not in (self.options.get("lose_answers") or []):
+            return
+        hold = float(self.options.get("lost_answer_hold_ms", 0) or 0)
+        if hold > 0:
+            time.sleep(hold / 1000)
+        raise OutcomeUnknown(
+            f"The registry applied {command} but its answer was lost (simulated)", code=504
         )
 
     def _domain(self, name: str, *, for_update: bool = False) -> SandboxDomain:
@@ -146,12 +212,13 @@ class SandboxRegistry:
         return row
 
     def _mutate(self, key: str, command: str, name: str, apply) -> DomainInfo:
-        """Run ``apply`` once per idempotency key, atomically, and return the domain's info.
+        """Run ``apply`` atomically and return the domain's info; with ``replay`` on, once per
+        idempotency key.
 
-        The key is written first, in the same transaction as the change: a repeated key fails
-        that insert and gets the first call's answer, a failed change forgets the key. ``apply``
-        returns the domain's row as it now is. One call costs one ``latency_ms``, as one command
-        to a real registry does (its answer carries the info)."""
+        The key is written first, in the same transaction as the change: with replay on, a
+        repeated key fails that insert and gets the first call's answer; a failed change forgets
+        the key. ``apply`` returns the domain's row as it now is. One call costs one
+        ``latency_ms``, as one command to a real registry does (its answer carries the info)."""
         self._delay()
         try:
             with transaction.atomic():
@@ -164,6 +231,8 @@ class SandboxRegistry:
             if previous is None:
                 raise
             row = self._domain(previous.result["name"])
+            return _info(row)
+        self.lose_answer(command)
         return _info(row)
 
     # --- the adapter protocol -----------------------------------------------------------------
@@ -194,17 +263,19 @@ class SandboxRegistry:
         return CheckResult(
             name=name,
             available=True,
-            premium=name in premium,
+            premium=name in premium and action == "register",  # as _cost prices it
             price=self._cost(name, action, years),
         )
 
-    def register(self, *, name, years, nameservers, contacts, privacy, idempotency_key):
+    def register(
+        self, *, name, years, nameservers, contacts, privacy, idempotency_key, quoted_fee=None
+    ):
         def apply():
             if name in set(self.options.get("reserved", [])):
                 raise PermanentError(f"{name} is reserved", code=2302)
             if SandboxDomain.objects.filter(name=name).exists():
                 raise PermanentError(f"{name} is not available", code=2302)
-            self._charge(self._cost(name, "register", years))
+            self._charge_agreed(self._cost(name, "register", years), quoted_fee, f"register {name}")
             now = timezone.now()
             return SandboxDomain.objects.create(
                 name=name,
@@ -220,26 +291,34 @@ class SandboxRegistry:
 
         return self._mutate(idempotency_key, "register", name, apply)
 
-    def renew(self, *, name, years, idempotency_key):
+    def renew(self, *, name, years, current_expiry: date | None, idempotency_key, quoted_fee=None):
         def apply():
             row = self._domain(name, for_update=True)
-            self._charge(self._cost(name, "renew", years))
+            expiry = row.expires_at.astimezone(UTC).date()
+            if current_expiry is not None and _day(current_expiry) != expiry:
+                raise PermanentError(
+                    f"The current expiry date of {name} is {expiry}, not {_day(current_expiry)}",
+                    code=2306,
+                )
+            self._charge_agreed(self._cost(name, "renew", years), quoted_fee, f"renew {name}")
             row.expires_at = _add_years(row.expires_at, years)
             row.save(update_fields=["expires_at"])
             return row
 
         return self._mutate(idempotency_key, "renew", name, apply)
 
-    def transfer(self, *, name, auth_code, years, idempotency_key):
+    def transfer(self, *, name, auth_code, years, idempotency_key, quoted_fee=None):
         def apply():
             row = SandboxDomain.objects.select_for_update().filter(name=name).first()
             if row is None:
                 raise NotFoundError(f"Domain {name} does not exist", code=2303)
+            if row.account == self.account.name:
+                raise PermanentError(f"{name} is already yours", code=2106)
             if row.locked:
                 raise PermanentError(f"{name} is locked against transfer", code=2304)
             if not secrets.compare_digest(row.auth_code, auth_code):
                 raise AuthorizationError("Invalid authorization code", code=2202)
-            self._charge(self._cost(name, "transfer", years))
+            self._charge_agreed(self._cost(name, "transfer", years), quoted_fee, f"transfer {name}")
             row.account = self.account.name
             row.expires_at = _add_years(row.expires_at, years)
             row.auth_code = secrets.token_urlsafe(12)
@@ -247,6 +326,22 @@ class SandboxRegistry:
             return row
 
         return self._mutate(idempotency_key, "transfer", name, apply)
+
+    def restore(self, *, name, idempotency_key, quoted_fee=None, reason="", deleted_at=None):
+        """Restore a domain from redemption (``pendingDelete``), charged at the ``restore``
+        price; one that is not in redemption here is already restored: nothing is charged."""
+
+        def apply():
+            row = self._domain(name, for_update=True)
+            if "pendingDelete" in row.statuses:
+                cost = self._cost(name, "restore", 1)
+                self._charge_agreed(cost, quoted_fee, f"restore {name}")
+                kept = [s for s in row.statuses if s not in ("pendingDelete", "pendingRestore")]
+                row.statuses = kept or ["ok"]
+                row.save(update_fields=["statuses"])
+            return row
+
+        return self._mutate(idempotency_key, "restore", name, apply)
 
     def info(self, name: str) -> DomainInfo:
         self._delay()
@@ -287,7 +382,7 @@ class SandboxRegistry:
             "SELECT id FROM changed"
         )
         params = [*values, name, self.account.name]
-        params += [key, self.account.name, command, result, timezone.now()]
+        params += [self.log_key(key), self.account.name, command, result, timezone.now()]
         # Alone, the statement is its own transaction; inside the caller's, a savepoint keeps a
         # used key's failed insert from spoiling the rest of that transaction.
         guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -303,6 +398,7 @@ class SandboxRegistry:
         if changed is None:
             self._domain(name)  # raises why: no such domain, or another registrar's
             raise PermanentError(f"Domain {name} could not be changed", code=2400)
+        self.lose_answer(command)
         return _info(SandboxDomain.objects.get(pk=changed[0]))
 
     def set_nameservers(self, *, name, nameservers, idempotency_key):

@@ -17,8 +17,9 @@ code   when                                         HTTP status
 211    unknown URL / method not allowed             404 / 405
 221    the object belongs to another account        200
 240    the command failed (name taken, not found)   200
-250    unexpected error (the sandbox's transient    503 (500 for a bug)
-       failures)
+250    unexpected error (the sandbox's transient    503 (500 for a bug; 504 when the
+       failures)                                    command was applied and its answer
+                                                    lost: the ``lose_answers`` knob)
 251    authentication error: bad credentials, no    200
        credentials, unknown or expired session
 260    insufficient funds                           200
@@ -28,10 +29,12 @@ Authentication: ``POST /api/login {"username", "api_token"}`` answers ``{"sessio
 ``Api-Session-Token`` header (sessions expire after ``session_ttl`` seconds); or send
 ``Api-Username`` and ``Api-Token`` with every request. ``GET /api/hello`` needs neither.
 
-Idempotency: an ``Idempotency-Key`` header (at most 80 printable characters) becomes the sandbox's
-idempotency key. An order's item ``i`` uses ``KEY:i`` unless the item carries its own
-``client_reference``. Repeating a request with the same key applies it once and answers as the
-first time. Without a key every request is a new command.
+Idempotency: an ``Idempotency-Key`` header (at most 80 printable characters; not part of seed 002)
+becomes the sandbox's idempotency key. An order's item ``i`` uses ``KEY:i`` unless the item
+carries its own ``client_reference``. Only with the account's ``replay`` setting on (off by
+default, as the seed-002 API has no such header) does repeating a request with the same key
+apply it once and answer as the first time; otherwise the key is only logged and a repeated
+request is a new command (a renewal renews again, a create of a name that exists answers 240).
 
 Shapes this front end chose where the seed's bodies were lost:
 
@@ -110,6 +113,7 @@ from domains.registrars.base import (
     HostInfo,
     InsufficientFundsError,
     NotFoundError,
+    OutcomeUnknown,
     PermanentError,
     TransientError,
 )
@@ -458,6 +462,8 @@ class SandboxRestApp:
             return 221, f"{MESSAGES[221]}: {exc.message}", 200
         if isinstance(exc, NotFoundError | PermanentError):
             return 240, f"{MESSAGES[240]}: {exc.message}", 200
+        if isinstance(exc, OutcomeUnknown):  # applied, but the answer is lost: a gateway timeout
+            return 250, f"{MESSAGES[250]}: {exc.message}", 504
         if isinstance(exc, TransientError):
             return 250, f"{MESSAGES[250]}: {exc.message}", 503
         logger.exception("sandbox REST: unexpected error")
@@ -620,7 +626,10 @@ class SandboxRestApp:
             action = "renew" if order_type == "domain/renew" else "transfer"
             price = registry.price(name, action, years).price or price
             if action == "renew":
-                info = registry.renew(name=name, years=years, idempotency_key=key)
+                # Seed 002's renewal names no current expiry: nothing refuses a duplicate.
+                info = registry.renew(
+                    name=name, years=years, current_expiry=None, idempotency_key=key
+                )
             else:
                 info = registry.transfer(
                     name=name, auth_code=item["auth_code"], years=years, idempotency_key=key

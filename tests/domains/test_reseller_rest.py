@@ -41,6 +41,7 @@ from domains.registrars.base import (
     HostInfo,
     InsufficientFundsError,
     NotFoundError,
+    OutcomeUnknown,
     PermanentError,
     TransientError,
 )
@@ -202,7 +203,9 @@ class TestDomainCommands:
         assert info.contacts[0].organization == "Engines Ltd"
         assert info.reference == f"SBX-{row.pk}"
 
-        renewed = adapter.renew(name="rest-one.com", years=2, idempotency_key=key())
+        renewed = adapter.renew(
+            name="rest-one.com", years=2, current_expiry=info.expires_at, idempotency_key=key()
+        )
         assert renewed.expires_at.year == info.expires_at.year + 2
         assert balance(upstream) == Decimal("76.00")  # 8 to register, 16 to renew for two years
         assert adapter.info("rest-one.com") == renewed
@@ -439,7 +442,7 @@ class TestFailures:
         upstream.settings = {"failure_rate": 1, "failure_kind": "transient"}
         upstream.save()
         with pytest.raises(TransientError, match="Unexpected"):
-            adapter.renew(name="any.com", years=1, idempotency_key=key())
+            adapter.renew(name="any.com", years=1, current_expiry=None, idempotency_key=key())
         answer = httpx.post(f"{server.url}/api/domain/lock/any.com", headers=HEADERS, json={})
         assert answer.status_code == 503
         assert answer.json()["result"]["code"] == 250
@@ -458,14 +461,25 @@ class TestFailures:
             ):
                 adapter.info("example.com")
 
-    def test_a_server_that_does_not_answer_in_time_is_transient(self):
+    def test_a_server_that_does_not_answer_in_time_leaves_the_outcome_unknown(self):
         with raw_server(None) as url:
             account = rest_account(url, name="Silent", auth="headers", timeout=0.2)
             with (
                 ResellerRestAdapter(account) as adapter,
-                pytest.raises(TransientError, match="in time"),
+                pytest.raises(OutcomeUnknown, match="in time"),
             ):
                 adapter.info("example.com")
+
+    def test_a_server_that_closes_without_answering_leaves_the_outcome_unknown(self):
+        with raw_server(b"") as url:
+            account = rest_account(url, name="Mute", auth="headers", timeout=2)
+            with (
+                ResellerRestAdapter(account) as adapter,
+                pytest.raises(OutcomeUnknown, match="connection to the registrar was lost"),
+            ):
+                adapter.renew(
+                    name="example.com", years=1, current_expiry=None, idempotency_key=key()
+                )
 
     def test_a_refused_connection_is_transient(self):
         with socket.socket() as probe:
@@ -474,9 +488,10 @@ class TestFailures:
         account = rest_account(f"http://127.0.0.1:{port}", name="Nobody")
         with (
             ResellerRestAdapter(account) as adapter,
-            pytest.raises(TransientError, match="Could not reach"),
+            pytest.raises(TransientError, match="Could not reach") as caught,
         ):
             adapter.info("example.com")
+        assert not isinstance(caught.value, OutcomeUnknown), "nothing was sent"
 
 
 class TestIdempotency:
@@ -495,7 +510,11 @@ class TestIdempotency:
         assert balance(upstream) == Decimal("92.00")
         assert SandboxTransaction.objects.filter(command="register").count() == 1
 
-    def test_the_server_answers_a_repeated_key_as_the_first_time(self, server, upstream):
+    def test_with_replay_on_the_server_answers_a_repeated_key_as_the_first_time(
+        self, server, upstream
+    ):
+        upstream.settings = {**upstream.settings, "replay": True}
+        upstream.save()
         body = {"items": [{"order_type": "domain/create", "domain_name": "twice.com", "period": 1}]}
         url = f"{server.url}/api/order"
         first = httpx.post(url, json=body, headers={**HEADERS, "Idempotency-Key": "order-1"})
@@ -507,6 +526,38 @@ class TestIdempotency:
         assert other.json()["result"]["code"] == 240
         assert other.json()["results"][0]["success"] is False
         assert "not available" in other.json()["result"]["message"]
+
+    def test_with_replay_off_a_repeated_key_is_a_new_command(self, server, upstream):
+        """As at the seed-002 API, which has no Idempotency-Key: the header changes nothing."""
+        SandboxRegistry(upstream).register(
+            name="again.com",
+            years=1,
+            nameservers=[],
+            contacts=[],
+            privacy=False,
+            idempotency_key=key(),
+        )
+        expiry = SandboxDomain.objects.get(name="again.com").expires_at
+        url = f"{server.url}/api/order"
+        item = {"domain_name": "again.com", "period": 1}
+        renew = {"items": [{**item, "order_type": "domain/renew"}]}
+        create = {"items": [{**item, "order_type": "domain/create"}]}
+        headers = {**HEADERS, "Idempotency-Key": "renew-1"}
+        assert httpx.post(url, json=renew, headers=headers).json()["result"]["code"] == 100
+        assert httpx.post(url, json=renew, headers=headers).json()["result"]["code"] == 100
+        assert SandboxDomain.objects.get(name="again.com").expires_at.year == expiry.year + 2
+        refused = httpx.post(url, json=create, headers={**HEADERS, "Idempotency-Key": "c-1"})
+        assert refused.json()["result"]["code"] == 240
+        assert "not available" in refused.json()["result"]["message"]
+
+    def test_an_answer_lost_after_the_change_is_a_504_and_an_unknown_outcome(
+        self, adapter, registered, upstream
+    ):
+        upstream.settings = {**upstream.settings, "lose_answers": ["lock"]}
+        upstream.save()
+        with pytest.raises(OutcomeUnknown, match="answer was lost"):
+            adapter.set_lock(name=registered, locked=True, idempotency_key=key())
+        assert SandboxDomain.objects.get(name=registered).locked, "applied all the same"
 
     def test_a_retry_after_a_lost_answer_finds_the_domain_already_ours(self, adapter, upstream):
         arguments = {"name": "lost.com", "years": 1, "nameservers": [], "contacts": []}
