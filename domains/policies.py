@@ -6,12 +6,16 @@ and serializers ask them only to leave out what the actor may not do or see. One
 - ordering (register, transfer in): staff, a reseller for its own customers in its mode, a
   customer for itself, a contact with the ``billing.orders`` privilege;
 - acting on one domain: the seed-003 domain privilege for contacts, everyone else in scope;
+  answering another registrar's transfer request needs ``eppcode`` (approving releases the
+  domain), withdrawing our own transfer in is for whoever may order;
 - retrying and cancelling registry operations: staff and resellers;
 - an operation's payload: staff see all of it; everyone else sees only the keys that describe
   the change they asked for (``SHOWN_PAYLOAD_KEYS``). The registry's price (``expected_cost``,
-  ``accepted_cost``: what the platform pays the registry) and anything else a worker adds is
-  platform-internal: resellers do not see it either (their own cost is what the price functions
-  of ``billing.pricing`` show them, on the search, the order form and the availability API);
+  ``accepted_cost``: what the platform pays the registry), what success looks like
+  (``expect``, ``cur_exp_date``, ``outcome_unknown``: the worker's check before a retry) and
+  anything else a worker adds is platform-internal: resellers do not see it either (their own
+  cost is what the price functions of ``billing.pricing`` show them, on the search, the order
+  form and the availability API);
 - an operation's error: staff read the worker's text; resellers read the registry's message,
   except for an operation held for staff (its text names the registry's price); customers and
   contacts read a sentence written for them.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domains.models import OPERATION_PARKED_AT
 from portal.tenancy import Actor
 
 if TYPE_CHECKING:
@@ -28,9 +33,10 @@ if TYPE_CHECKING:
     from domains.models import Domain, RegistrarOperation
 
 # The keys of a payload that say what was asked (years, nameservers, a flag's value, contact
-# roles, glue host addresses, DS records); everything else is for staff.
+# roles, glue host addresses, DS records, a restore's reason); everything else is for staff.
 SHOWN_PAYLOAD_KEYS = frozenset(
     {"years", "nameservers", "privacy", "value", "roles", "hostname", "ipv4", "ipv6", "ds"}
+    | {"reason"}
 )
 
 ORDER_REFUSAL = (
@@ -40,6 +46,7 @@ ORDER_REFUSAL = (
 HELD_TEXT = "Waiting for our team to check it before it is sent to the registry."
 FAILED_TEXT = "The registry refused this change; our support team has been told."
 RETRYING_TEXT = "Retrying: the registry did not answer."
+WAITING_TEXT = "Waiting for an earlier change to this domain to be done."
 
 
 # --- ordering ------------------------------------------------------------------------------------
@@ -73,9 +80,34 @@ def can_act(actor: Actor, domain: Domain, privilege: str) -> bool:
     return actor.can("domains", privilege, domain.pk)
 
 
+def can_answer_transfer(actor: Actor, domain: Domain) -> bool:
+    """Approve or reject another registrar's request for a domain we hold. Approving gives the
+    domain away, which is what the transfer code allows: the seed-003 ``eppcode`` privilege for
+    contacts; others in scope may."""
+    return actor.can("domains", "eppcode", domain.pk)
+
+
+def can_cancel_transfer(actor: Actor, domain: Domain) -> bool:
+    """Withdraw our own transfer in: whoever may order it for the domain's customer."""
+    return can_order(actor, domain.customer)
+
+
 def can_suspend(actor: Actor) -> bool:
     """Suspending and unsuspending a domain is the platform's decision: staff only."""
     return actor.is_staff
+
+
+# A domain can be restored while it is in its redemption period.
+RESTORABLE = frozenset({"redemption"})
+
+
+def can_restore(actor: Actor, domain: Domain, *, now: bool = False) -> bool:
+    """Restore a domain from redemption: a paid renewal, so the seed-003 ``renew`` privilege for
+    contacts; staff, resellers and customers in scope may. ``now``: and the domain is in its
+    redemption period (what the page asks before it offers the action)."""
+    if now and domain.status not in RESTORABLE:
+        return False
+    return actor.can("domains", "renew", domain.pk)
 
 
 # --- registry operations -------------------------------------------------------------------------
@@ -105,4 +137,6 @@ def operation_message_for(actor: Actor, operation: RegistrarOperation) -> str:
         return error
     if status == "failed":
         return FAILED_TEXT
+    if status == "pending" and operation.next_attempt_at == OPERATION_PARKED_AT:
+        return WAITING_TEXT
     return RETRYING_TEXT if status in {"pending", "running"} else ""

@@ -1,6 +1,7 @@
 """The domain page: its tabs, the operation history, and one POST URL per action."""
 
 import json
+from datetime import UTC
 
 import pytest
 from django.urls import reverse
@@ -145,7 +146,12 @@ def test_renewing_queues_an_operation_and_redirects_with_a_message(client, world
     assert response.redirect_chain[-1][0].endswith("?tab=overview")
     assert "Renewal for 2 years queued." in response.content.decode()
     [operation] = ops(domain, Op.Kind.RENEW)
-    assert operation.payload == {"years": 2}
+    current = domain.expires_at.astimezone(UTC)
+    assert operation.payload == {
+        "years": 2,
+        "cur_exp_date": current.date().isoformat(),
+        "expect": {"expires_on": current.replace(year=current.year + 2).date().isoformat()},
+    }
 
 
 def test_htmx_renew_answers_with_the_tab_a_toast_and_the_history_event(client, world, domain):
