@@ -16,13 +16,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from domains.models import Domain, RegistrarOperation
+from domains.models import OPERATION_PARKED_AT, Domain, RegistrarOperation
 from portal.celery import app
 from portal.tenancy import Actor
 
@@ -36,7 +35,7 @@ _bursts = threading.local()
 # An operation that waits behind an unfinished one of its domain is parked: pending, but due at
 # this far-off moment, with the reason in ``last_error``, so no worker and no sweep takes it up
 # again and again. ``wake_next`` makes it due when the one before it ends.
-PARKED_AT = datetime(9999, 1, 1, tzinfo=UTC)
+PARKED_AT = OPERATION_PARKED_AT
 
 
 def operation_enqueue(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -342,6 +343,11 @@ class DnssecDs(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_tag} {self.algorithm} {self.digest_type} {self.digest}"
+
+
+# A pending operation parked behind an unfinished one of its domain is due at this far-off moment
+# (its reason in ``last_error``) until the one before it ends and wakes it (domains.dispatch).
+OPERATION_PARKED_AT = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class RegistrarOperation(models.Model):

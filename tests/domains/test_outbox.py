@@ -428,6 +428,10 @@ class TestParkedBehindAnother:
             == f"Waiting for operation #{first.pk} (held for staff) on this domain to end."
         )
         assert behind.attempts == 0
+        from domains.policies import WAITING_TEXT, operation_message_for
+
+        customer_actor = actor_for_user(domain.customer.user)
+        assert operation_message_for(customer_actor, behind) == WAITING_TEXT
         # Hours later the sweep has nothing to send: a parked row is neither due nor lost.
         RegistrarOperation.objects.filter(pk=first.pk).update(
             updated_at=timezone.now() - timedelta(hours=5)
