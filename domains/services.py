@@ -179,8 +179,7 @@ def domain_register(
             id_protection=id_protection,
             autorenew=autorenew,
         )
-        domain.full_clean()
-        domain.save()
+        _save_new(domain)
         Nameserver.objects.bulk_create(
             Nameserver(domain=domain, position=i, hostname=h) for i, h in enumerate(hosts, 1)
         )
@@ -205,6 +204,25 @@ def domain_register(
             data={"name": domain.name, "years": years},
         )
     return domain
+
+
+ALREADY_HELD = next(
+    c.violation_error_message
+    for c in Domain._meta.constraints
+    if c.name == "domain_name_unique_while_held"
+)
+
+
+def _save_new(domain: Domain) -> None:
+    """Check and save a new domain. Another order of the same name committed between the check
+    and the insert (the unique index makes the insert wait for it) is refused as the check
+    refuses it, not with a database error."""
+    domain.full_clean()
+    try:
+        with transaction.atomic():
+            domain.save()
+    except IntegrityError:
+        raise ValidationError(ALREADY_HELD) from None
 
 
 def _contacts_from_customer(domain: Domain, customer: Customer) -> None:
@@ -253,8 +271,7 @@ def domain_transfer_in(
             period=years,
             auth_code=auth_code,
         )
-        domain.full_clean()
-        domain.save()
+        _save_new(domain)
         _contacts_from_customer(domain, customer)
         operation_enqueue(
             actor=actor,

@@ -5,9 +5,9 @@ its writes uncommitted), then the second action in another thread with its own c
 first is let go once the second is blocked on a row lock (``pg_stat_activity``) or has finished,
 so the two overlap exactly where the race is, every time, without sleeping. Without the row lock
 each service now takes first (``select_for_update``, status checked inside the transaction), the
-second action would interleave with the first: an IntegrityError for two nameserver replacements
-or two creations of one glue host, a history row with a stale ``from_status``, a lifecycle step
-written for a domain a renewal had just taken back.
+second action would interleave with the first: an IntegrityError for two nameserver
+replacements, two creations of one glue host or two orders of one name, a history row with a
+stale ``from_status``, a lifecycle step written for a domain a renewal had just taken back.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from domains import outbox
 from domains.lifecycle import TransitionError, domain_transition, lifecycle_advance
 from domains.models import Domain, DomainStatus, HostRecord, Nameserver, RegistrarOperation
 from domains.registrars.base import DomainInfo
-from domains.services import domain_set_nameservers, host_create
+from domains.services import domain_register, domain_set_nameservers, host_create
 from portal.tenancy import SYSTEM
+from tests.customers.factories import CustomerFactory
 from tests.domains.factories import (
     DomainFactory,
     RegistrarAccountFactory,
@@ -168,6 +169,22 @@ def test_two_creations_of_one_glue_host_make_one_and_refuse_the_other(tld):
     assert "already exists" in str(refused)
     assert HostRecord.objects.filter(domain=domain).count() == 1
     assert RegistrarOperation.objects.filter(domain=domain, kind="host_create").count() == 1
+
+
+def test_two_orders_of_one_name_at_once_register_one_and_refuse_the_other(tld):
+    buyers = [CustomerFactory(), CustomerFactory()]
+
+    def order(customer):
+        return lambda: domain_register(actor=SYSTEM, customer=customer, name="wanted-twice.com")
+
+    results = race(order(buyers[0]), order(buyers[1]))
+
+    assert isinstance(results["first"], Domain), results
+    refused = results["second"]
+    assert isinstance(refused, ValidationError), refused
+    assert "already registered in Nameport" in str(refused)
+    assert Domain.objects.filter(name_puny="wanted-twice.com").count() == 1
+    assert RegistrarOperation.objects.filter(kind="register").count() == 1
 
 
 def test_concurrent_transitions_record_the_status_each_really_changed(tld):
