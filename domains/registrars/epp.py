@@ -16,8 +16,14 @@ timeout            connect and read timeout, seconds                            
 keepalive_seconds  send ``<hello>`` before a command when idle longer than this  240
 check_batch_size   names per ``domain:check``                                    20
 session_wait       seconds to wait for a free session when all are busy          timeout
-prices             {tld: {register, renew, transfer}}: EPP has no price without  none
-                   the fee extension, so check/price report these (or None)
+prices             {tld: {register, renew, transfer, restore}}: the price when the  none
+                   registry does not offer fee-1.0 (check/price report these,
+                   marked ``price_configured``, or None)
+currency           the currency fee-1.0 checks ask prices in (``<fee:currency>``)  registry's
+restore_report     send the rgp restore report after a restore request that left   false
+                   the domain unrestored, for a registry that wants a report
+                   without saying pendingRestore (one that says it gets a report
+                   anyway)
 =================  ============================================================  ==========
 
 Credentials (``account.credentials``, encrypted): JSON ``{"client_id": ..., "password": ...}``.
@@ -25,20 +31,36 @@ Credentials (``account.credentials``, encrypted): JSON ``{"client_id": ..., "pas
 Sessions: one module-level pool per registrar account and worker process, thread-safe, with at
 most ``account.max_sessions`` sessions (a worker normally uses one, kept open between tasks).
 A session logs in on first use, sends ``<hello>`` when it has been idle longer than
-``keepalive_seconds``, and when the server ends it (2500-2502) or the socket fails, the adapter
-reconnects, logs in again and repeats the command once; a second failure is a TransientError.
+``keepalive_seconds``, and when the server ends it (2500-2502: the command was not applied) or
+the socket fails before the command was sent, the adapter reconnects, logs in again and repeats
+the command once; a second failure is a TransientError. A mutating command whose frame was sent
+and whose answer never came (a read timeout, a closed connection, a desynchronised stream) is not
+repeated: it raises OutcomeUnknown, and the outbox asks the registry before sending it again. So
+does a failure to read the domain back after a create, renew or transfer the registry accepted.
 
 Idempotency: a mutating command carries the operation's idempotency key as its ``clTRID``;
 auxiliary commands of one operation (contacts and hosts created for a registration) carry
-``<key>-c-<id>`` / ``<key>-h-<hash>``. The sandbox EPP server applies a repeated clTRID once, and
-where a registry answers 2302 to a repeated create the adapter asks for the object's current state
-and accepts it when it is ours. Every response must echo the clTRID that was sent; anything else is
-a desynchronised stream: the session is closed and the call raises TransientError.
+``<key>-c-<id>`` / ``<key>-h-<hash>``. A clTRID is not a dedup key: registries (and the sandbox
+EPP server, unless its ``replay`` setting is on) apply a repeated one again. ``renew`` sends the
+``curExpDate`` recorded when the renewal was queued, so a repeat is refused (2306); where a
+registry answers 2302 to a repeated create the adapter asks for the object's current state and
+accepts it when it is ours. Every response must echo the clTRID that was sent; anything else is
+a desynchronised stream: the session is closed and the call raises TransientError (OutcomeUnknown
+for a mutating command).
 
 Errors: 2104 -> InsufficientFundsError; 2200/2201/2202 -> AuthorizationError; 2303 ->
 NotFoundError; 2400 and 2500-2502 (after the one reconnect), socket errors and timeouts ->
 TransientError; every other 2xxx (2001-2005, 2302, 2304-2306, ...) -> PermanentError. The message
 carries the registry's text and its ``<extValue>`` reasons.
+
+Poll queue and transfers in progress (beyond the protocol of ``base``): ``poll()`` reads the
+message at the head of the registry's queue (None when empty) and ``ack(message_id)`` removes it
+(a message already gone counts as acked); ``domains.poll`` applies each message and acks it only
+after the change is committed. ``transfer_query(name)`` reads a transfer's state (either party);
+``transfer_approve`` / ``transfer_reject`` (another registrar's request for a name we hold) and
+``transfer_cancel`` (our own request) carry the operation's key as clTRID, and a 2301 (nothing
+pending) is success when the transfer query shows the state the command would have produced (an
+earlier attempt went through and its answer was lost).
 
 Responses: every answer is read by :mod:`domains.registrars.epp_responses` (pure functions from
 the document to our dataclasses: checks with fee-1.0 quotes, info with rgp statuses, create/renew/
@@ -47,6 +69,27 @@ included, is first parsed with defusedxml; one holding a DTD, entity declaration
 references (an entity-expansion bomb, XXE) closes the session and raises HostileResponseError,
 a PermanentError: nothing is expanded or fetched, the login is not sent to a server whose greeting
 was hostile, and the command is not sent again (epptools' own xml.etree parser never sees it).
+
+Fees (RFC 8748 fee-1.0): when a session's greeting announces ``urn:ietf:params:xml:ns:epp:fee-1.0``
+(the login then declares it in ``svcExtension``, as epptools declares what the greeting offered),
+``check`` asks the fee of create, renew, transfer and restore for one year and ``price`` the fee of
+one command for its period; premium names are those the response layer's rule says (their
+``<fee:class>``). ``register``, ``renew``, ``transfer`` and ``restore`` send the ``quoted_fee``
+they are given as ``<fee:fee>`` with its currency, so the registry itself refuses a higher price;
+a 2004 or 2306 refusal of a command that carried one, when a fee check then shows a price above it
+(or the registry's reason names the fee), is a FeeRefusedError carrying that price. Without
+fee-1.0 nothing fee-related is sent, and ``check``/``price`` report the configured ``prices``
+(``price_configured``). epptools builds the fee elements (its ``fee=`` arguments); the restore
+report, which it has no builder for, is built here on its frame.
+
+Restore (RFC 3915): ``restore`` reads the domain first: in ``redemptionPeriod`` it sends the
+restore request (``<rgp:restore op="request"/>``, with the restore fee); a registry that answers
+``pendingRestore`` (in ``rgp:upData`` or in the info after it), or an account whose settings say
+``restore_report`` while the domain is not restored yet, then gets the restore report
+(``op="report"``: the registration data before
+the deletion and now, the deletion and restore times, the reason and the two RFC 3915
+statements). A domain already in ``pendingRestore`` (an earlier attempt's request went through)
+gets only the report; one no longer in redemption is already restored and nothing is sent.
 
 Mapping choices:
 
@@ -78,8 +121,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from decimal import ROUND_DOWN, Decimal
 from typing import TypeVar
 
 import epptools
@@ -97,22 +140,30 @@ from epptools.transport import Connection
 
 from domains.models import RegistrarAccount
 from domains.registrars.base import (
+    FEE_1_0,
     AuthorizationError,
     CheckResult,
     ContactData,
     DomainInfo,
     DsData,
+    FeeRefusedError,
     Greeting,
     HostileResponseError,
     HostInfo,
     InsufficientFundsError,
     MalformedResponseError,
     NotFoundError,
+    OutcomeUnknown,
     PermanentError,
+    PollMessage,
+    QuotedFee,
     RegistrarError,
+    TransferInfo,
     TransientError,
 )
 from domains.registrars.epp_responses import (
+    DOMAIN,
+    RGP,
     DomainInfoReply,
     document,
     error_for,
@@ -122,10 +173,13 @@ from domains.registrars.epp_responses import (
     parse_domain_info,
     parse_domain_renew,
     parse_domain_transfer,
+    parse_fee_charge,
     parse_greeting,
     parse_host_check,
     parse_host_info,
+    parse_poll,
     parse_response,
+    parse_rgp_update,
 )
 
 logger = logging.getLogger(__name__)
@@ -161,6 +215,11 @@ class _DefusedConnection(Connection):
     def __init__(self, config: Config):
         super().__init__(config)
         self.where = f"{config.host}:{config.port}"
+        self.frames_sent = 0  # frames handed to the socket: from then on the server may have them
+
+    def write_frame(self, xml: str) -> None:
+        self.frames_sent += 1
+        super().write_frame(xml)
 
     def read_frame(self) -> str:
         try:
@@ -372,6 +431,90 @@ def _phone(raw: str) -> str | None:
     return value if _E164.match(value) else None
 
 
+# --- fees (RFC 8748) and the restore report (RFC 3915) -------------------------------------------
+# The RFC 8748 command of each adapter action, and what a check asks the fee of (one year each).
+FEE_COMMANDS = {
+    "register": "create",
+    "renew": "renew",
+    "transfer": "transfer",
+    "restore": "restore",
+}
+CHECK_FEES = {"create": 1, "renew": 1, "transfer": 1, "restore": 1}
+FEE_REFUSAL_CODES = {2004, 2306}
+_CENT = Decimal("0.01")
+# RFC 3915 section 4.2.5: the two statements of a restore report.
+RESTORE_STATEMENTS = (
+    "This registrar has not restored the Registered Name in order to assume the rights to use or "
+    "sell the Registered Name for itself or for any third party.",
+    "The information in this report is true to best of this registrar's knowledge, and this "
+    "registrar acknowledges that intentionally supplying false information in this report shall "
+    "constitute an incurable material breach of the Registry-Registrar Agreement.",
+)
+RESTORE_REASON = "The registrant asked for the domain to be restored."
+
+
+def _fee_offered(client: _Client) -> bool:
+    """Whether this session's greeting announced fee-1.0 (then its login declared it too)."""
+    greeting = client.greeting
+    return greeting is not None and FEE_1_0 in greeting.service_ext_uris()
+
+
+def _agreement(client: _Client, quoted: QuotedFee | None) -> dict:
+    """epptools' ``fee=`` argument of a transform: the agreed fee, when fee-1.0 is in use. Rounded
+    down to the cent: never agree to more than was quoted."""
+    if quoted is None or not _fee_offered(client):
+        return {}
+    fee = {"amount": f"{quoted.amount.quantize(_CENT, rounding=ROUND_DOWN):.2f}"}
+    if quoted.currency:
+        fee["currency"] = quoted.currency
+    return {"fee": fee}
+
+
+def _names_the_fee(message: str) -> bool:
+    lowered = message.lower()
+    return "fee" in lowered or "currenc" in lowered or "premium" in lowered
+
+
+def _epp_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0Z")
+
+
+def _registration_data(reply: DomainInfoReply) -> str:
+    """A domain's registration data (a domain:info answer) as a restore report's preData or
+    postData text."""
+    info = reply.info
+    parts = [f"Domain {info.name}"]
+    if info.reference:
+        parts.append(f"ROID {info.reference}")
+    if info.sponsor:
+        parts.append(f"sponsor {info.sponsor}")
+    for role, handles in reply.contacts.items():
+        parts.append(f"{role} {', '.join(handles)}")
+    if info.nameservers:
+        parts.append(f"nameservers {', '.join(info.nameservers)}")
+    if info.expires_at is not None:
+        parts.append(f"expires {_epp_time(info.expires_at)}")
+    parts.append(f"statuses {', '.join(info.statuses + info.rgp_statuses) or 'ok'}")
+    return "; ".join(parts)
+
+
+def _send_restore_report(client: _Client, name: str, report: dict[str, str]):
+    """``<domain:update>`` with ``<rgp:restore op="report">`` (RFC 3915 4.2.5), built on epptools'
+    frame (it has a builder for the request only)."""
+    frame = client.frame()
+    update = frame.ns(frame.verb("update"), DOMAIN, "domain:update")
+    frame.ns(update, DOMAIN, "domain:name", name)
+    frame.ns(update, DOMAIN, "domain:chg")  # RFC 3915: an empty chg with the extension
+    restore = frame.ns(frame.ns(frame.extension(), RGP, "rgp:update"), RGP, "rgp:restore")
+    restore.set("op", "report")
+    data = frame.ns(restore, RGP, "rgp:report")
+    for tag in ("preData", "postData", "delTime", "resTime", "resReason"):
+        frame.ns(data, RGP, f"rgp:{tag}", report[tag])
+    for statement in RESTORE_STATEMENTS:
+        frame.ns(data, RGP, "rgp:statement", statement)
+    return client.request(frame)
+
+
 class EppAdapter:
     """A registry reached over EPP. See the module docstring for settings and mapping choices."""
 
@@ -456,6 +599,7 @@ class EppAdapter:
         where = f"{pool.config.host}:{pool.config.port}"
         with pool.session(wait) as session:
             for attempt in (1, 2):
+                connection, sent_before = None, 0
                 try:
                     try:
                         session.ready()
@@ -467,15 +611,28 @@ class EppAdapter:
                     except CommandException:
                         session.close()
                         raise
+                    connection = session.client._connection
+                    sent_before = connection.frames_sent
                     return session.call(fn, trid)
                 except ClTridMismatch as exc:
                     session.close()
-                    raise TransientError(f"EPP stream desynchronised: {exc}") from None
+                    # A write (it has a clTRID) whose answer we cannot trust may have been applied.
+                    error = OutcomeUnknown if trid is not None else TransientError
+                    raise error(f"EPP stream desynchronised: {exc}") from None
                 except HostileResponseError:
                     session.close()
                     raise
                 except (SessionError, ConnectionException, OSError) as exc:
                     session.close()
+                    sent = connection is not None and connection.frames_sent > sent_before
+                    if trid is not None and sent and not isinstance(exc, SessionError):
+                        # The write went out and no answer came back (a timeout, a closed
+                        # connection): never sent blindly again; the outbox checks first. A
+                        # 2500-2502 answer (SessionError) says the command was not applied.
+                        raise OutcomeUnknown(
+                            f"EPP connection to {where} lost after the command was sent ({exc}); "
+                            "it may have been applied"
+                        ) from None
                     logger.info("EPP session to %s lost (%s), attempt %s", where, exc, attempt)
                     if attempt == 2:
                         raise TransientError(f"EPP connection to {where} failed: {exc}") from None
@@ -491,6 +648,16 @@ class EppAdapter:
         return Decimal(str(per_year)) * years if per_year is not None else None
 
     # --- checks and prices ----------------------------------------------------------------------
+    def _fee_query(self, client: _Client, commands: dict[str, int]) -> dict:
+        """epptools' ``fee=``/``currency=`` arguments of a check, when fee-1.0 is in use."""
+        if not _fee_offered(client):
+            return {}
+        query: dict = {"fee": commands}
+        currency = str(self.options.get("currency") or "").strip().upper()
+        if currency:
+            query["currency"] = currency
+        return query
+
     def check(self, names: list[str]) -> list[CheckResult]:
         names = [n.strip().lower().rstrip(".") for n in names]
         batch = max(1, int(self.options.get("check_batch_size", 20)))
@@ -498,22 +665,58 @@ class EppAdapter:
         unique = list(dict.fromkeys(names))
         for start in range(0, len(unique), batch):
             part = unique[start : start + batch]
-            response = self._run(lambda c, part=part: c.domain.check(part))
+            response = self._run(
+                lambda c, part=part: c.domain.check(part, **self._fee_query(c, CHECK_FEES))
+            )
             for result in parse_domain_check(response.raw):
                 answers.setdefault(result.name, result)
         missing = [n for n in unique if n not in answers]
         if missing:
             raise TransientError(f"The registry did not answer for {', '.join(missing[:5])}")
-        return [
-            # The registry's fee-1.0 price when it gave one, else the configured price.
-            answers[name]
-            if answers[name].price is not None
-            else replace(answers[name], price=self._price(name, "register", 1))
-            for name in names
-        ]
+        return [self._priced(answers[name]) for name in names]
+
+    def _priced(self, result: CheckResult) -> CheckResult:
+        """The registry's fee-1.0 price when it quoted one (none for a name it quotes no create
+        price for, such as a reserved one); without fee-1.0 data, the configured price."""
+        if result.price is not None or result.fees:
+            return result
+        return replace(result, price=self._price(result.name, "register", 1), price_configured=True)
 
     def price(self, name: str, action: str, years: int) -> CheckResult:
-        return CheckResult(name=name, available=True, price=self._price(name, action, years))
+        """The registry's fee of ``action`` (register, renew, transfer, restore) for ``years``
+        from a fee-1.0 check; without fee-1.0, the configured price (``price_configured``)."""
+        name = name.strip().lower().rstrip(".")
+        command = FEE_COMMANDS.get(action, action)
+        period = 1 if command == "restore" else years
+
+        def ask(client: _Client):
+            query = self._fee_query(client, {command: period})
+            return client.domain.check([name], **query) if query else None
+
+        response = self._run(ask)
+        if response is None:
+            return CheckResult(
+                name=name,
+                available=True,
+                price=self._price(name, action, years),
+                price_configured=True,
+            )
+        found = [r for r in parse_domain_check(response.raw) if r.name == name]
+        if not found:
+            raise TransientError(f"The registry did not answer for {name}")
+        result = found[0]
+        quote = result.fee(command, period) or result.fee(command)
+        if quote is None:
+            return replace(result, price=None, premium=False)
+        return replace(
+            result,
+            premium=quote.premium,
+            price=quote.amount,
+            currency=quote.currency or result.currency,
+            fees=[quote],
+            fee_class=quote.fee_class,
+            detail=quote.reason or result.detail,
+        )
 
     def greeting(self) -> Greeting:
         """What the server offered when this session connected (objects, extensions, fee-1.0)."""
@@ -545,6 +748,25 @@ class EppAdapter:
                     details[handle] = self._contact(handle, role)
                 contacts.append(replace(details[handle], role=role))
         return replace(reply.info, contacts=contacts)
+
+    def _info_after_write(self, name: str) -> DomainInfo:
+        """``info`` after a create, renew or transfer the registry accepted. Failing to read it
+        leaves the outcome unknown (OutcomeUnknown), never a plain transient error after which
+        the write would be sent again unchecked."""
+        try:
+            return self.info(name)
+        except OutcomeUnknown:
+            raise
+        except TransientError as exc:
+            raise OutcomeUnknown(
+                f"{exc.message} (reading {name} after the registry accepted the command)",
+                code=exc.code,
+            ) from None
+
+    @property
+    def sponsor_id(self) -> str:
+        """Our client id: the sponsor (``clID``) of the domains this account holds."""
+        return self._credentials()[0]
 
     def auth_code(self, name: str) -> str:
         return self._domain(name).auth_code
@@ -621,6 +843,70 @@ class EppAdapter:
                     raise
 
     # --- domain transforms ----------------------------------------------------------------------
+    def _transform(
+        self,
+        name: str,
+        action: str,
+        years: int,
+        quoted: QuotedFee | None,
+        send: Callable[[_Client, dict], object],
+        *,
+        trid: str,
+    ):
+        """Send a transform with the agreed fee (when the session speaks fee-1.0); a refusal of
+        that fee is a FeeRefusedError with the registry's price."""
+        sent: dict[str, bool] = {}
+
+        def call(client: _Client):
+            fee = _agreement(client, quoted)
+            sent["fee"] = bool(fee)
+            return send(client, fee)
+
+        try:
+            return self._run(call, trid=trid)
+        except FeeRefusedError:
+            raise
+        except PermanentError as exc:
+            if quoted is None or not sent.get("fee") or exc.code not in FEE_REFUSAL_CODES:
+                raise
+            refusal = self._fee_refusal(exc, name, action, years, quoted)
+            if refusal is None:
+                raise
+            raise refusal from None
+
+    def _fee_refusal(
+        self, exc: PermanentError, name: str, action: str, years: int, agreed: QuotedFee
+    ) -> FeeRefusedError | None:
+        """The refusal as a FeeRefusedError when it is about the fee: the registry's price (read
+        with a fee check) is above the agreed fee, or its reason names the fee."""
+        try:
+            quote = self.price(name, action, years)
+        except RegistrarError:
+            quote = None
+        price = None
+        if quote is not None and quote.price is not None and not quote.price_configured:
+            price = QuotedFee(amount=quote.price, currency=quote.currency)
+        above = price is not None and (
+            price.currency != agreed.currency or price.amount > agreed.amount
+        )
+        if not above and not _names_the_fee(exc.message):
+            return None
+        if price is None:
+            theirs = "its price is higher"
+        elif above:
+            theirs = f"its price is {price.amount} {price.currency}"
+        else:  # a registry that takes only its exact price (as Nomulus does)
+            theirs = f"its price is {price.amount} {price.currency}, which the fee must match"
+        error = FeeRefusedError(
+            f"The registry refused to {action} {name} for the agreed {agreed.amount} "
+            f"{agreed.currency}: {theirs} ({exc.message})",
+            code=exc.code,
+            agreed=agreed,
+            price=price,
+        )
+        error.epp_result = exc.epp_result
+        return error
+
     def register(
         self,
         *,
@@ -631,6 +917,7 @@ class EppAdapter:
         privacy: bool,
         idempotency_key: str,
         ds_records: list[DsData] | None = None,
+        quoted_fee: QuotedFee | None = None,
     ) -> DomainInfo:
         key = idempotency_key
         roles = self._create_contacts(contacts, key)
@@ -650,8 +937,12 @@ class EppAdapter:
             }
         charged = None
         try:
-            response = self._run(
-                lambda c: c.domain.create(
+            response = self._transform(
+                name,
+                "register",
+                years,
+                quoted_fee,
+                lambda c, fee: c.domain.create(
                     name,
                     years=years,
                     registrant=roles.get("registrant"),
@@ -659,6 +950,7 @@ class EppAdapter:
                     nameservers=nameservers or None,
                     auth_info=secrets.token_urlsafe(12),
                     sec_dns=sec_dns,
+                    **fee,
                 ),
                 trid=_trid(key),
             )
@@ -669,7 +961,7 @@ class EppAdapter:
             # the name is then ours (info succeeds only for the sponsor).
             if exc.code != 2302 or not self._is_ours(name):
                 raise
-        return replace(self.info(name), privacy=privacy, charged=charged)
+        return replace(self._info_after_write(name), privacy=privacy, charged=charged)
 
     def _is_ours(self, name: str) -> bool:
         try:
@@ -678,22 +970,51 @@ class EppAdapter:
             return False
         return bool(auth)
 
-    def renew(self, *, name: str, years: int, idempotency_key: str) -> DomainInfo:
-        current = self._domain(name).info.expires_at
-        if current is None:
-            raise PermanentError(f"The registry reports no expiry date for {name}")
-        expiry = current.astimezone(UTC).date().isoformat()
-        response = self._run(
-            lambda c: c.domain.renew(name, expiry, years=years), trid=_trid(idempotency_key)
+    def renew(
+        self,
+        *,
+        name: str,
+        years: int,
+        current_expiry: date | None,
+        idempotency_key: str,
+        quoted_fee: QuotedFee | None = None,
+    ) -> DomainInfo:
+        """``curExpDate`` is ``current_expiry``, the expiry recorded when the renewal was queued,
+        never one read now: a repeated renewal is then refused (2306) instead of applied twice."""
+        if current_expiry is None:
+            raise PermanentError(f"No current expiry date was recorded to renew {name} with")
+        if isinstance(current_expiry, datetime):
+            current_expiry = current_expiry.astimezone(UTC).date()
+        expiry = current_expiry.isoformat()
+        response = self._transform(
+            name,
+            "renew",
+            years,
+            quoted_fee,
+            lambda c, fee: c.domain.renew(name, expiry, years=years, **fee),
+            trid=_trid(idempotency_key),
         )
         renewed = _lenient(parse_domain_renew, response.raw)
-        return replace(self.info(name), charged=renewed.fee if renewed is not None else None)
+        charged = renewed.fee if renewed is not None else None
+        return replace(self._info_after_write(name), charged=charged)
 
     def transfer(
-        self, *, name: str, auth_code: str, years: int, idempotency_key: str
+        self,
+        *,
+        name: str,
+        auth_code: str,
+        years: int,
+        idempotency_key: str,
+        quoted_fee: QuotedFee | None = None,
     ) -> DomainInfo:
-        response = self._run(
-            lambda c: c.domain.transfer("request", name, auth_info=auth_code, years=years),
+        response = self._transform(
+            name,
+            "transfer",
+            years,
+            quoted_fee,
+            lambda c, fee: c.domain.transfer(
+                "request", name, auth_info=auth_code, years=years, **fee
+            ),
             trid=_trid(idempotency_key),
         )
         transfer = _lenient(parse_domain_transfer, response.raw)
@@ -706,17 +1027,68 @@ class EppAdapter:
                 transfer=transfer,
                 charged=charged,
             )
-        return replace(self.info(name), transfer=transfer, charged=charged)
+        return replace(self._info_after_write(name), transfer=transfer, charged=charged)
 
     def delete(self, *, name: str, idempotency_key: str) -> DomainInfo:
         """Delete a domain (it enters the registry's redemption period). Not in the protocol."""
         self._run(lambda c: c.domain.delete(name), trid=_trid(idempotency_key))
         return self.info(name)
 
-    def restore(self, *, name: str, idempotency_key: str) -> DomainInfo:
-        """Restore a domain from redemption (rgp restore op="request"). Not in the protocol."""
-        self._run(lambda c: c.domain.restore(name), trid=_trid(idempotency_key))
-        return self.info(name)
+    def restore(
+        self,
+        *,
+        name: str,
+        idempotency_key: str,
+        quoted_fee: QuotedFee | None = None,
+        reason: str = "",
+        deleted_at: datetime | None = None,
+    ) -> DomainInfo:
+        """Restore a domain from redemption: the rgp restore request (with the restore fee when
+        fee-1.0 is offered) and, where the registry wants one, the restore report (see the
+        module docstring). Not in the protocol: the reseller REST API has no restore."""
+        before = self._domain(name)
+        rgp = set(before.info.rgp_statuses)
+        charged = None
+        if "pendingRestore" in rgp:
+            report = True  # an earlier attempt's request went through: only the report is due
+        elif "pendingDelete" not in before.info.statuses and "redemptionPeriod" not in rgp:
+            return self.info(name)  # not (or no longer) in redemption: restored already
+        else:
+            response = self._transform(
+                name,
+                "restore",
+                1,
+                quoted_fee,
+                lambda c, fee: c.domain.restore(name, **fee),
+                trid=_trid(idempotency_key),
+            )
+            answered = _lenient(parse_rgp_update, response.raw) or []
+            charged = _lenient(parse_fee_charge, response.raw)
+            report = "pendingRestore" in answered
+            if not report:
+                after = self._domain(name).info
+                waiting = "pendingDelete" in after.statuses or bool(
+                    {"redemptionPeriod", "pendingRestore"} & set(after.rgp_statuses)
+                )
+                # Learned from the registry (pendingRestore), or the account's setting for a
+                # registry that wants a report without saying so, while not restored yet.
+                report = "pendingRestore" in after.rgp_statuses or (
+                    waiting and bool(self.options.get("restore_report"))
+                )
+        if report:
+            now = datetime.now(UTC)
+            data = {
+                "preData": _registration_data(before),
+                "postData": _registration_data(self._domain(name)),
+                "delTime": _epp_time(deleted_at or before.info.updated_at or now),
+                "resTime": _epp_time(now),
+                "resReason": (reason or RESTORE_REASON).strip()[:500],
+            }
+            self._run(
+                lambda c: _send_restore_report(c, name, data),
+                trid=_trid(idempotency_key, "report"),
+            )
+        return replace(self.info(name), charged=charged)
 
     def _update(self, name: str, key: str, **changes) -> None:
         self._run(lambda c: c.domain.update(name, **changes), trid=_trid(key))
@@ -854,3 +1226,49 @@ class EppAdapter:
     def host_delete(self, *, hostname: str, idempotency_key: str) -> None:
         with contextlib.suppress(NotFoundError):  # already gone (an earlier attempt deleted it)
             self._run(lambda c: c.host.delete(hostname), trid=_trid(idempotency_key))
+
+    # --- the poll queue and transfers in progress -----------------------------------------------
+    def poll(self) -> PollMessage | None:
+        """The message at the head of the registry's queue (``<poll op="req">``, 1301), or None
+        when it is empty (1300). It stays at the head, and is read again, until :meth:`ack`."""
+        return parse_poll(self._run(lambda c: c.poll.request()).raw)
+
+    def ack(self, message_id: str) -> int:
+        """Remove message ``message_id`` from the queue (``<poll op="ack">``, which deletes it
+        at the registry for good): how many are left. A message already gone (2303: an earlier
+        ack reached the registry and its answer was lost) counts as acknowledged."""
+        try:
+            response = self._run(lambda c: c.poll.ack(message_id))
+        except NotFoundError:
+            return 0
+        left = parse_response(response.raw).queue
+        return left.count if left is not None else 0
+
+    def transfer_query(self, name: str) -> TransferInfo:
+        """The state of the last transfer of ``name`` (``<transfer op="query">``), for either
+        party: pending, clientApproved, serverApproved, clientRejected, ..."""
+        return parse_domain_transfer(self._run(lambda c: c.domain.transfer("query", name)).raw)
+
+    def _transfer_answer(self, op: str, name: str, idempotency_key: str, outcome: str):
+        try:
+            response = self._run(lambda c: c.domain.transfer(op, name), trid=_trid(idempotency_key))
+        except PermanentError as exc:
+            # 2301, nothing pending: when the transfer already ended as this command would end
+            # it, an earlier attempt went through and its answer was lost.
+            if exc.code != 2301 or self.transfer_query(name).status != outcome:
+                raise
+            return self.transfer_query(name)
+        answered = _lenient(parse_domain_transfer, response.raw)
+        return answered if answered is not None else TransferInfo(name=name, status=outcome)
+
+    def transfer_approve(self, *, name: str, idempotency_key: str) -> TransferInfo:
+        """Let another registrar's pending request for ``name`` go through (we lose the name)."""
+        return self._transfer_answer("approve", name, idempotency_key, "clientApproved")
+
+    def transfer_reject(self, *, name: str, idempotency_key: str) -> TransferInfo:
+        """Refuse another registrar's pending request for ``name`` (we keep it)."""
+        return self._transfer_answer("reject", name, idempotency_key, "clientRejected")
+
+    def transfer_cancel(self, *, name: str, idempotency_key: str) -> TransferInfo:
+        """Withdraw our own pending request for ``name``."""
+        return self._transfer_answer("cancel", name, idempotency_key, "clientCancelled")

@@ -479,6 +479,17 @@ def parse_fee_charge(data: bytes | str) -> FeeCharge | None:
     return _charge(_answer(data)[1])
 
 
+def parse_rgp_update(data: bytes | str) -> list[str]:
+    """The rgp statuses of a domain:update answer (``<rgp:upData>``, RFC 3915), e.g.
+    ``["pendingRestore"]`` after a restore request the registry wants a report for; [] when the
+    answer has none (a registry that restores at once, as Nomulus does)."""
+    _, element = _answer(data)
+    updated = _extension(element, RGP, "upData")
+    if updated is None:
+        return []
+    return [e.get("s", "") for e in updated.findall(q(RGP, "rgpStatus"))]
+
+
 # --- checks ---------------------------------------------------------------------------------------
 def _availability_reason(available: bool, text: str) -> str:
     """Today's categories: "" (available), "reserved", "invalid" or "registered"."""

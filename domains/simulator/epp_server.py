@@ -17,18 +17,39 @@ Parsing is lxml with entity resolution, DTDs and network access off; a document 
 frame that is not XML or not an EPP command answers 2001 and the connection stays usable. With a
 ``schema`` (``etree.XMLSchema`` of ``epp-all.xsd``) every command is also validated first.
 
-Idempotency: a mutating command's ``clTRID`` is the sandbox idempotency key (stored as
-``epp:<clID>:<clTRID>`` in ``SandboxTransaction``). Repeating a command with the same clTRID
-(after a lost response) applies it once and answers exactly as the first time; the same clTRID
-with a different command answers 2306. Failed commands are not remembered.
+Idempotency: every mutating command applied is logged in ``SandboxTransaction`` (as
+``epp:<clID>:<clTRID>``). Like a real registry the server does not recognise a clTRID it has seen
+(the account's ``replay`` setting is off by default): a repeated command is applied again or
+refused as a registry would (a renewal whose ``curExpDate`` no longer matches: 2306; a create of a
+name that exists: 2302; a transfer of a name already yours: 2106). With ``replay`` on, repeating a
+command with the same clTRID (after a lost response) applies it once and answers exactly as the
+first time, and the same clTRID with a different command answers 2306. Failed commands are not
+remembered. The ``lose_answers`` knob (``register``, ``renew``, ``transfer``, or another command's
+``object:verb``) applies a command, holds its answer ``lost_answer_hold_ms``, then closes the
+connection without answering.
 
 Sandbox simplifications, all schema-valid:
 
-* Transfers are approved at once (1000, ``serverApproved``); ``op="query"`` reports the last one,
-  approve/reject/cancel answer 2301 (nothing is ever pending).
+* Transfers are approved at once (1000, ``serverApproved``) unless the upstream account's settings
+  say ``"transfer_mode": "pending"``: then a request answers 1001 and waits for the sponsor's
+  approve or reject, the gaining registrar's cancel, or the end of its window (``transfer_days``,
+  5 by default: ``serverApproved``). ``op="query"`` reports the last transfer to either party;
+  approve/reject/cancel of nothing pending answer 2301 (``domains.simulator.queue``).
 * ``domain:delete`` puts the domain in its redemption period (1001, status ``pendingDelete``, rgp
-  ``redemptionPeriod``); an rgp ``restore`` ``op="request"`` brings it back at once (charged at the
-  ``restore`` price) and reports ``pendingRestore``; ``op="report"`` is accepted.
+  ``redemptionPeriod``); an rgp ``restore`` ``op="request"`` (charged at the ``restore`` price)
+  brings it back at once, as Nomulus does, unless the upstream account's settings say
+  ``"restore_report": true``: then it answers ``rgp:upData`` ``pendingRestore`` (info says so too)
+  and the domain comes back with the ``op="report"`` that follows (its seven parts are checked);
+  ``"silent"`` wants the report without saying so (no upData, no rgp in info meanwhile). A report
+  without a pending request, or a second request, answers 2304.
+* Fees (RFC 8748 fee-1.0), announced in the greeting unless the upstream account's settings say
+  ``"fee": false``, and usable once the login declared them (else 2002, as Nomulus): a check's
+  ``fee:check`` is answered per name and command in the shapes of Nomulus (class ``premium`` for
+  the create of a name in ``premium``, ``reserved`` without a fee for one in ``reserved``,
+  ``standard`` otherwise; prices in USD only); a create, renew, transfer or restore whose
+  ``<fee:fee>`` is below the price, or in another currency, answers 2004 with the reason; a
+  premium create without one answers 2004 too; the answers carry ``fee:creData``, ``renData``,
+  ``trnData`` or ``updData`` with what was charged.
 * ``domain:ns`` must use ``hostObj`` and every host must exist as a host object (2303 otherwise).
 * A host under a domain of the registry needs the domain's sponsor and at least one address.
 * Contacts are stored as JSON in ``SandboxTransaction`` rows keyed ``contact:<id>`` (there is no
@@ -36,7 +57,9 @@ Sandbox simplifications, all schema-valid:
 * The lock is the status ``clientTransferProhibited`` (kept in step with ``SandboxDomain.locked``);
   ``clientUpdateProhibited`` refuses every update that does not remove it, and
   ``clientDeleteProhibited`` / ``clientRenewProhibited`` do what they say.
-* ``poll`` is always empty (1300). No fee extension, so prices are not announced over EPP.
+* ``poll`` reads the account's queue (``domains.simulator.queue``: transfer news for both
+  parties, and what :class:`~domains.simulator.queue.RegistryDesk` puts there: auto-renewals,
+  server holds, deletions, pending-action results, notices), in the shapes of Nomulus.
 """
 
 from __future__ import annotations
@@ -55,6 +78,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import IntegrityError, close_old_connections, connections, transaction
@@ -66,9 +90,11 @@ from domains.registrars.base import (
     AuthorizationError,
     InsufficientFundsError,
     NotFoundError,
+    OutcomeUnknown,
     RegistrarError,
     TransientError,
 )
+from domains.simulator import queue
 from domains.simulator.registry import SandboxRegistry, _add_years
 
 logger = logging.getLogger(__name__)
@@ -79,9 +105,30 @@ HOST = "urn:ietf:params:xml:ns:host-1.0"
 CONTACT = "urn:ietf:params:xml:ns:contact-1.0"
 SECDNS = "urn:ietf:params:xml:ns:secDNS-1.1"
 RGP = "urn:ietf:params:xml:ns:rgp-1.0"
-PREFIXES = {DOMAIN: "domain", HOST: "host", CONTACT: "contact", SECDNS: "secDNS", RGP: "rgp"}
+FEE = "urn:ietf:params:xml:ns:epp:fee-1.0"
+PREFIXES = {
+    DOMAIN: "domain",
+    HOST: "host",
+    CONTACT: "contact",
+    SECDNS: "secDNS",
+    RGP: "rgp",
+    FEE: "fee",
+}
 OBJ_URIS = [DOMAIN, HOST, CONTACT]
-EXT_URIS = [SECDNS, RGP]
+EXT_URIS = [SECDNS, RGP]  # and FEE, unless the upstream account's settings say "fee": false
+FEE_CURRENCY = "USD"  # the sandbox prices in dollars only
+# Kept in SandboxDomain.statuses beside pendingDelete while a restore request waits for its
+# report (rgp pendingRestore); not an EPP status, so info never shows it as one.
+PENDING_RESTORE = "pendingRestore"
+# RFC 8748 command -> the sandbox registry's price action.
+FEE_ACTIONS = {"create": "register", "renew": "renew", "transfer": "transfer", "restore": "restore"}
+
+# The knob ``lose_answers`` names commands as the simulated registry does.
+LOST_ANSWER_COMMANDS = {
+    "domain:create": "register",
+    "domain:renew": "renew",
+    "domain:transfer": "transfer",
+}
 
 MAX_FRAME = 1 << 20
 MAX_CHECK = 50
@@ -214,6 +261,8 @@ class Result:
     res_data: etree._Element | None = None
     extension: list[etree._Element] = field(default_factory=list)
     close: bool = False
+    msg_q: etree._Element | None = None  # <msgQ> of a poll answer (never replayed)
+    more_res_data: list[etree._Element] = field(default_factory=list)  # after res_data
 
     def to_json(self) -> dict:
         return {
@@ -429,6 +478,8 @@ class EppSession:
         self.clid: str | None = None
         self.login_failures = 0
         self.expired = False
+        self.offered: list[str] = list(EXT_URIS)  # the extensions this session's greeting named
+        self.declared: set[str] = set()  # those the client's login declared
 
     # --- frames ---------------------------------------------------------------------------------
     def greeting(self) -> bytes:
@@ -442,7 +493,8 @@ class EppSession:
         for uri in OBJ_URIS:
             _sub(menu, EPP, "objURI", uri)
         extension = _sub(menu, EPP, "svcExtension")
-        for uri in EXT_URIS:
+        self.offered = self._offered_extensions()
+        for uri in self.offered:
             _sub(extension, EPP, "extURI", uri)
         dcp = _sub(greeting, EPP, "dcp")
         _sub(_sub(dcp, EPP, "access"), EPP, "all")
@@ -482,6 +534,8 @@ class EppSession:
             return self._response(
                 Result(exc.code, close=close), cltrid, exc.reason, exc.value
             ), close
+        except OutcomeUnknown:
+            return b"", True  # applied, and the answer is lost (lose_answers): close, say nothing
         except RegistrarError as exc:
             error = _registrar_error(exc)
             return self._response(Result(error.code), cltrid, error.reason), False
@@ -507,8 +561,13 @@ class EppSession:
             ext_value = _sub(element, EPP, "extValue")
             _sub(ext_value, EPP, "value").append(value)
             _sub(ext_value, EPP, "reason", reason or message)
+        if result.msg_q is not None:
+            response.append(result.msg_q)
         if result.res_data is not None:
-            _sub(response, EPP, "resData").append(result.res_data)
+            res_data = _sub(response, EPP, "resData")
+            res_data.append(result.res_data)
+            for item in result.more_res_data:
+                res_data.append(item)
         if result.extension:
             extension = _sub(response, EPP, "extension")
             for item in result.extension:
@@ -538,9 +597,8 @@ class EppSession:
             self.clid = None
             return Result(1500, close=True)
         if verb == "poll":
-            if verb_element.get("op") == "ack":
-                raise EppError(2303, "No such message")
-            return Result(1300)
+            close_old_connections()
+            return self._poll(verb_element)
         if len(verb_element) != 1:
             raise EppError(2001, f"<{verb}> takes one object element")
         body = verb_element[0]
@@ -556,21 +614,28 @@ class EppSession:
         close_old_connections()
         try:
             if verb == "transfer":
-                return handler(body, verb_element.get("op", ""), cltrid)
+                return handler(body, verb_element.get("op", ""), cltrid, extensions)
             return handler(body, extensions, cltrid)
         finally:
             close_old_connections()
 
     def _extensions(self, command, what: str) -> dict[str, etree._Element]:
         allowed = {
-            "domain:create": {q(SECDNS, "create")},
-            "domain:update": {q(SECDNS, "update"), q(RGP, "update")},
+            "domain:check": {q(FEE, "check")},
+            "domain:create": {q(SECDNS, "create"), q(FEE, "create")},
+            "domain:renew": {q(FEE, "renew")},
+            "domain:transfer": {q(FEE, "transfer")},
+            "domain:update": {q(SECDNS, "update"), q(RGP, "update"), q(FEE, "update")},
         }.get(what, set())
         found = {}
         extension = command.find(q(EPP, "extension"))
         for element in extension if extension is not None else []:
             if element.tag not in allowed:
                 raise EppError(2103, f"{etree.QName(element).text} is not supported with {what}")
+            namespace = etree.QName(element).namespace
+            if namespace not in self.declared:
+                # Nomulus: "Service extension(s) must be declared at login".
+                raise EppError(2002, f"{namespace} was not declared at login")
             found[element.tag] = element
         return found
 
@@ -595,7 +660,7 @@ class EppSession:
             if (uri.text or "").strip() not in OBJ_URIS:
                 raise EppError(2307, f"{(uri.text or '').strip()} is not served")
         for uri in services.iterfind(f"{q(EPP, 'svcExtension')}/{q(EPP, 'extURI')}"):
-            if (uri.text or "").strip() not in EXT_URIS:
+            if (uri.text or "").strip() not in self.offered:
                 raise EppError(2103, f"{(uri.text or '').strip()} is not served")
         good_id = secrets.compare_digest(clid.encode(), self.config.client_id.encode())
         good_pw = secrets.compare_digest(password.encode(), self.config.password.encode())
@@ -606,12 +671,107 @@ class EppSession:
                 raise EppError(2501, "Too many failed logins")
             raise EppError(2200, "Invalid client id or password")
         self.clid = self.config.client_id
+        self.declared = {
+            (uri.text or "").strip()
+            for uri in services.iterfind(f"{q(EPP, 'svcExtension')}/{q(EPP, 'extURI')}")
+        }
         return Result(1000)
 
     # --- shared plumbing ------------------------------------------------------------------------
     def _registry(self) -> SandboxRegistry:
         account = RegistrarAccount.objects.filter(name=self.config.account).first()
         return SandboxRegistry(account or RegistrarAccount(name=self.config.account))
+
+    def _offered_extensions(self) -> list[str]:
+        """The greeting's extensions: fee-1.0 too unless the upstream account says "fee": false
+        (a registry without the fee extension, for the adapter's fallback)."""
+        fee = self._registry().options.get("fee", True)
+        return [*EXT_URIS, FEE] if fee not in (False, "false", "0", 0) else list(EXT_URIS)
+
+    # --- fees (RFC 8748) --------------------------------------------------------------------------
+    def _fee_chk_data(self, registry: SandboxRegistry, check, names: list[str]) -> etree._Element:
+        """``fee:chkData`` in the shape of Nomulus: one ``fee:cd`` per name and command, with the
+        class "premium" for a premium name's create price, "reserved" (and no fee) for the create
+        of a reserved name, "standard" otherwise."""
+        currency = _text(check, FEE, "currency")
+        premium = set(registry.options.get("premium", {}))
+        reserved = set(registry.options.get("reserved", []))
+        data = _new(FEE, "chkData")
+        _sub(data, FEE, "currency", currency or FEE_CURRENCY)
+        for name in names:
+            for command in check.findall(q(FEE, "command")):
+                op = command.get("name", "")
+                cd = _sub(data, FEE, "cd")
+                _sub(cd, FEE, "objID", name)
+                if currency and currency != FEE_CURRENCY:
+                    cd.set("avail", "0")
+                    _sub(cd, FEE, "reason", f"Prices are in {FEE_CURRENCY} only")
+                    continue
+                action = FEE_ACTIONS.get(op)
+                if action is None and op not in ("update", "delete"):
+                    cd.set("avail", "0")
+                    _sub(cd, FEE, "reason", f"The {op} command has no price here")
+                    continue
+                years = 1 if op in ("restore", "update", "delete") else _period(command, FEE) or 1
+                if op == "create" and name in reserved:
+                    _sub(cd, FEE, "class", "reserved")
+                    element = _sub(cd, FEE, "command", name=op)
+                    _sub(element, FEE, "period", str(years), unit="y")
+                    continue
+                price = registry._cost(name, action, years) if action else Decimal("0")
+                fee_class = "premium" if op == "create" and name in premium else "standard"
+                _sub(cd, FEE, "class", fee_class)
+                element = _sub(cd, FEE, "command", name=op)
+                _sub(element, FEE, "period", str(years), unit="y")
+                _sub(element, FEE, "fee", f"{price:.2f}", description=op)
+        return data
+
+    def _agreed_fee(self, extensions, tag: str, price: Decimal, *, premium: bool = False) -> None:
+        """Check the fee a transform agreed to (``fee:create``, ``renew``, ``transfer`` or
+        ``update``) against the registry's price: less, or another currency, is 2004 (RFC 8748);
+        a premium name's create in a session that declared fee-1.0 must carry one (as Nomulus
+        asks)."""
+        element = extensions.get(q(FEE, tag))
+        if element is None:
+            if premium and FEE in self.declared:
+                raise EppError(
+                    2004,
+                    "Fees must be explicitly acknowledged when performing any operations on a "
+                    "premium name",
+                )
+            return
+        currency = _text(element, FEE, "currency")
+        if currency and currency != FEE_CURRENCY:
+            raise EppError(
+                2004,
+                f"The currency passed ({currency}) does not match the currency of the fees "
+                f"({FEE_CURRENCY})",
+                value=_value(FEE, "currency", currency),
+            )
+        try:
+            agreed = sum(
+                (Decimal((e.text or "").strip()) for e in element.findall(q(FEE, "fee"))),
+                Decimal("0"),
+            )
+        except InvalidOperation:
+            raise EppError(2005, "A fee is a decimal amount") from None
+        if agreed < price:
+            raise EppError(
+                2004,
+                f"The fee passed ({agreed:.2f} {FEE_CURRENCY}) is less than the fee of this "
+                f"command ({price:.2f} {FEE_CURRENCY})",
+                value=_value(FEE, "fee", f"{agreed:.2f}"),
+            )
+
+    def _fee_data(self, tag: str, price: Decimal, description: str) -> list[etree._Element]:
+        """``fee:creData`` (``renData``, ``trnData``, ``updData``): what the command cost, for a
+        session that declared fee-1.0."""
+        if FEE not in self.declared:
+            return []
+        data = _new(FEE, tag)
+        _sub(data, FEE, "currency", FEE_CURRENCY)
+        _sub(data, FEE, "fee", f"{price:.2f}", description=description)
+        return [data]
 
     def _clid_of(self, account: str) -> str:
         if account == self.config.account:
@@ -620,30 +780,40 @@ class EppSession:
         return clid.ljust(3, "X")
 
     def _once(self, cltrid: str | None, label: str, apply: Callable[[SandboxRegistry], Result]):
-        """Run a mutating command once per clTRID, atomically; a repeat answers as the first."""
+        """Run a mutating command atomically and log it in ``SandboxTransaction``. With the
+        account's ``replay`` setting on, once per clTRID (a repeat answers as the first); off, the
+        default, a repeated clTRID is a new command, as at a real registry. Once committed, the
+        ``lose_answers`` knob may lose the answer (the connection closes without one)."""
         registry = self._registry()
         registry._delay()
+        replay = registry.replay
         key = f"epp:{self.clid}:{cltrid}" if cltrid else None
-        if key:
+        if key and replay:
             previous = SandboxTransaction.objects.filter(idempotency_key=key).first()
             if previous is not None:
                 return self._replay(previous, label)
         registry._maybe_fail()
+        verb = label.split(" ")[0]
         try:
             with transaction.atomic():
                 result = apply(registry)
-                if key:
+                if key or not replay:
                     SandboxTransaction.objects.create(
-                        idempotency_key=key,
+                        idempotency_key=registry.log_key(key or f"epp:{self.clid}:-"),
                         account=self.config.account,
-                        command=f"epp:{label.split(' ')[0]}",
+                        command=f"epp:{verb}",
                         result={**result.to_json(), "label": label, "name": label.split(" ")[-1]},
                     )
         except IntegrityError:
-            previous = SandboxTransaction.objects.filter(idempotency_key=key).first()
+            previous = (
+                SandboxTransaction.objects.filter(idempotency_key=key).first()
+                if key and replay
+                else None
+            )
             if previous is None:
                 raise
             return self._replay(previous, label)
+        registry.lose_answer(LOST_ANSWER_COMMANDS.get(verb, verb))
         return result
 
     @staticmethod
@@ -743,7 +913,9 @@ class EppSession:
                 valid[raw] = _domain_name(raw)
             except EppError:
                 continue
-        answers = {c.name: c for c in self._registry().check(list(dict.fromkeys(valid.values())))}
+        registry = self._registry()
+        names = list(dict.fromkeys(valid.values()))
+        answers = {c.name: c for c in registry.check(names)}
         data = _new(DOMAIN, "chkData")
         for raw in raw_names:
             cd = _sub(data, DOMAIN, "cd")
@@ -757,7 +929,10 @@ class EppSession:
                 _sub(
                     cd, DOMAIN, "reason", "In use" if answer.reason == "registered" else "Reserved"
                 )
-        return Result(res_data=data)
+        fee_check = extensions.get(q(FEE, "check"))
+        if fee_check is None:
+            return Result(res_data=data)
+        return Result(res_data=data, extension=[self._fee_chk_data(registry, fee_check, names)])
 
     def _domain_info(self, body, extensions, cltrid) -> Result:
         name_element = body.find(q(DOMAIN, "name"))
@@ -814,9 +989,11 @@ class EppSession:
                 _sub(ds, SECDNS, "digestType", str(record["digest_type"]))
                 _sub(ds, SECDNS, "digest", record["digest"])
             extension.append(sec)
-        if "pendingDelete" in row.statuses:
+        waiting = PENDING_RESTORE in row.statuses  # a restore request waits for its report
+        silent = waiting and self._registry().options.get("restore_report") == "silent"
+        if "pendingDelete" in row.statuses and not silent:
             rgp = _new(RGP, "infData")
-            _sub(rgp, RGP, "rgpStatus", s="redemptionPeriod")
+            _sub(rgp, RGP, "rgpStatus", s="pendingRestore" if waiting else "redemptionPeriod")
             extension.append(rgp)
         return Result(res_data=data, extension=extension)
 
@@ -845,7 +1022,10 @@ class EppSession:
                 self._host_exists(hostname)
             roles = ([("registrant", registrant)] if registrant else []) + contacts
             contact_data = [self._contact_for_domain(handle, role) for role, handle in roles]
-            registry._charge(registry._cost(name, "register", years))
+            cost = registry._cost(name, "register", years)
+            premium = name in registry.options.get("premium", {})
+            self._agreed_fee(extensions, "create", cost, premium=premium)
+            registry._charge(cost)
             now = timezone.now()
             row = SandboxDomain.objects.create(
                 name=name,
@@ -862,7 +1042,7 @@ class EppSession:
             _sub(data, DOMAIN, "name", row.name)
             _sub(data, DOMAIN, "crDate", _when(row.registered_at))
             _sub(data, DOMAIN, "exDate", _when(row.expires_at))
-            return Result(res_data=data)
+            return Result(res_data=data, extension=self._fee_data("creData", cost, "create"))
 
         return self._once(cltrid, f"domain:create {name}", apply)
 
@@ -903,22 +1083,25 @@ class EppSession:
             new_expiry = _add_years(row.expires_at, years)
             if new_expiry > _add_years(timezone.now(), MAX_YEARS):
                 raise EppError(2306, f"A domain cannot run more than {MAX_YEARS} years ahead")
-            registry._charge(registry._cost(name, "renew", years))
+            cost = registry._cost(name, "renew", years)
+            self._agreed_fee(extensions, "renew", cost)
+            registry._charge(cost)
             row.expires_at = new_expiry
             row.save(update_fields=["expires_at"])
             data = _new(DOMAIN, "renData")
             _sub(data, DOMAIN, "name", row.name)
             _sub(data, DOMAIN, "exDate", _when(row.expires_at))
-            return Result(res_data=data)
+            return Result(res_data=data, extension=self._fee_data("renData", cost, "renew"))
 
         return self._once(cltrid, f"domain:renew {name}", apply)
 
-    def _domain_transfer(self, body, op, cltrid) -> Result:
+    def _domain_transfer(self, body, op, cltrid, extensions=None) -> Result:
         name = _domain_name(_required(body, DOMAIN, "name"))
+        queue.settle_due()
         if op == "query":
             return self._transfer_query(name)
         if op in ("approve", "reject", "cancel"):
-            raise EppError(2301, "Transfers are approved at once in the sandbox")
+            return self._transfer_answer(name, op, cltrid)
         if op != "request":
             raise EppError(2005, "Unknown transfer op")
         years = _period(body) or 1
@@ -931,19 +1114,35 @@ class EppSession:
             if row.account == self.config.account:
                 raise EppError(2106, "The domain is already yours")
             statuses = set(_domain_statuses(row))
+            if "pendingTransfer" in statuses:
+                raise EppError(2300, "A transfer of this domain is already pending")
             if statuses & {"clientTransferProhibited", "serverTransferProhibited", "pendingDelete"}:
                 raise EppError(2304, "The domain's status prohibits transfer")
             if not secrets.compare_digest(password.encode(), row.auth_code.encode()):
                 raise EppError(2202, "Invalid authInfo", value=_value(DOMAIN, "name", name))
-            registry._charge(registry._cost(name, "transfer", years))
+            cost = registry._cost(name, "transfer", years)
+            self._agreed_fee(extensions or {}, "transfer", cost)
+            registry._charge(cost)
+            charged = self._fee_data("trnData", cost, "transfer")
             losing = self._clid_of(row.account)
+            if queue.pending_mode(registry.options):
+                queue.start(
+                    row,
+                    gaining=self.config.account,
+                    gaining_id=self.config.client_id,
+                    losing_id=losing,
+                    years=years,
+                    cl_trid=cltrid or "",
+                    cost=cost,
+                )
+                return Result(1001, res_data=queue.trn_data(row), extension=charged)
             now = timezone.now()
             row.account = self.config.account
             row.expires_at = _add_years(row.expires_at, years)
             row.auth_code = secrets.token_urlsafe(12)
             _store_statuses(row, [s for s in statuses if not s.startswith("client")])
             row.save()
-            return Result(res_data=self._trn_data(row, losing, now))
+            return Result(res_data=self._trn_data(row, losing, now), extension=charged)
 
         return self._once(cltrid, f"domain:transfer {name}", apply)
 
@@ -959,7 +1158,15 @@ class EppSession:
         return data
 
     def _transfer_query(self, name: str) -> Result:
-        self._own_domain(name)
+        row = self._domain_row(name)
+        if row.transfer:
+            # Either party of the last transfer may ask (the sponsor, the gaining registrar).
+            parties = {row.account, row.transfer.get("gaining"), row.transfer.get("losing")}
+            if self.config.account not in parties:
+                raise EppError(2201, "The domain is sponsored by another registrar")
+            return Result(res_data=queue.trn_data(row))
+        if row.account != self.config.account:
+            raise EppError(2201, "The domain is sponsored by another registrar")
         last = (
             SandboxTransaction.objects.filter(
                 command="epp:domain:transfer", result__name=name, account=self.config.account
@@ -970,6 +1177,60 @@ class EppSession:
         if last is None:
             raise EppError(2301, "No transfer of this domain is known")
         return Result.from_json(last.result)
+
+    def _transfer_answer(self, name: str, op: str, cltrid: str | None) -> Result:
+        """approve / reject (the sponsor, of another registrar's request), cancel (the gaining
+        registrar, of its own)."""
+
+        def apply(registry: SandboxRegistry) -> Result:
+            row = self._domain_row(name, for_update=True)
+            state = row.transfer or {}
+            if state.get("status") != queue.PENDING:
+                raise EppError(2301, "No transfer of this domain is pending")
+            if op == "cancel" and state.get("gaining") != self.config.account:
+                raise EppError(2201, "Only the registrar that asked can cancel the transfer")
+            if op != "cancel" and row.account != self.config.account:
+                raise EppError(2201, "Only the sponsoring registrar can answer the transfer")
+            status = {
+                "approve": "clientApproved",
+                "reject": "clientRejected",
+                "cancel": "clientCancelled",
+            }[op]
+            queue.finish(row, status)
+            return Result(res_data=queue.trn_data(row))
+
+        return self._once(cltrid, f"domain:transfer-{op} {name}", apply)
+
+    def _poll(self, poll) -> Result:
+        """``op="req"``: the head of this account's queue (1301) or 1300; ``op="ack"``: remove
+        the message (1000 with the next one's msgQ, 1300 when none is left, 2303 unknown)."""
+        queue.settle_due()
+        account = self.config.account
+        op = poll.get("op")
+        if op == "req":
+            message, count = queue.head(account)
+            if message is None:
+                return Result(1300)
+            msg_q = etree.Element(q(EPP, "msgQ"), count=str(count), id=str(message.pk))
+            _sub(msg_q, EPP, "qDate", _when(message.queued_at))
+            _sub(msg_q, EPP, "msg", message.text)
+            elements = queue.res_data_elements(message)
+            return Result(
+                1301,
+                msg_q=msg_q,
+                res_data=elements[0] if elements else None,
+                more_res_data=elements[1:],
+            )
+        if op == "ack":
+            message_id = (poll.get("msgID") or "").strip()
+            found, following, count = queue.ack(account, message_id)
+            if not found:
+                raise EppError(2303, "No message with this id is queued")
+            if following is None:
+                return Result(1300)
+            msg_q = etree.Element(q(EPP, "msgQ"), count=str(count), id=str(following.pk))
+            return Result(1000, msg_q=msg_q)
+        raise EppError(2005, 'poll needs op="req" or op="ack"')
 
     def _domain_update(self, body, extensions, cltrid) -> Result:
         name = _domain_name(_required(body, DOMAIN, "name"))
@@ -1006,6 +1267,8 @@ class EppSession:
             restore = rgp.find(q(RGP, "restore"))
             if restore is None or restore.get("op") not in ("request", "report"):
                 raise EppError(2005, 'rgp:restore needs op="request" or op="report"')
+            if restore.get("op") == "report":
+                _restore_report(restore)
         remove_all_ds = False
         rem_ds: list[dict] = []
         add_ds: list[dict] = []
@@ -1021,15 +1284,31 @@ class EppSession:
             row = self._own_domain(name, for_update=True)
             statuses = _domain_statuses(row)
             extension = []
+            waiting = False  # a restore request that waits for its report
             if restore is not None:
                 if "pendingDelete" not in statuses:
                     raise EppError(2304, "The domain is not in its redemption period")
+                pending_restore = PENDING_RESTORE in row.statuses
                 if restore.get("op") == "request":
-                    registry._charge(registry._cost(name, "restore", 1))
+                    if pending_restore:
+                        raise EppError(2304, "A restore request is pending: send its report")
+                    cost = registry._cost(name, "restore", 1)
+                    self._agreed_fee(extensions, "update", cost)
+                    registry._charge(cost)
+                    required = registry.options.get("restore_report")
+                    if required:
+                        waiting = True  # RFC 3915: pendingRestore until the report comes
+                        if required != "silent":
+                            data = _new(RGP, "upData")
+                            _sub(data, RGP, "rgpStatus", s="pendingRestore")
+                            extension.append(data)
+                    else:
+                        statuses = [s for s in statuses if s != "pendingDelete"]
+                    extension += self._fee_data("updData", cost, "restore")
+                elif not pending_restore:
+                    raise EppError(2304, "No restore request is pending: send op=request first")
+                else:
                     statuses = [s for s in statuses if s != "pendingDelete"]
-                data = _new(RGP, "upData")
-                _sub(data, RGP, "rgpStatus", s="pendingRestore")
-                extension.append(data)
             elif "pendingDelete" in statuses:
                 raise EppError(2304, "The domain is pending deletion")
             if "serverUpdateProhibited" in statuses:
@@ -1058,6 +1337,8 @@ class EppSession:
                 contacts.insert(0, self._contact_for_domain(new_registrant, "registrant"))
             statuses = [s for s in statuses if s not in rem_statuses] + add_statuses
             _store_statuses(row, statuses)
+            if waiting:
+                row.statuses = [*row.statuses, PENDING_RESTORE]
             row.nameservers = nameservers
             row.contacts = contacts
             if new_password is not None:
@@ -1404,6 +1685,21 @@ class EppSession:
         return self._once(cltrid, f"contact:delete {contact_id}", apply)
 
 
+def _restore_report(restore: etree._Element) -> None:
+    """An rgp restore report (RFC 3915 4.2.5) holds its seven parts; a time is a dateTime."""
+    report = restore.find(q(RGP, "report"))
+    if report is None:
+        raise EppError(2003, '<rgp:report> is required with op="report"')
+    for tag in ("preData", "postData", "delTime", "resTime", "resReason", "statement"):
+        if not _text(report, RGP, tag):
+            raise EppError(2003, f"<rgp:{tag}> is required in a restore report")
+    for tag in ("delTime", "resTime"):
+        try:
+            datetime.fromisoformat(_text(report, RGP, tag).replace("Z", "+00:00"))
+        except ValueError:
+            raise EppError(2005, f"<rgp:{tag}> is a date and time") from None
+
+
 def _client_trid(root: etree._Element) -> str | None:
     element = root.find(f"{q(EPP, 'command')}/{q(EPP, 'clTRID')}")
     if element is None:
@@ -1462,7 +1758,8 @@ class _EppHandler(socketserver.BaseRequestHandler):
                 if config.on_frame is not None:
                     config.on_frame("in", data)
                 answer, close = connection.session.handle(data)
-                self._send(connection.tls, answer)
+                if answer:
+                    self._send(connection.tls, answer)
                 if close:
                     break
         except (OSError, ValueError):
@@ -1532,6 +1829,12 @@ class SandboxEppServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             if connection.session is not None:
                 connection.session.expired = True
         return len(live)
+
+    @property
+    def desk(self) -> queue.RegistryDesk:
+        """What other registrars and the registry's staff do (transfer requests and answers,
+        auto-renewals, holds, deletions, any poll message), for the account this server serves."""
+        return queue.RegistryDesk(self.config.account, self.config.client_id)
 
     def start(self) -> SandboxEppServer:
         """Serve in a background thread; :meth:`stop` ends it."""

@@ -41,6 +41,7 @@ from domains.registrars.base import (
     DsData,
     InsufficientFundsError,
     NotFoundError,
+    OutcomeUnknown,
     PermanentError,
     TransientError,
 )
@@ -396,6 +397,7 @@ class TestServer:
         assert [e.text for e in greeting.iter(f"{{{EPP}}}extURI")] == [
             "urn:ietf:params:xml:ns:secDNS-1.1",
             "urn:ietf:params:xml:ns:rgp-1.0",
+            "urn:ietf:params:xml:ns:epp:fee-1.0",
         ]
         again = raw.send(f'<epp xmlns="{EPP}"><hello/></epp>')
         assert again.find(f"{{{EPP}}}greeting") is not None
@@ -561,14 +563,39 @@ class TestAdapter:
         assert again.expires_at == first.expires_at
         assert SandboxBalance.objects.get(account=upstream.name).amount == Decimal("992.00")
 
-    def test_renew_extends_once_per_idempotency_key(self, adapter, upstream):
+    def test_a_repeated_renewal_is_refused_not_applied_twice(self, adapter, upstream, frames):
         created = register(adapter, "renew-me.test", "key-renew-create")
-        renewed = adapter.renew(name="renew-me.test", years=2, idempotency_key="key-renew")
+        renewed = adapter.renew(
+            name="renew-me.test",
+            years=2,
+            current_expiry=created.expires_at,
+            idempotency_key="key-renew",
+        )
         assert renewed.expires_at.year == created.expires_at.year + 2
-        # The response was "lost" and the worker retries with the same key: applied once.
-        again = adapter.renew(name="renew-me.test", years=2, idempotency_key="key-renew")
-        assert again.expires_at == renewed.expires_at
+        # The response was "lost" and the same renewal goes again: the server (replay off, as a
+        # real registry) does not know the clTRID, but the curExpDate recorded when the renewal
+        # was queued no longer matches, so it refuses instead of renewing twice.
+        with pytest.raises(PermanentError) as refused:
+            adapter.renew(
+                name="renew-me.test",
+                years=2,
+                current_expiry=created.expires_at,
+                idempotency_key="key-renew",
+            )
+        assert refused.value.code == 2306
+        row = SandboxDomain.objects.get(name="renew-me.test")
+        assert row.expires_at == renewed.expires_at
         assert SandboxBalance.objects.get(account=upstream.name).amount == Decimal("976.00")
+        sent = [r.findtext(f".//{{{DOMAIN}}}curExpDate") for r in frames.commands("renew")]
+        assert sent == [created.expires_at.date().isoformat()] * 2, "never read again"
+
+    def test_renew_needs_the_recorded_current_expiry(self, adapter, frames):
+        register(adapter, "no-expiry.test", "key-ne-create")
+        with pytest.raises(PermanentError, match="No current expiry"):
+            adapter.renew(
+                name="no-expiry.test", years=1, current_expiry=None, idempotency_key="key-ne"
+            )
+        assert frames.commands("renew") == []
 
     def test_transfer_needs_the_right_auth_code(self, adapter, upstream):
         row = other_registrars_domain("move-me.test", auth_code="Their-auth-1")
@@ -660,7 +687,12 @@ class TestAdapter:
         deleted = adapter.delete(name="gone.test", idempotency_key="key-delete")
         assert deleted.statuses == ["pendingDelete"]
         with pytest.raises(PermanentError) as refused:
-            adapter.renew(name="gone.test", years=1, idempotency_key="key-renew-gone")
+            adapter.renew(
+                name="gone.test",
+                years=1,
+                current_expiry=deleted.expires_at,
+                idempotency_key="key-renew-gone",
+            )
         assert refused.value.code == 2304
         restored = adapter.restore(name="gone.test", idempotency_key="key-restore")
         assert restored.statuses == ["ok"]
@@ -674,12 +706,18 @@ class TestAdapter:
         assert not SandboxDomain.objects.filter(name="too-dear.test").exists()
 
     def test_the_sandbox_failure_knob_is_a_transient_command_failure(self, adapter, upstream):
-        register(adapter, "flaky.test", "key-flaky")
+        created = register(adapter, "flaky.test", "key-flaky")
         upstream.settings = {**upstream.settings, "failure_rate": 1, "failure_kind": "transient"}
         upstream.save()
         with pytest.raises(TransientError) as failed:
-            adapter.renew(name="flaky.test", years=1, idempotency_key="key-flaky-renew")
+            adapter.renew(
+                name="flaky.test",
+                years=1,
+                current_expiry=created.expires_at,
+                idempotency_key="key-flaky-renew",
+            )
         assert failed.value.code == 2400
+        assert not isinstance(failed.value, OutcomeUnknown), "the registry said it failed"
 
     def test_another_registrars_domain_is_not_ours_to_change(self, adapter):
         other_registrars_domain("theirs.test")
@@ -706,7 +744,12 @@ class TestSessions:
     def test_the_adapter_logs_in_again_after_2500(self, adapter, server, frames):
         created = register(adapter, "expired-session.test", "key-es")
         server.expire_sessions()
-        renewed = adapter.renew(name="expired-session.test", years=1, idempotency_key="key-es-r")
+        renewed = adapter.renew(
+            name="expired-session.test",
+            years=1,
+            current_expiry=created.expires_at,
+            idempotency_key="key-es-r",
+        )
         assert 2500 in frames.result_codes()
         assert len(frames.commands("login")) == 2
         assert renewed.expires_at.year == created.expires_at.year + 1

@@ -31,8 +31,8 @@ def test_the_greeting_says_what_the_server_offers(adapter):
     greeting = adapter.greeting()
     assert greeting.server_id == "Nameport sandbox EPP server"
     assert greeting.objects == [r.DOMAIN, r.HOST, r.CONTACT]
-    assert greeting.extensions == [r.SECDNS, r.RGP]
-    assert greeting.fee is False and greeting.fee_drafts == []
+    assert greeting.extensions == [r.SECDNS, r.RGP, r.FEE]
+    assert greeting.fee is True and greeting.fee_drafts == []
 
 
 def test_checks_keep_the_registrys_own_reason(adapter):
@@ -40,7 +40,14 @@ def test_checks_keep_the_registrys_own_reason(adapter):
     taken, reserved, free = adapter.check(["taken-read.test", "reserved-name.test", "free.test"])
     assert (taken.reason, taken.detail) == ("registered", "In use")
     assert (reserved.reason, reserved.detail) == ("reserved", "Reserved")
-    assert (free.available, free.detail, free.fees) == (True, "", [])
+    assert (free.available, free.detail) == (True, "")
+    assert [(f.command, f.fee_class) for f in free.fees] == [
+        ("create", "standard"),
+        ("renew", "standard"),
+        ("transfer", "standard"),
+        ("restore", "standard"),
+    ]
+    assert reserved.fee("create").amount is None and reserved.fee("create").fee_class == "reserved"
 
 
 def test_info_reads_the_sponsor_dates_and_the_redemption_period(adapter):
