@@ -8,11 +8,14 @@ Imports run one way, from the top of this list to the bottom, never back up (che
 ``admin``, ``api``, ``views``,         the pages, the API, the admin site, the management
 ``management``, ``templatetags``       commands (``run_sandbox_rest``, ``run_sandbox_epp``)
 ``tasks``                              the Celery tasks: thin, over the worker side and dispatch
-``services`` | ``outbox`` |            the actions (register, renew, transfer, nameservers,
-``availability`` | ``admin_services``  locks, contacts, hosts, DNSSEC, retry, cancel...) | the
-| ``forms``                            worker side (claim, call the registry, record, drain,
-                                       sweep) | availability checks | staff's TLD and account
-                                       routing | form shapes
+``services`` | ``outbox`` | ``poll``   the actions (register, renew, transfer, nameservers,
+| ``availability`` |                   locks, contacts, hosts, DNSSEC, transfer answers, retry,
+``admin_services`` | ``forms``         cancel...) | the worker side (claim, call the registry,
+                                       record, drain, sweep) | the EPP poll queues (read, apply,
+                                       log, ack after commit) | availability checks | staff's TLD
+                                       and account routing | form shapes
+``transfers``                          transfers in progress both ways: the registry's answers
+                                       and another registrar's requests, recorded
 ``dispatch``                           ``operation_enqueue``: an outbox row, handed to the workers
                                        after commit (one message each, or drain tasks; ``burst``)
 ``lifecycle``                          the state machine (``TRANSITIONS``, ``domain_transition``

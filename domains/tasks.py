@@ -13,10 +13,10 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from domains import outbox
+from domains import outbox, poll
 from domains.dispatch import send
 from domains.lifecycle import lifecycle_advance
-from domains.services import sync_schedule
+from domains.services import sync_schedule, transfer_requests_default, transfers_follow
 from portal.tenancy import SYSTEM
 
 logger = logging.getLogger(__name__)
@@ -58,3 +58,30 @@ def domains_lifecycle_advance() -> dict:
 def domains_sync_schedule() -> int:
     """Queue the next slice of periodic syncs (closest to expiry first)."""
     return sync_schedule()
+
+
+@shared_task(ignore_result=True)
+def registry_poll() -> int:
+    """Beat: one ``registry_poll_account`` task per active EPP account (each reads its queue)."""
+    accounts = poll.polled_accounts()
+    for account_id in accounts:
+        registry_poll_account.apply_async(
+            (account_id,), expires=settings.NAMEPORT_POLL_SECONDS * 5 / 6
+        )
+    return len(accounts)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def registry_poll_account(account_id: int) -> dict:
+    """Read, apply and acknowledge one account's EPP poll queue (never two at once)."""
+    counts = poll.poll_account(account_id)
+    if counts["read"] or counts["busy"]:
+        logger.info("registry poll of account %s: %s", account_id, counts)
+    return counts
+
+
+@shared_task(ignore_result=True)
+def registry_transfers() -> dict:
+    """Beat: check our pending transfers in, and answer with the TLD's default the transfer
+    requests whose registry window is about to end."""
+    return {"followed": transfers_follow(), "defaulted": transfer_requests_default()}

@@ -331,7 +331,13 @@ class RegistryDesk:
             enqueue(
                 row.account,
                 "The registry administrator has added the status(es) [serverHold].",
-                pan_data(row.name, succeeded=True, cl_trid="", moment=timezone.now()),
+                # The transaction of the registry's own staff (Nomulus names one too).
+                pan_data(
+                    row.name,
+                    succeeded=True,
+                    cl_trid=f"SBX-ADMIN-{secrets.token_hex(4)}",
+                    moment=timezone.now(),
+                ),
             )
         return row
 
