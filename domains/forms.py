@@ -127,6 +127,18 @@ class RenewForm(StyledFormMixin, forms.Form):
         self.fields["years"].choices = year_choices(tld, minimum=1)
 
 
+class RestoreForm(StyledFormMixin, forms.Form):
+    """Restore from redemption: the reason goes to the registry (the rgp restore report)."""
+
+    reason = forms.CharField(
+        label="Why restore it?",
+        required=False,
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional; sent to the registry with the restore. 200 characters at most.",
+    )
+
+
 class ToggleForm(forms.Form):
     """``value=1`` or ``value=0``: turn a flag on or off."""
 
