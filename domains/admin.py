@@ -23,7 +23,9 @@ from domains.models import (
     Nameserver,
     RegistrarAccount,
     RegistrarOperation,
+    RegistryMessage,
     Tld,
+    TransferRequest,
 )
 from portal.admin import ReadOnlyAdminMixin, admin_actor, register_remaining
 
@@ -150,6 +152,7 @@ class TldAdmin(admin.ModelAdmin):
         "grace_days",
         "redemption_days",
         "idn_allowed",
+        "transfer_default",
         "is_active",
     )
     list_editable = ("registrar_account", "is_active")
@@ -164,7 +167,7 @@ class TldAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         """Through ``tld_create`` / ``tld_update`` (audited), the list's inline edits too."""
         actor = admin_actor(request)
-        fields = [*admin_services.TLD_FIELDS, "pending_delete_days"]
+        fields = [*admin_services.TLD_FIELDS, "pending_delete_days", "transfer_default"]
         values = {f: getattr(obj, f) for f in fields}
         if change:
             admin_services.tld_update(actor=actor, tld=obj, **values)
@@ -407,6 +410,50 @@ class DomainDriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             lambda actor, drift: services.drift_resolve(actor=actor, drift=drift, accept=False),
             "Pushed again",
         )
+
+
+@admin.register(RegistryMessage)
+class RegistryMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The EPP poll message log (read only: what the registry said and what Nameport did; the
+    staff page ``/domains/registry-messages/`` filters it too)."""
+
+    list_display = (
+        "message_id",
+        "account",
+        "kind",
+        "name",
+        "status",
+        "note",
+        "created_at",
+        "acked_at",
+    )
+    list_filter = ("status", "kind", "account")
+    search_fields = ("name", "message_id", "text", "note")
+    list_select_related = ("account", "domain")
+    raw_id_fields = ("domain",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(TransferRequest)
+class TransferRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Other registrars' requests for our domains (answered by the customer, or by the TLD's
+    default through ``transfer_requests_default``)."""
+
+    list_display = (
+        "domain",
+        "gaining_registrar",
+        "status",
+        "registry_status",
+        "act_by",
+        "decided_by",
+        "by_default",
+        "created_at",
+    )
+    list_filter = ("status", "by_default", "source")
+    search_fields = ("domain__name", "gaining_registrar")
+    list_select_related = ("domain",)
+    raw_id_fields = ("domain",)
+    date_hierarchy = "created_at"
 
 
 register_remaining("domains")

@@ -88,7 +88,7 @@ def registrar_account_save(
 def tld_create(*, actor: Actor, name: str, **values) -> Tld:
     """Add a TLD to sell (its lifecycle rules and routing as ``tld_update`` takes them)."""
     _require_staff(actor)
-    unknown = set(values) - {*TLD_FIELDS, "pending_delete_days"}
+    unknown = set(values) - {*TLD_FIELDS, "pending_delete_days", "transfer_default"}
     if unknown:
         raise ValidationError(f"Unknown TLD settings: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
@@ -116,6 +116,7 @@ def tld_update(
     idn_allowed: bool,
     is_active: bool,
     pending_delete_days: int | None = None,
+    transfer_default: str | None = None,
 ) -> Tld:
     """Route a TLD to a registrar account and set its lifecycle rules."""
     _require_staff(actor)
@@ -130,6 +131,8 @@ def tld_update(
     }
     if pending_delete_days is not None:
         values["pending_delete_days"] = pending_delete_days
+    if transfer_default is not None:
+        values["transfer_default"] = transfer_default
 
     def snapshot(row: Tld) -> dict:
         return {

@@ -5,7 +5,14 @@ from datetime import timedelta
 import django_filters
 from django.utils import timezone
 
-from domains.models import Domain, DomainStatus, RegistrarOperation, Tld
+from domains.models import (
+    Domain,
+    DomainStatus,
+    RegistrarAccount,
+    RegistrarOperation,
+    RegistryMessage,
+    Tld,
+)
 from portal.filtersets import FilterSet, IdFilter
 
 # No domain can expire further away than ten years (renewals are capped there, as registries do),
@@ -70,3 +77,35 @@ class RegistrarOperationFilterSet(FilterSet):
     class Meta:
         model = RegistrarOperation
         fields = ["status", "kind", "domain"]
+
+
+def _epp_accounts() -> list[tuple[int, str]]:
+    return list(
+        RegistrarAccount.objects.filter(kind=RegistrarAccount.Kind.EPP).values_list("pk", "name")
+    )
+
+
+class RegistryMessageFilterSet(FilterSet):
+    """The EPP poll message log (staff): by registrar account, status and name."""
+
+    account = django_filters.ChoiceFilter(
+        field_name="account_id", choices=_epp_accounts, label="Registrar account"
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=RegistryMessage.Status.choices, distinct=False
+    )
+    name = django_filters.CharFilter(method="by_name", label="Name contains")
+
+    class Meta:
+        model = RegistryMessage
+        fields = ["account", "status", "name"]
+
+    def by_name(self, queryset, name, value):
+        value = value.strip().lower().rstrip(".")
+        if not value:
+            return queryset
+        try:
+            puny = value.encode("idna").decode("ascii")
+        except UnicodeError:
+            puny = value
+        return queryset.filter(name__contains=puny)

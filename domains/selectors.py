@@ -14,7 +14,9 @@ from domains.models import (
     DomainStatus,
     RegistrarAccount,
     RegistrarOperation,
+    RegistryMessage,
     Tld,
+    TransferRequest,
 )
 from portal.tenancy import Actor, ActorKind, scope
 
@@ -58,3 +60,13 @@ def visible_tlds(actor: Actor) -> QuerySet[Tld]:
 
 def visible_registrar_accounts(actor: Actor) -> QuerySet[RegistrarAccount]:
     return RegistrarAccount.objects.all() if actor.is_staff else RegistrarAccount.objects.none()
+
+
+def visible_registry_messages(actor: Actor) -> QuerySet[RegistryMessage]:
+    """The registries' poll messages: platform staff only."""
+    return RegistryMessage.objects.all() if actor.is_staff else RegistryMessage.objects.none()
+
+
+def visible_transfer_requests(actor: Actor) -> QuerySet[TransferRequest]:
+    """Other registrars' requests for the actor's domains."""
+    return TransferRequest.objects.filter(domain__in=visible_domains(actor))

@@ -968,12 +968,23 @@ def _answer_transfer_request(
         locked = Domain.objects.select_for_update().select_related("tld").get(pk=domain.pk)
         request = (
             TransferRequest.objects.select_for_update()
-            .filter(domain=locked, status=TransferRequest.Status.PENDING)
+            .filter(domain=locked, status__in=TransferRequest.OPEN)
             .first()
         )
         if request is None:
             raise ValidationError(
                 f"No transfer request for {locked.name} is waiting for an answer."
+            )
+        if request.status != TransferRequest.Status.PENDING and not _answer_stopped(request):
+            raise ValidationError(
+                f"The transfer request for {locked.name} was answered already "
+                f"({request.get_status_display().lower()})."
+            )
+        account = locked.registrar_account or locked.tld.registrar_account
+        if account is None or account.kind != RegistrarAccount.Kind.EPP:
+            raise ValidationError(
+                f"The registry of {locked.name} takes no answer to transfer requests through "
+                "Nameport; it decides by itself at the end of its window."
             )
         if request.act_by is not None and request.act_by <= now:
             ended = f"{request.act_by:%Y-%m-%d %H:%M} UTC"
@@ -1009,6 +1020,29 @@ def _answer_transfer_request(
             },
         )
     return operation
+
+
+def transfer_request_answerable(request: TransferRequest) -> bool:
+    """Whether ``request`` waits for an answer: never answered, or its answer stopped."""
+    if request.status == TransferRequest.Status.PENDING:
+        return True
+    return request.is_open and _answer_stopped(request)
+
+
+def _answer_stopped(request: TransferRequest) -> bool:
+    """Whether the answer sent for ``request`` stopped (failed or cancelled): it may be answered
+    again while the registry's window lasts."""
+    Kind, Status = RegistrarOperation.Kind, RegistrarOperation.Status
+    answer = (
+        RegistrarOperation.objects.filter(
+            domain_id=request.domain_id,
+            kind__in=[Kind.TRANSFER_APPROVE, Kind.TRANSFER_REJECT],
+            payload__request=request.pk,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return answer is None or answer.status in (Status.FAILED, Status.CANCELLED)
 
 
 def domain_transfer_cancel(*, actor: Actor, domain: Domain) -> RegistrarOperation:

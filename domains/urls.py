@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/operations/", detail.operation_history, name="operations"),
     path("<int:pk>/renew/", detail.renew, name="renew"),
     path("<int:pk>/autorenew/", detail.autorenew, name="autorenew"),
+    path("<int:pk>/restore/", detail.restore, name="restore"),
     path("<int:pk>/nameservers/", detail.nameservers, name="nameservers"),
     path("<int:pk>/lock/", detail.lock, name="lock"),
     path("<int:pk>/privacy/", detail.privacy, name="privacy"),
@@ -31,6 +32,17 @@ urlpatterns = [
     path("<int:pk>/auth-code/", detail.auth_code, name="auth_code"),
     path("<int:pk>/auth-code/reveal/", detail.auth_code_reveal, name="auth_code_reveal"),
     path("<int:pk>/sync/", detail.sync, name="sync"),
+    path(
+        "<int:pk>/transfer-request/approve/",
+        detail.transfer_request_approve,
+        name="transfer_request_approve",
+    ),
+    path(
+        "<int:pk>/transfer-request/reject/",
+        detail.transfer_request_reject,
+        name="transfer_request_reject",
+    ),
+    path("<int:pk>/transfer/cancel/", detail.transfer_cancel, name="transfer_cancel"),
     path("<int:pk>/drifts/<int:drift_id>/accept/", detail.drift_accept, name="drift_accept"),
     path("<int:pk>/drifts/<int:drift_id>/repush/", detail.drift_repush, name="drift_repush"),
     # registry operations (staff and resellers)
@@ -43,4 +55,5 @@ urlpatterns = [
     path("registrars/<int:pk>/", staff.account_edit, name="account_edit"),
     path("tlds/", staff.tld_list, name="tld_list"),
     path("tlds/<int:pk>/", staff.tld_edit, name="tld_edit"),
+    path("registry-messages/", staff.registry_message_list, name="registry_message_list"),
 ]

@@ -10,6 +10,7 @@ from domains.models import (
     HostRecord,
     Nameserver,
     RegistrarOperation,
+    TransferRequest,
 )
 from domains.policies import operation_message_for, operation_payload_for
 from portal.api.fields import BooleanField
@@ -181,6 +182,10 @@ class YearsSerializer(serializers.Serializer):
     years = serializers.IntegerField(min_value=1, max_value=10)
 
 
+class RestoreSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
 class NameserversSerializer(serializers.Serializer):
     nameservers = serializers.ListField(
         child=serializers.CharField(max_length=253, allow_blank=True), max_length=13
@@ -308,3 +313,32 @@ class DriftSerializer(serializers.ModelSerializer):
             "resolved_at",
         ]
         read_only_fields = fields
+
+
+class TransferRequestSerializer(serializers.ModelSerializer):
+    """Another registrar's request to transfer the domain away (``act_by``: the registry acts by
+    itself then; ``default_answer``: what Nameport answers shortly before when nobody did)."""
+
+    default_answer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransferRequest
+        fields = [
+            "id",
+            "status",
+            "gaining_registrar",
+            "requested_at",
+            "act_by",
+            "default_answer",
+            "registry_status",
+            "decided_by",
+            "decided_at",
+            "by_default",
+            "note",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_default_answer(self, obj: TransferRequest) -> str:
+        return obj.domain.tld.transfer_default

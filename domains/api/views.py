@@ -266,12 +266,73 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         operation = services.domain_request_auth_code(actor=self.actor, domain=domain)
         return self._queued(domain, operation)
 
+    @extend_schema(request=s.RestoreSerializer, responses={202: QUEUED})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Restore a domain in its redemption period (queued to the registry; the registry's
+        restore report is sent where it requires one)."""
+        domain = self.get_object()
+
+        def handler():
+            data = self._body(s.RestoreSerializer)
+            operation = services.domain_restore(
+                actor=self.actor, domain=domain, reason=data.get("reason", "")
+            )
+            return self._queued(domain, operation)
+
+        return self._idempotent(handler)
+
     @extend_schema(request=None, responses={202: QUEUED})
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Read the registry's view and record differences (see `drifts`)."""
         domain = self.get_object()
         return self._queued(domain, services.domain_sync(actor=self.actor, domain=domain))
+
+    @extend_schema(request=None, responses={200: s.TransferRequestSerializer})
+    @action(detail=True, methods=["get"], url_path="transfer-request")
+    def transfer_request(self, request, pk=None):
+        """Another registrar's latest request to transfer this domain away (open or answered)."""
+        domain = self.get_object()
+        found = domain.transfer_requests.select_related("domain__tld").first()
+        if found is None:
+            raise NotFound("No other registrar has asked for this domain.")
+        return Response(s.TransferRequestSerializer(found).data)
+
+    def _transfer_answer(self, approve: bool) -> Response:
+        domain = self.get_object()
+
+        def handler():
+            operation = services.transfer_request_answer(
+                actor=self.actor, domain=domain, approve=approve
+            )
+            return self._queued(domain, operation)
+
+        return self._idempotent(handler)
+
+    @extend_schema(request=None, responses={202: QUEUED})
+    @action(detail=True, methods=["post"], url_path="transfer-request/approve")
+    def transfer_request_approve(self, request, pk=None):
+        """Let the other registrar have the domain (sent to the registry)."""
+        return self._transfer_answer(True)
+
+    @extend_schema(request=None, responses={202: QUEUED})
+    @action(detail=True, methods=["post"], url_path="transfer-request/reject")
+    def transfer_request_reject(self, request, pk=None):
+        """Keep the domain: refuse the other registrar's request (sent to the registry)."""
+        return self._transfer_answer(False)
+
+    @extend_schema(request=None, responses={202: QUEUED})
+    @action(detail=True, methods=["post"], url_path="transfer-cancel")
+    def transfer_cancel(self, request, pk=None):
+        """Withdraw this domain's pending transfer in (sent to the registry)."""
+        domain = self.get_object()
+
+        def handler():
+            operation = services.domain_transfer_cancel(actor=self.actor, domain=domain)
+            return self._queued(domain, operation)
+
+        return self._idempotent(handler)
 
     @extend_schema(request=None, responses={200: s.DriftSerializer(many=True)})
     @action(detail=True, methods=["get"], **BARE_LIST)

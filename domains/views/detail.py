@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from domains import policies, services
+from domains import hooks, policies, services
 from domains.forms import (
     ContactForm,
     DsForm,
@@ -27,9 +27,17 @@ from domains.forms import (
     HostForm,
     NameserversForm,
     RenewForm,
+    RestoreForm,
     ToggleForm,
 )
-from domains.models import Domain, DomainContact, DomainDrift, DomainStatus, RegistrarOperation
+from domains.models import (
+    Domain,
+    DomainContact,
+    DomainDrift,
+    DomainStatus,
+    RegistrarOperation,
+    TransferRequest,
+)
 from domains.selectors import visible_domains, visible_operations
 from domains.views._common import (
     INVALID,
@@ -50,6 +58,7 @@ TABS = [
     ("hosts", "Glue hosts"),
     ("dnssec", "DNSSEC"),
     ("auth-code", "Auth code"),
+    ("transfer", "Transfer"),
     ("sync", "Sync"),
 ]
 TAB_NAMES = {name for name, _ in TABS}
@@ -87,6 +96,10 @@ def _tab_context(request: HttpRequest, domain: Domain, tab: str, forms: dict) ->
     context: dict[str, Any] = {}
     if tab == "overview":
         context["renew_form"] = forms.get("renew_form") or RenewForm(tld=domain.tld)
+        if policies.can_restore(actor, domain, now=True):
+            context["restore_form"] = forms.get("restore_form") or RestoreForm()
+            prices = hooks.price_list(actor, [domain.tld], "redemption", 1)
+            context["restore_price"] = prices.price(domain.tld)
         context["nameservers"] = list(domain.nameservers.all())
         context["registrant"] = domain.contacts.filter(role=DomainContact.Role.REGISTRANT).first()
         context["status_changes"] = list(domain.status_changes.all()[:10])
@@ -128,6 +141,8 @@ def _tab_context(request: HttpRequest, domain: Domain, tab: str, forms: dict) ->
         context["ds_form"] = forms.get("ds_form") or DsForm()
     elif tab == "auth-code":
         context["has_auth_code"] = bool(domain.auth_code)
+    elif tab == "transfer":
+        context.update(_transfer_context(actor, domain))
     elif tab == "sync":
         drifts = list(domain.drifts.all()[:30])
         context["open_drifts"] = [d for d in drifts if d.resolution == DomainDrift.Resolution.OPEN]
@@ -136,6 +151,34 @@ def _tab_context(request: HttpRequest, domain: Domain, tab: str, forms: dict) ->
         ][:10]
         context["can_resolve_drift"] = _can_resolve_drift(actor)
     return context
+
+
+def _transfer_context(actor, domain: Domain) -> dict[str, Any]:
+    """The transfer tab: another registrar's requests for the domain (the open one to answer),
+    and our own transfer in while the registry has not decided."""
+    requests = list(domain.transfer_requests.all()[:10])
+    incoming = None
+    if domain.status == DomainStatus.PENDING_TRANSFER:
+        incoming = {
+            "operations": list(
+                domain.operations.filter(
+                    kind__in=[
+                        RegistrarOperation.Kind.TRANSFER,
+                        RegistrarOperation.Kind.TRANSFER_QUERY,
+                        RegistrarOperation.Kind.TRANSFER_CANCEL,
+                    ]
+                ).order_by("-pk")[:5]
+            ),
+            "can_cancel": policies.can_cancel_transfer(actor, domain),
+        }
+    open_request = next((r for r in requests if r.is_open), None)
+    return {
+        "open_request": open_request,
+        "answerable": open_request is not None
+        and services.transfer_request_answerable(open_request),
+        "past_requests": [r for r in requests if not r.is_open],
+        "incoming": incoming,
+    }
 
 
 def _context(
@@ -157,6 +200,11 @@ def _context(
         "tab_template": f"domains/detail/_{tab.replace('-', '_')}.html",
         "can": can,
         "manageable": domain.status in MANAGEABLE,
+        "transfer_request": domain.transfer_requests.filter(
+            status=TransferRequest.Status.PENDING
+        ).first(),
+        "can_answer_transfer": policies.can_answer_transfer(actor, domain),
+        "restorable": policies.can_restore(actor, domain, now=True),
         "notice": notice,
         "error": error,
         **_tab_context(request, domain, tab, forms or {}),
@@ -270,6 +318,27 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
             plural = "s" if years > 1 else ""
             return _done(request, domain, "overview", f"Renewal for {years} year{plural} queued.")
     return _refused(request, domain, "overview", forms={"renew_form": form})
+
+
+@login_required
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restore a domain from its redemption period (``services.domain_restore``)."""
+    domain = _domain(request, pk)
+    form = RestoreForm(request.POST)
+    refusal = None
+    if form.is_valid():
+        try:
+            services.domain_restore(
+                actor=request.actor, domain=domain, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            # Shown above the tab too: the form is gone once the domain is not restorable.
+            refusal = exc
+            add_service_errors(form, exc, "reason")
+        else:
+            return _done(request, domain, "overview", f"Restore of {domain.name} queued.")
+    return _refused(request, domain, "overview", exc=refusal, forms={"restore_form": form})
 
 
 @login_required
@@ -447,6 +516,39 @@ def auth_code_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     response = _render(request, domain, "auth-code", revealed_code=code)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- transfers: another registrar's request, our own transfer in ---------------------------------
+def _transfer_answer(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
+    def perform(domain: Domain) -> str:
+        services.transfer_request_answer(actor=request.actor, domain=domain, approve=approve)
+        if approve:
+            return "Approval sent to the registry: the domain will leave Nameport."
+        return "Rejection sent to the registry: the domain stays here."
+
+    return _simple_action(request, pk, "transfer", perform)
+
+
+@login_required
+@require_POST
+def transfer_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transfer_answer(request, pk, approve=True)
+
+
+@login_required
+@require_POST
+def transfer_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transfer_answer(request, pk, approve=False)
+
+
+@login_required
+@require_POST
+def transfer_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(domain: Domain) -> str:
+        services.domain_transfer_cancel(actor=request.actor, domain=domain)
+        return "Cancellation of the transfer sent to the registry."
+
+    return _simple_action(request, pk, "transfer", perform)
 
 
 # --- sync and drift -------------------------------------------------------------------------------

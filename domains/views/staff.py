@@ -1,5 +1,5 @@
-"""Staff pages: registrar accounts and TLD routing. Everyone else gets 404 (as for any object
-outside their scope)."""
+"""Staff pages: registrar accounts, TLD routing and the registries' poll messages. Everyone else
+gets 404 (as for any object outside their scope)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domains import admin_services
+from domains.filtersets import RegistryMessageFilterSet
 from domains.forms import RegistrarAccountForm, TldForm
 from domains.models import RegistrarAccount
-from domains.selectors import visible_registrar_accounts, visible_tlds
+from domains.selectors import visible_registrar_accounts, visible_registry_messages, visible_tlds
 from domains.views._common import INVALID, add_service_errors, is_htmx, toast, vary_on_htmx
+from portal.views import list_context, render_htmx
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -130,3 +132,23 @@ def tld_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if saved:
         toast(response, f".{tld.name} saved.")
     return vary_on_htmx(response)
+
+
+# --- the registries' poll messages -------------------------------------------------------------
+MESSAGE_SORT = {"created": ("created_at",), "queued": ("queued_at",), "name": ("name",)}
+
+
+@login_required
+@require_GET
+def registry_message_list(request: HttpRequest) -> HttpResponse:
+    """Every message read from an EPP poll queue, what Nameport did about it and when it was
+    acknowledged; the ones it could not apply first to look at (filter: not applied)."""
+    _staff_only(request)
+    queryset = visible_registry_messages(request.actor).select_related("account", "domain")
+    context = list_context(request, queryset, RegistryMessageFilterSet, sort_columns=MESSAGE_SORT)
+    return render_htmx(
+        request,
+        "domains/staff/registry_message_list.html",
+        "domains/staff/_registry_message_results.html",
+        context,
+    )

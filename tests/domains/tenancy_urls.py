@@ -8,6 +8,7 @@ OBJECT_URLS = {
     "domains:detail": lambda t: {"pk": t.domain.pk},
     "api:domain-detail": lambda t: {"pk": t.domain.pk},
     "api:domain-renew": lambda t: {"pk": t.domain.pk},
+    "api:domain-restore": lambda t: {"pk": t.domain.pk},
     "api:domain-nameservers": lambda t: {"pk": t.domain.pk},
     "api:domain-lock": lambda t: {"pk": t.domain.pk},
     "api:domain-privacy": lambda t: {"pk": t.domain.pk},
@@ -20,12 +21,17 @@ OBJECT_URLS = {
     "api:domain-host": lambda t: {"pk": t.domain.pk, "host_id": t.host.pk},
     "api:domain-dnssec": lambda t: {"pk": t.domain.pk},
     "api:domain-dnssec-remove": lambda t: {"pk": t.domain.pk, "ds_id": t.ds.pk},
+    "api:domain-transfer-request": lambda t: {"pk": t.domain.pk},
+    "api:domain-transfer-request-approve": lambda t: {"pk": t.domain.pk},
+    "api:domain-transfer-request-reject": lambda t: {"pk": t.domain.pk},
+    "api:domain-transfer-cancel": lambda t: {"pk": t.domain.pk},
     "api:operation-detail": lambda t: {"pk": t.operation.pk},
     "api:operation-retry": lambda t: {"pk": t.operation.pk},
     "api:operation-cancel": lambda t: {"pk": t.operation.pk},
     # the domain page's fragments and actions (POST only; each object through the domain)
     "domains:operations": lambda t: {"pk": t.domain.pk},
     "domains:renew": lambda t: {"pk": t.domain.pk},
+    "domains:restore": lambda t: {"pk": t.domain.pk},
     "domains:autorenew": lambda t: {"pk": t.domain.pk},
     "domains:nameservers": lambda t: {"pk": t.domain.pk},
     "domains:lock": lambda t: {"pk": t.domain.pk},
@@ -39,6 +45,9 @@ OBJECT_URLS = {
     "domains:auth_code": lambda t: {"pk": t.domain.pk},
     "domains:auth_code_reveal": lambda t: {"pk": t.domain.pk},
     "domains:sync": lambda t: {"pk": t.domain.pk},
+    "domains:transfer_request_approve": lambda t: {"pk": t.domain.pk},
+    "domains:transfer_request_reject": lambda t: {"pk": t.domain.pk},
+    "domains:transfer_cancel": lambda t: {"pk": t.domain.pk},
     "domains:drift_accept": lambda t: {"pk": t.domain.pk, "drift_id": t.drift.pk},
     "domains:drift_repush": lambda t: {"pk": t.domain.pk, "drift_id": t.drift.pk},
     "domains:operation_retry": lambda t: {"pk": t.operation.pk},
@@ -48,7 +57,7 @@ OBJECT_URLS = {
 
 def prepare(tenant) -> None:
     """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
-    from domains.models import DnssecDs, DomainDrift, HostRecord
+    from domains.models import DnssecDs, DomainDrift, HostRecord, TransferRequest
     from tests.domains.factories import RegistrarOperationFactory
 
     domain = tenant.domain
@@ -68,4 +77,8 @@ def prepare(tenant) -> None:
     )
     tenant.drift = DomainDrift.objects.create(
         domain=domain, field="autorenew", portal_value=True, registry_value=False
+    )
+    # Another registrar asked for the domain: its request is the customer's to answer.
+    tenant.transfer_request = TransferRequest.objects.create(
+        domain=domain, gaining_registrar="RivalRegistrar", act_by=domain.expires_at
     )
