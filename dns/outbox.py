@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from dns import hooks
@@ -40,6 +41,7 @@ Kind = ZonePush.Kind
 
 LEASE_SECONDS = 300
 ORDER_WAIT_SECONDS = 2
+MAX_ORDER_WAIT_SECONDS = 1800
 
 
 def zone_rrsets(zone: Zone, records=None) -> RRsets:
@@ -96,23 +98,38 @@ def changed_rrsets(zone: Zone, pairs: list) -> RRsets:
     return out
 
 
-def _earlier_unfinished(push: ZonePush) -> bool:
-    return ZonePush.objects.filter(
-        zone_name=push.zone_name,
-        pk__lt=push.pk,
-        status__in=[Status.PENDING, Status.RUNNING],
-    ).exists()
+def _earlier_unfinished(push: ZonePush) -> float | None:
+    """Seconds to wait for the earlier unfinished pushes of the zone, or None when there are
+    none. Behind a running push: a short wait; behind one waiting for its retry: until that
+    retry is due (so a push behind a backing-off one is not looked at every 2 s for hours)."""
+    earlier = list(
+        ZonePush.objects.filter(
+            zone_name=push.zone_name,
+            pk__lt=push.pk,
+            status__in=[Status.PENDING, Status.RUNNING],
+        ).values_list("status", "next_attempt_at")[:50]
+    )
+    if not earlier:
+        return None
+    now = timezone.now()
+    wait = float(ORDER_WAIT_SECONDS)
+    if all(status == Status.PENDING for status, _ in earlier):
+        due = min(when for _, when in earlier)
+        wait = max(wait, (due - now).total_seconds() + ORDER_WAIT_SECONDS)
+    # Below the broker's visibility timeout (an hour), past which Redis would deliver it again.
+    return min(wait, MAX_ORDER_WAIT_SECONDS)
 
 
 def run_push(push_id: int) -> Outcome:
     push = ZonePush.objects.filter(pk=push_id).first()
     if push is None or push.status != Status.PENDING:
         return Outcome("skipped")
-    if _earlier_unfinished(push):
+    wait = _earlier_unfinished(push)
+    if wait is not None:
         ZonePush.objects.filter(pk=push_id, status=Status.PENDING).update(
-            next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
+            next_attempt_at=timezone.now() + timedelta(seconds=wait)
         )
-        return Outcome("waiting", retry_in=ORDER_WAIT_SECONDS)
+        return Outcome("waiting", retry_in=wait)
     if not core.claim(ZonePush, push_id):
         return Outcome("skipped")
     push.status = Status.RUNNING
@@ -233,10 +250,27 @@ def _fail(push: ZonePush, message: str) -> Outcome:
 
 
 def sweep() -> list[int]:
-    """Ids to enqueue again (see ``portal.outbox.sweep_ids``)."""
+    """Ids to enqueue again (see ``portal.outbox.sweep_ids``), after stopping the lost pushes
+    that have no attempt left."""
+    _give_up_lost()
     return core.sweep_ids(
         ZonePush, lease_seconds=LEASE_SECONDS, lost_note="Worker lost during the push; sent again"
     )
+
+
+def _give_up_lost() -> None:
+    """A push left running past the lease has lost its worker; each claim counted an attempt.
+    One that has used them all (a push that kills its worker every time) fails, with a ticket,
+    instead of going round again."""
+    cutoff = timezone.now() - timedelta(seconds=LEASE_SECONDS)
+    lost = ZonePush.objects.filter(
+        status=Status.RUNNING, started_at__lt=cutoff, attempts__gte=F("max_attempts")
+    )
+    for push in lost:
+        _fail(
+            push,
+            f"The worker was lost during the push on each of {push.attempts} attempts; stopped.",
+        )
 
 
 __all__ = ["Outcome", "changed_rrsets", "mxe_helper", "run_push", "sweep", "zone_rrsets"]

@@ -115,3 +115,40 @@ def test_the_sweep_recovers_a_push_a_dead_worker_held(zone, monkeypatch):
     assert tasks.dns_pushes_sweep() == 1 and sent == [push.pk]
     push.refresh_from_db()
     assert push.status == "pending" and "Worker lost" in push.last_error
+
+
+def test_a_push_behind_one_waiting_for_its_retry_waits_until_that_retry(zone, backend):
+    services.record_create(actor=SYSTEM, zone=zone, name="a", type="A", content="192.0.2.1")
+    create, update = ZonePush.objects.filter(zone=zone).order_by("pk")
+    ZonePush.objects.filter(pk=create.pk).update(
+        attempts=3, next_attempt_at=timezone.now() + timedelta(minutes=10)
+    )
+
+    outcome = outbox.run_push(update.pk)
+
+    # Before: looked at again every 2 s for as long as the earlier push backed off.
+    assert outcome.status == "waiting" and 600 <= outcome.retry_in <= 603
+    update.refresh_from_db()
+    assert update.next_attempt_at > timezone.now() + timedelta(minutes=9)
+    assert backend.calls == []
+
+
+def test_the_sweep_gives_up_a_push_that_loses_its_worker_every_time(zone, monkeypatch):
+    from support.models import Ticket
+
+    push = ZonePush.objects.get(zone=zone)
+    ZonePush.objects.filter(pk=push.pk).update(
+        status="running",
+        attempts=push.max_attempts,
+        started_at=timezone.now() - timedelta(minutes=10),
+    )
+    sent = []
+    monkeypatch.setattr(tasks.dns_push_run, "delay", sent.append)
+
+    assert tasks.dns_pushes_sweep() == 0 and sent == []
+
+    push.refresh_from_db()
+    assert push.status == "failed" and "worker was lost" in push.last_error
+    zone.refresh_from_db()
+    assert zone.push_status == "failed"
+    assert Ticket.objects.filter(subject__contains="tasks.test", is_system=True).exists()

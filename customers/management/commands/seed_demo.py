@@ -559,9 +559,17 @@ class Seeder:
                 hostname=hostname,
                 defaults={"ipv4": [f"192.0.2.{index}"], "ipv6": [f"2001:db8::{index}"]},
             )
+        # The registry refused this registration (the failed operation and its tickets below):
+        # the name is free again for a new order, and staff may retry it.
         self.pending = self.domain(
-            ada, "ada-cakes.io", "pending_registration", registered=None, expires=None
+            ada,
+            "ada-cakes.io",
+            "registration_failed",
+            registered=None,
+            expires=None,
+            history=[("pending_registration", "registration_failed", "Registration refused")],
         )
+        self.domain(ada, "ada-cookies.io", "pending_registration", registered=None, expires=None)
         self.domain(
             ada, "old-bakery.org", "expired", registered=-370, expires=-5, history=expired_history
         )
@@ -608,6 +616,14 @@ class Seeder:
         )
         self.transfer_domain = self.domain(
             bola, "bola-transfer.com", "pending_transfer", registered=None, expires=140
+        )
+        self.domain(
+            bola,
+            "bola-moved.net",
+            "transfer_failed",
+            registered=None,
+            expires=None,
+            history=[("pending_transfer", "transfer_failed", "The losing registrar rejected it")],
         )
         self.domain(
             bola,
