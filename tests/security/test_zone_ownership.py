@@ -329,6 +329,66 @@ def test_a_pre_claimed_name_goes_to_the_customer_who_registers_it(
     assert "data-zone-disabled-reason" in page and 'data-action="delete-zone"' not in page
 
 
+def test_a_pre_claimed_name_goes_to_the_customer_who_transfers_it_in(
+    client, world, settings, monkeypatch
+):
+    """The same pre-claim for a transfer in: B made the zone while it held the name, the name
+    left B (another registrar holds it now), and A transfers it in through the worker."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from domains.models import SandboxDomain
+    from domains.services import domain_transfer_in
+
+    settings.NAMEPORT_DNS_BACKEND = "powerdns"
+    monkeypatch.setattr(outbox, "backend_for", lambda name: FakeBackend())
+    name = "moving-in.com"
+    b_domain = DomainFactory(customer=world.b.customer, name=name)
+    b_zone_id = post_zone(
+        client, world.b.live_key_raw, {"name": name, "customer": world.b.customer.pk}
+    ).json()["id"]
+    client.put(
+        f"{ZONES}{b_zone_id}/forwarding/",
+        {"name": "@", "type": "URL", "target": "https://squatter.example/"},
+        content_type="application/json",
+        HTTP_ACCESS_TOKEN=world.b.live_key_raw,
+    )
+    b_domain.status = DomainStatus.TRANSFERRED_AWAY
+    b_domain.save(update_fields=["status"])
+    assert client.get("/", HTTP_HOST=name)["Location"] == "https://squatter.example/"
+    now = timezone.now().replace(microsecond=0)
+    SandboxDomain.objects.create(
+        name=name,
+        account="Other registrar",
+        registered_at=now - timedelta(days=100),
+        expires_at=now + timedelta(days=265),
+        statuses=["ok"],
+        auth_code="Their-auth-1",
+    )
+    account = world.a.domain.tld.registrar_account
+    account.settings = {"balance": "100.00"}
+    account.save()
+
+    a_domain = domain_transfer_in(
+        actor=SYSTEM, customer=world.a.customer, name=name, auth_code="Their-auth-1"
+    )
+    operation = RegistrarOperation.objects.get(domain=a_domain)
+    assert registry_outbox.run_operation(operation.pk).status == "succeeded"
+
+    a_domain.refresh_from_db()
+    assert a_domain.status == DomainStatus.ACTIVE
+    b_zone = Zone.objects.get(pk=b_zone_id)
+    assert not b_zone.enabled and "held by another customer" in b_zone.disabled_reason
+    assert (
+        Zone.objects.filter(name=name, enabled=True).exclude(customer=world.a.customer).count() == 0
+    )
+    ticket = Ticket.objects.get(is_system=True, subject__contains=name)
+    assert ticket.staff_only and ticket.customer_id is None
+    # B's forwarding no longer answers for a name A holds now.
+    assert client.get("/", HTTP_HOST=name).status_code != 301
+
+
 def test_the_registrant_replaces_a_zone_made_before_the_rule(client, world):
     """A zone of another customer made before zones needed a held domain (no domain at all):
     when the holder creates its zone, that one is disabled, and the holder is not told that a
