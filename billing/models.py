@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from customers.models import COUNTRY_VALIDATOR, CURRENCY_VALIDATOR, Customer, Organisation
 from domains.models import Domain, Tld
@@ -148,8 +148,11 @@ class Invoice(models.Model):
     order = models.ForeignKey(
         Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )
-    number = models.CharField(max_length=32)
+    # Assigned when the invoice is issued (``billing.services.invoice_issue``): per organisation
+    # and year, gapless and never reused (``InvoiceSequence``); empty while a draft.
+    number = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNPAID)
+    issued_at = models.DateTimeField(null=True, blank=True)
     date = models.DateField()
     duedate = models.DateField()
     paybefore = models.DateField()
@@ -157,6 +160,10 @@ class Invoice(models.Model):
     subtotal = money_field()
     tax = money_field()
     taxrate = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    taxname = models.CharField(max_length=100, blank=True)
+    tax2 = money_field()
+    taxrate2 = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    taxname2 = models.CharField(max_length=100, blank=True)
     credit = money_field()
     total = money_field()
     currency = currency_field()
@@ -167,7 +174,16 @@ class Invoice(models.Model):
         ordering = ["-date", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "number"], name="invoice_number_unique"
+                fields=["organisation", "number"],
+                condition=~Q(number=""),
+                name="invoice_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="Draft") | ~Q(number=""), name="invoice_issued_has_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit__gte=0) & Q(credit__lte=F("total")),
+                name="invoice_credit_within_total",
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -198,6 +214,12 @@ class InvoiceLine(models.Model):
     qty = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1.00"))
     taxed = models.BooleanField(default=True)
     linetotal = money_field()
+    order_item = models.ForeignKey(
+        "OrderItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_lines"
+    )
+    domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_lines"
+    )
 
     class Meta:
         ordering = ["invoice", "id"]
@@ -245,10 +267,34 @@ class Payment(models.Model):
     currency = currency_field()
     reference = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The gateway that took it ("bank_transfer", "test", "credit"...) and its own reference.
+    gateway = models.CharField(max_length=32, blank=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    # A refund is a row of its own, negative, pointing at the payment it gives back.
+    refund_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="payment_idempotency_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_reference"],
+                condition=~Q(gateway_reference=""),
+                name="payment_gateway_reference_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} for {self.invoice}"
@@ -262,9 +308,15 @@ class CreditEntry(models.Model):
     livemode = models.BooleanField(default=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = currency_field()
+    # The balance after this entry, written under the customer's row lock: the latest entry
+    # answers the balance without summing (the sum of ``amount`` stays the truth).
+    balance_after = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     reason = models.CharField(max_length=255)
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -275,6 +327,12 @@ class CreditEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "credit entries"
         indexes = [models.Index(fields=["customer", "currency"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_after__isnull=True) | Q(balance_after__gte=0),
+                name="credit_never_below_zero",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount:+} {self.currency}: {self.reason}"
@@ -288,7 +346,10 @@ class TaxRule(models.Model):
     country = models.CharField(max_length=2, validators=[COUNTRY_VALIDATOR])
     state = models.CharField(max_length=100, blank=True)
     rate = models.DecimalField(max_digits=5, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    # 1: the invoice's tax; 2: a second tax on top (seed 003's tax2/taxrate2).
+    level = models.PositiveSmallIntegerField(default=1, choices=[(1, "Tax"), (2, "Second tax")])
     valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["country", "state"]
@@ -300,3 +361,117 @@ class TaxRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.rate}% ({self.country})"
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number given per organisation and year: locked (``select_for_update``)
+    to give the next one, so numbers are gapless and never reused under concurrency."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    livemode = models.BooleanField(default=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "year", "livemode"], name="invoice_sequence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}/{self.year}: {self.last}"
+
+
+class ResellerAccount(models.Model):
+    """A reseller's prepaid account with the platform (wholesale), one per organisation,
+    currency and mode (sandbox operations are charged to a sandbox account, never a live one).
+    Its balance is the sum of its entries; the latest entry's ``balance_after`` says it."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="reseller_accounts"
+    )
+    currency = currency_field()
+    livemode = models.BooleanField(default=True)
+    # When the reseller and staff were last told the balance could not cover an operation
+    # (told once until a top-up clears it).
+    low_funds_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "currency", "-livemode"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "currency", "livemode"], name="reseller_account_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        mode = "" if self.livemode else " (sandbox)"
+        return f"{self.organisation} {self.currency}{mode}"
+
+
+class AccountEntry(models.Model):
+    """One append-only line of a reseller account: a top-up, a charge for a registry operation,
+    its refund, or a staff adjustment. Never edited or deleted."""
+
+    class Kind(models.TextChoices):
+        TOPUP = "topup", "Top-up"
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    account = models.ForeignKey(ResellerAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(max_digits=14, decimal_places=2)
+    operation = models.ForeignKey(
+        "domains.RegistrarOperation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account_entries",
+    )
+    # The charge round of ``operation``: 1, then 2 when staff retry it after its refund, ...
+    round = models.PositiveSmallIntegerField(default=1)
+    reference = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "account entries"
+        indexes = [models.Index(fields=["account", "-id"], name="account_entry_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["topup", "charge", "refund", "adjustment"]),
+                name="account_entry_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="account_never_overdrawn"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="charge", amount__lt=0) | Q(kind__in=["topup", "refund"], amount__gt=0)
+                )
+                | Q(kind="adjustment"),
+                name="account_entry_sign",
+            ),
+            # An operation is charged once per round and refunded at most once per round.
+            models.UniqueConstraint(
+                fields=["operation", "kind", "round"],
+                condition=Q(operation__isnull=False),
+                name="account_entry_once_per_operation",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "reference"],
+                condition=Q(kind="topup") & ~Q(reference=""),
+                name="account_topup_reference_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+} {self.account.currency}"

@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -66,6 +66,15 @@ class Organisation(models.Model):
         max_length=3, default="USD", validators=[CURRENCY_VALIDATOR]
     )
     is_active = models.BooleanField(default=True)
+    # What its customers' invoices show as the seller (PDF, printable page).
+    legal_name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    tax_number = models.CharField(max_length=50, blank=True)
+    invoice_email = models.EmailField(blank=True)
+    # Renewal invoices are raised this many days before a domain expires.
+    renewal_invoice_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,6 +133,8 @@ class Customer(models.Model):
     post_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True, validators=[COUNTRY_VALIDATOR])
     currency = models.CharField(max_length=3, default="USD", validators=[CURRENCY_VALIDATOR])
+    tax_exempt = models.BooleanField(default=False)
+    tax_number = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
