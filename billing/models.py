@@ -241,6 +241,9 @@ class PaymentMethod(models.Model):
     percent_fee = models.DecimalField(
         max_digits=5, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
     )
+    # Which billing.gateways gateway takes the money: "bank_transfer" (marked paid by the
+    # reseller or staff with the bank's reference) or an online gateway such as "test".
+    gateway = models.CharField(max_length=32, default="bank_transfer")
     is_active = models.BooleanField(default=True)
 
     class Meta:
