@@ -478,3 +478,6 @@ class AccountEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+} {self.account.currency}"
+
+
+from billing.price_models import ExchangeRate, MarkupRule  # noqa: E402,F401 (models of this app)

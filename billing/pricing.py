@@ -21,21 +21,36 @@ Who sees what:
 For a premium name the registry quotes its own price; each level keeps its markup on it (its
 ``sell / cost`` for the TLD's standard price), so a customer is offered the quote times the
 platform's markup times the reseller's markup, never the registry's wholesale quote itself.
+
+Where the reseller set no price of its own for a TLD, its ``MarkupRule`` (the most specific of
+TLD + action, TLD, action, default) prices it over its cost: ``cost * (1 + percent/100) +
+fixed``, rounded up as the rule says (to the cent, to .99, to a whole unit); a premium name at the
+registry's quote times the rule's ``premium_factor`` when it has one. No rule and no row: the
+platform's price.
+
+Currencies: the actor's currency first. When the list has no row in it, the platform's row in
+another currency is converted at the latest ``ExchangeRate`` valid today (either direction), and
+the reseller's level is computed over that; without a rate, the price stays in the list's
+currency. ``below_cost`` says that a reseller's price (an override or a premium factor, or a
+conversion) is under what it pays: such a sale is refused and shown to the reseller as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 
-from billing.models import Price
+from billing.models import ExchangeRate, MarkupRule, Price
 from portal.tenancy import Actor
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,49 @@ class ActorPrice:
     currency: str
     cost: Decimal | None = None  # what the actor pays upstream; None for customers and contacts
     premium: bool = False
+    # The reseller's price is below what it pays the platform: not for sale at this price.
+    below_cost: bool = False
+
+
+def exchange_rate(base: str, quote: str, on: date | None = None) -> Decimal | None:
+    """How many ``quote`` one ``base`` buys on ``on`` (today): the latest rate valid then, read
+    directly or as the inverse of the opposite pair; None without one."""
+    if base == quote:
+        return ONE
+    on = on or timezone.now().date()
+    rows = (
+        ExchangeRate.objects.filter(valid_from__lte=on)
+        .filter(Q(base=base, quote=quote) | Q(base=quote, quote=base))
+        .order_by("-valid_from", "-id")
+        .values_list("base", "rate")
+    )
+    for row_base, rate in rows[:1]:
+        return rate if row_base == base else ONE / rate
+    return None
+
+
+def apply_markup(cost: Decimal, rule: MarkupRule, currency: str) -> Decimal:
+    """``cost`` (in ``currency``) sold under ``rule``."""
+    fixed = rule.fixed or Decimal(0)
+    if fixed and rule.fixed_currency and rule.fixed_currency != currency:
+        rate = exchange_rate(rule.fixed_currency, currency)
+        fixed = fixed * rate if rate is not None else Decimal(0)
+    price = cost * (ONE + (rule.percent or Decimal(0)) / HUNDRED) + fixed
+    return round_price(price, rule.rounding)
+
+
+def round_price(price: Decimal, rounding: str) -> Decimal:
+    if rounding == MarkupRule.Rounding.WHOLE:
+        return price.quantize(ONE, rounding=ROUND_CEILING).quantize(CENT)
+    if rounding == MarkupRule.Rounding.NINETY_NINE:
+        whole = price.quantize(ONE, rounding=ROUND_CEILING)
+        candidate = whole - CENT
+        return (
+            candidate
+            if candidate >= price.quantize(CENT, rounding=ROUND_CEILING)
+            else (whole + ONE - CENT)
+        )
+    return price.quantize(CENT, rounding=ROUND_CEILING)
 
 
 def actor_currency(actor: Actor) -> str:
@@ -76,6 +134,7 @@ class PriceList:
     def __init__(self, actor: Actor, tlds: Iterable, action: str = "register", years: int = 1):
         self.actor = actor
         self.currency = actor_currency(actor)
+        self.action = action
         self.years = max(1, int(years))
         tld_ids = [getattr(t, "pk", t) for t in tlds]
         owners = Q(organisation__isnull=True)
@@ -97,6 +156,41 @@ class PriceList:
             elif key not in self._rows:
                 self._rows[key] = (cost * self.years, sell * self.years)
             # (a 1-year row never replaces a row of the exact term)
+        self._convert_platform_rows(tld_ids)
+        # The reseller's markup rules for this action, most specific first (see _rule).
+        self._rules: dict[tuple[int | None, str], MarkupRule] = {}
+        self._seller_id = None if actor.is_staff else actor.organisation_id
+        if self._seller_id is not None:
+            rules = MarkupRule.objects.filter(organisation_id=self._seller_id).filter(
+                Q(tld_id__in=tld_ids) | Q(tld__isnull=True), action__in=[action, ""]
+            )
+            for rule in rules:
+                self._rules[(rule.tld_id, rule.action)] = rule
+
+    def _convert_platform_rows(self, tld_ids: list[int]) -> None:
+        """A platform row in the actor's currency for every TLD that has one only in another
+        currency a rate converts (the first such currency by name)."""
+        wanted = self.currency
+        for tld_id in tld_ids:
+            if self._row(tld_id, "platform", wanted) is not None:
+                continue
+            for currency in self._currencies(tld_id):
+                row = self._row(tld_id, "platform", currency)
+                rate = exchange_rate(currency, wanted) if row is not None else None
+                if rate is None:
+                    continue
+                self._rows[(tld_id, "platform", wanted)] = (
+                    _money(row[0] * rate),
+                    _money(row[1] * rate),
+                )
+                break
+
+    def _rule(self, tld_id: int) -> MarkupRule | None:
+        for key in ((tld_id, self.action), (tld_id, ""), (None, self.action), (None, "")):
+            rule = self._rules.get(key)
+            if rule is not None:
+                return rule
+        return None
 
     # --- reading the list --------------------------------------------------------------------
     def _row(self, tld_id: int, owner: str, currency: str) -> tuple[Decimal, Decimal] | None:
@@ -124,7 +218,13 @@ class PriceList:
         reseller = self._row(tld_id, "reseller", currency)
         registry_cost = platform[0] if platform else None
         platform_price = platform[1] if platform else reseller[0]  # type: ignore[index]
-        reseller_price = reseller[1] if reseller else platform_price
+        if reseller:
+            reseller_price = reseller[1]
+        else:
+            rule = self._rule(tld_id)
+            reseller_price = (
+                apply_markup(platform_price, rule, currency) if rule else platform_price
+            )
         return registry_cost, platform_price, reseller_price
 
     def _markups(self, tld_id: int, currency: str) -> tuple[Decimal, Decimal]:
@@ -150,13 +250,17 @@ class PriceList:
         premium: bool,
     ) -> ActorPrice | None:
         actor = self.actor
+        below = reseller_price < platform_price
         if actor.is_staff:
             return ActorPrice(platform_price, currency, registry_cost, premium)
         if actor.is_reseller:
-            return ActorPrice(reseller_price, currency, platform_price, premium)
+            return ActorPrice(reseller_price, currency, platform_price, premium, below)
         if actor.is_customer:
-            return ActorPrice(reseller_price, currency, None, premium)
+            return ActorPrice(reseller_price, currency, None, premium, below)
         return None
+
+    def _has_reseller_row(self, tld_id: int) -> bool:
+        return any(t == tld_id and owner == "reseller" for (t, owner, _c) in self._rows)
 
     # --- the one function --------------------------------------------------------------------
     def price(self, tld, registry_quote: tuple[Decimal, str] | None = None) -> ActorPrice | None:
@@ -167,7 +271,13 @@ class PriceList:
             amount, currency = registry_quote
             platform_markup, reseller_markup = self._markups(tld_id, currency)
             platform_price = _money(amount * platform_markup)
-            reseller_price = _money(platform_price * reseller_markup)
+            rule = None if self._has_reseller_row(tld_id) else self._rule(tld_id)
+            if rule is not None and rule.premium_factor:
+                reseller_price = round_price(amount * rule.premium_factor, rule.rounding)
+            elif rule is not None:
+                reseller_price = apply_markup(platform_price, rule, currency)
+            else:
+                reseller_price = _money(platform_price * reseller_markup)
             return self._for_actor(amount, platform_price, reseller_price, currency, True)
         currency = self._pick_currency(tld_id)
         if currency is None:

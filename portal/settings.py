@@ -400,6 +400,10 @@ NAMEPORT_DEFAULT_NAMESERVERS = env_list(
     "NAMEPORT_DEFAULT_NAMESERVERS", "ns1.nameport.test,ns2.nameport.test"
 )
 NAMEPORT_EXPIRY_WARNING_DAYS = env_int("NAMEPORT_EXPIRY_WARNING_DAYS", 30)
+# The currencies prices, accounts and invoices may be in (ISO 4217 codes).
+NAMEPORT_CURRENCIES = tuple(
+    code.strip().upper() for code in env_list("NAMEPORT_CURRENCIES", "USD,NGN,EUR,GBP")
+)
 # Registry calls a drain keeps in flight (calling threads; only the embedded sandbox adapter uses
 # the database from them, so keep DB_POOL_MAX above it when that is the registry).
 NAMEPORT_OUTBOX_THREADS = env_int("NAMEPORT_OUTBOX_THREADS", 32)

@@ -1,0 +1,124 @@
+"""The price-setting models: dated exchange rates (staff) and resellers' markup rules.
+
+Imported by ``billing.models`` (their app is billing). The platform's cost list and the
+resellers' per-TLD overrides are ``billing.models.Price`` rows; ``billing.pricing`` reads all of
+them and is the only place that turns them into a price.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from customers.models import CURRENCY_VALIDATOR, Organisation
+from domains.models import Tld
+
+ZERO = Decimal("0.00")
+
+
+class ExchangeRate(models.Model):
+    """``1 base = rate quote`` from ``valid_from`` on (the latest one valid on a day applies).
+    Used for a currency the platform's cost list has no row in."""
+
+    base = models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR])
+    quote = models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR])
+    rate = models.DecimalField(
+        max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
+    )
+    valid_from = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["base", "quote", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["base", "quote", "valid_from"], name="exchange_rate_unique_per_day"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(condition=~Q(base=models.F("quote")), name="exchange_rate_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} from {self.valid_from}"
+
+
+class MarkupRule(models.Model):
+    """How a reseller sells over its cost where it set no price of its own: ``cost * (1 +
+    percent/100) + fixed``, then rounded up. The most specific rule applies: TLD and action, then
+    TLD, then action, then the reseller's default (no TLD, no action). A premium name is sold at
+    the registry's premium price times ``premium_factor`` when set (else with the same markup)."""
+
+    class Rounding(models.TextChoices):
+        NONE = "none", "To the cent"
+        NINETY_NINE = "99", "Up to .99"
+        WHOLE = "whole", "Up to a whole unit"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="markup_rules"
+    )
+    tld = models.ForeignKey(
+        Tld, null=True, blank=True, on_delete=models.CASCADE, related_name="markup_rules"
+    )
+    action = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=[
+            ("register", "Register"),
+            ("transfer", "Transfer"),
+            ("renew", "Renew"),
+            ("redemption", "Redemption"),
+        ],
+    )
+    percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("10000"))],
+    )
+    fixed = models.DecimalField(
+        max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    # The currency of ``fixed`` (converted at the day's rate for a price in another currency);
+    # empty: the price's own currency.
+    fixed_currency = models.CharField(max_length=3, blank=True, validators=[CURRENCY_VALIDATOR])
+    rounding = models.CharField(max_length=5, choices=Rounding.choices, default=Rounding.NONE)
+    premium_factor = models.DecimalField(
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1.000"))],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organisation", "tld__name", "action"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "tld", "action"],
+                condition=Q(tld__isnull=False),
+                name="markup_rule_unique_per_tld",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "action"],
+                condition=Q(tld__isnull=True),
+                name="markup_rule_unique_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(fixed__gte=0), name="markup_rule_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(rounding__in=["none", "99", "whole"]), name="markup_rule_rounding"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f".{self.tld.name}" if self.tld_id else "every TLD"
+        return f"{self.organisation}: {where} {self.action or 'any action'} +{self.percent}%"
