@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top of the module: billing.pricing imports the models,
         # which Django loads only after every AppConfig is created.
-        from billing import pricing
+        from billing import ledger, pricing
         from domains import hooks
 
         # Every price domains shows or checks (search, order summary, premium-price guard) and
@@ -15,3 +15,7 @@ class BillingConfig(AppConfig):
         hooks.price_list.register(pricing.PriceList)
         hooks.priced_tlds.register(pricing.priced_tld_names)
         hooks.registry_cost.register(pricing.platform_cost)
+        # The reseller's account with the platform: operations charged at cost when a worker
+        # claims them, refunded when they fail for good or are cancelled.
+        hooks.operation_charge.register(ledger.charge_operations)
+        hooks.operation_refund.register(ledger.refund_operation)

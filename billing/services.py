@@ -591,18 +591,26 @@ def payment_fee(method: PaymentMethod, amount: Decimal) -> Decimal:
     return cents(method.fixed_fee + amount * method.percent_fee / HUNDRED)
 
 
-def _due_without_fee(invoice: Invoice, lines: list[InvoiceLine]) -> Decimal:
-    """What the invoice asks before any payment fee: the totals of its other lines."""
-    probe = Invoice(
-        organisation_id=invoice.organisation_id, customer=invoice.customer, date=invoice.date
-    )
-    recompute_totals(probe, [line for line in lines if line.type != FEE_LINE_TYPE])
-    return probe.total - invoice.credit
+def due_without_fee(invoice: Invoice, lines: Iterable[InvoiceLine]) -> Decimal:
+    """What the invoice asks before any payment fee: its amount due less the fee line and the
+    tax on it (at the invoice's rates, rounded per line as ``recompute_totals`` does)."""
+    due = invoice.total - invoice.credit
+    for line in lines:
+        if line.type != FEE_LINE_TYPE:
+            continue
+        due -= line.linetotal
+        if line.taxed:
+            due -= cents(line.linetotal * invoice.taxrate / HUNDRED)
+            due -= cents(line.linetotal * invoice.taxrate2 / HUNDRED)
+    return due
 
 
-def fee_for(invoice: Invoice, method: PaymentMethod) -> Decimal:
+def fee_for(
+    invoice: Invoice, method: PaymentMethod, lines: Iterable[InvoiceLine] | None = None
+) -> Decimal:
     """The fee ``method`` would add to ``invoice`` (what the page shows beside each method)."""
-    return payment_fee(method, _due_without_fee(invoice, list(invoice.lines.all())))
+    lines = invoice.lines.all() if lines is None else lines
+    return payment_fee(method, due_without_fee(invoice, lines))
 
 
 def _check_method(actor: Actor, invoice: Invoice, method: PaymentMethod) -> None:
@@ -614,7 +622,7 @@ def _set_fee_line(invoice: Invoice, method: PaymentMethod) -> None:
     """Replace the invoice's fee line by ``method``'s (none when its fee is zero); the caller
     holds the invoice's lock and the invoice is Unpaid."""
     lines = list(invoice.lines.all())
-    fee = payment_fee(method, _due_without_fee(invoice, lines))
+    fee = payment_fee(method, due_without_fee(invoice, lines))
     current = [line for line in lines if line.type == FEE_LINE_TYPE]
     if (
         len(current) == 1

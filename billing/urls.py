@@ -5,5 +5,29 @@ from billing import views
 app_name = "billing"
 urlpatterns = [
     path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/export.csv", views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/method/", views.invoice_choose_method, name="invoice_method"),
+    path("invoices/<int:pk>/pay/", views.invoice_pay, name="invoice_pay"),
+    path("invoices/<int:pk>/credit/", views.invoice_apply_credit, name="invoice_credit"),
+    path("invoices/<int:pk>/mark-paid/", views.invoice_mark_paid, name="invoice_mark_paid"),
+    path("invoices/<int:pk>/refund/", views.invoice_refund, name="invoice_refund"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/print/", views.invoice_print, name="invoice_print"),
+    path(
+        "invoices/<int:pk>/payments/<int:payment_pk>/",
+        views.payment_return,
+        name="payment_return",
+    ),
+    path(
+        "invoices/<int:pk>/payments/<int:payment_pk>/test-gateway/",
+        views.test_gateway,
+        name="test_gateway",
+    ),
+    path(
+        "payments/test-gateway/callback/",
+        views.test_gateway_callback,
+        name="test_gateway_callback",
+    ),
+    path("credit/", views.credit_ledger, name="credit_ledger"),
 ]

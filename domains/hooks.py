@@ -26,6 +26,29 @@ made never undoes what the registry did):
     ``dns.services.zone_create_after_registration`` (a zone from the template when the domain
     uses the platform's nameservers). None registered: no zone is made.
 
+Money, inside the claim's transaction (not guarded: an exception rolls the claim back, so an
+operation is never sent unpaid because the ledger could not be read):
+
+``operation_charge(*, operations: list[RegistrarOperation]) -> set[int]``
+    Operations just claimed (``running``), about to be sent: charge the costly ones (register,
+    transfer, renew, restore) to their organisation's account with the platform, once per charge
+    round (a retried claim of one already charged is not charged again). Returns the ids that
+    could not be paid: ``domains.outbox`` puts them in ``awaiting_funds`` (not sent, no attempt
+    counted; those behind them on their domain stay parked). Called by ``domains.outbox`` right
+    after the claim, in the claim's transaction, on the single path (``run_operation``) and the
+    drain (``claim_due``). Registered by billing: ``billing.ledger.charge_operations``. None
+    registered: ``set()`` (nothing is charged; every operation is sent).
+
+After the outcome (``guarded``, as the hooks above):
+
+``operation_refund(*, operation: RegistrarOperation) -> None``
+    An operation that may have been charged will not be applied: it failed for good, was
+    cancelled, or the registrar refused it for want of the platform's own funds (then it waits
+    in ``awaiting_funds`` and is charged again when it is claimed again). Called by
+    ``domains.outbox`` and ``domains.services.operation_cancel`` in the transaction that records
+    it. Registered by billing: ``billing.ledger.refund_operation`` (one refund per charge round).
+    None registered: nothing happens.
+
 Prices, read before anything is sent (not guarded: an exception reaches the caller):
 
 ``price_list(actor, tlds, action="register", years=1) -> PriceList``
@@ -93,9 +116,15 @@ def _no_tlds(*, action: str) -> list[str]:
     return []
 
 
+def _nothing_unpaid(*, operations: Any) -> set[int]:
+    return set()
+
+
 operation_stopped = Hook("domains.operation_stopped", default=_nothing, guarded=True)
 operations_succeeded = Hook("domains.operations_succeeded", default=_nothing, guarded=True)
 domain_activated = Hook("domains.domain_activated", default=_nothing, guarded=True)
+operation_charge = Hook("domains.operation_charge", default=_nothing_unpaid, guarded=False)
+operation_refund = Hook("domains.operation_refund", default=_nothing, guarded=True)
 price_list = Hook("domains.price_list", default=NoPrices, guarded=False)
 priced_tlds = Hook("domains.priced_tlds", default=_no_tlds, guarded=False)
 registry_cost = Hook("domains.registry_cost", default=_nothing, guarded=False)
@@ -104,6 +133,8 @@ ALL = (
     operation_stopped,
     operations_succeeded,
     domain_activated,
+    operation_charge,
+    operation_refund,
     price_list,
     priced_tlds,
     registry_cost,

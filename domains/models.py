@@ -39,6 +39,10 @@ class RegistrarAccount(models.Model):
     rate_per_second = models.PositiveIntegerField(default=20)
     max_sessions = models.PositiveIntegerField(default=4)
     is_active = models.BooleanField(default=True)
+    # Since when the registrar has answered that this account has no money for an operation
+    # (seed 002's 260/261, EPP 2104); staff are told once, and "upstream topped up" clears it and
+    # resumes the operations that wait for it (domains.outbox.upstream_topped_up).
+    funds_short_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -383,6 +387,9 @@ class RegistrarOperation(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         HELD = "held", "Held for staff"
+        # Not sent: the reseller's account with the platform (or the platform's own account at
+        # the registrar) cannot pay for it; a top-up resumes it. Not a failure.
+        AWAITING_FUNDS = "awaiting_funds", "Awaiting funds"
 
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
@@ -396,7 +403,7 @@ class RegistrarOperation(models.Model):
     livemode = models.BooleanField(default=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=8)
     # When a worker may take it next ("due"); always set, so the due rows are an index range.
@@ -418,7 +425,15 @@ class RegistrarOperation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["pending", "running", "succeeded", "failed", "cancelled", "held"]
+                    status__in=[
+                        "pending",
+                        "running",
+                        "succeeded",
+                        "failed",
+                        "cancelled",
+                        "held",
+                        "awaiting_funds",
+                    ]
                 ),
                 name="registraroperation_status_valid",
             ),

@@ -12,6 +12,13 @@ drain a backlog, sweep lost ones.
   kills its worker every time) is stopped by the sweep as failed, with a ticket.
 * An operation behind an unfinished one of its domain is parked (``dispatch.PARKED_AT``) until
   the one before it ends and wakes it (``dispatch.wake_next``), instead of polling.
+* The costly kinds (register, transfer, renew, restore, privacy) are charged to the
+  organisation's account with the platform in the claim's transaction (``hooks.operation_charge``,
+  billing's ledger); one the account cannot pay waits in ``awaiting_funds``, unsent and without
+  an attempt counted, as does one the registrar refuses for want of the platform's own funds
+  (its charge refunded, staff told once per shortage). A top-up resumes them
+  (``resume_awaiting_funds``). A charged operation that fails for good or is cancelled is
+  refunded (``hooks.operation_refund``).
 * What the registry says about a domain after a registration, a transfer, a renewal or a sync
   goes through ``lifecycle.apply_registry_view``: the status follows the registry's (with a
   history row), and a registration or transfer refused for good ends in a terminal status that
@@ -36,7 +43,7 @@ from django.db.models import Exists, F, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
 from domains import hooks, ratelimit, transfers
-from domains.dispatch import PARKED_AT, operation_enqueue, wake_next
+from domains.dispatch import PARKED_AT, enqueue, operation_enqueue, wake_next
 from domains.lifecycle import (
     FLAG_FIELDS,
     FLAG_KINDS,
@@ -48,7 +55,7 @@ from domains.lifecycle import (
     record_drift,
     registry_fields,
 )
-from domains.models import Domain, RegistrarOperation
+from domains.models import Domain, RegistrarAccount, RegistrarOperation
 from domains.registrars import adapter_for
 from domains.registrars.base import (
     AuthorizationError,
@@ -56,6 +63,7 @@ from domains.registrars.base import (
     DomainInfo,
     DsData,
     FeeRefusedError,
+    InsufficientFundsError,
     NotFoundError,
     OutcomeUnknown,
     PermanentError,
@@ -63,6 +71,7 @@ from domains.registrars.base import (
     RegistrarError,
 )
 from portal import outbox as core
+from portal.audit import audit
 from portal.outbox import Outcome
 from portal.tenancy import SYSTEM
 
@@ -90,7 +99,8 @@ BULK_KINDS = frozenset(
         Op.Kind.HOST_DELETE,
     }
 )
-UNFINISHED = (Status.PENDING, Status.RUNNING, Status.HELD)
+# An operation awaiting funds is unfinished too: those behind it on its domain stay parked.
+UNFINISHED = (Status.PENDING, Status.RUNNING, Status.HELD, Status.AWAITING_FUNDS)
 # The answers whose view of the domain decides its status (lifecycle.apply_registry_view).
 VIEW_KINDS = frozenset(
     {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.SYNC, Op.Kind.RESTORE}
@@ -148,12 +158,137 @@ def run_operation(operation_id: int) -> Outcome:
         return Outcome("skipped")  # not due yet (a retry's backoff), or parked
     if _park(operation):
         return Outcome("parked")
-    if not core.claim(Op, operation_id):
-        return Outcome("skipped")
-    # The claim succeeded, so nothing else changed the row since we read it: mirror the claim.
-    operation.status = Status.RUNNING
-    operation.attempts += 1
+    with transaction.atomic():
+        if not core.claim(Op, operation_id):
+            return Outcome("skipped")
+        # The claim succeeded, so nothing else changed the row since we read it: mirror it.
+        operation.status = Status.RUNNING
+        operation.attempts += 1
+        if not _charge([operation]):
+            return Outcome(Status.AWAITING_FUNDS)
     return _record(operation, *_attempt(operation))
+
+
+# --- paying for it: the reseller's account with the platform -----------------------------------
+# The kinds that may cost money (billing decides whether they do: only those its price list
+# prices are charged); the others are never offered to the charge hook.
+CHARGED_KINDS = frozenset(
+    {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.RENEW, Op.Kind.RESTORE, Op.Kind.PRIVACY}
+)
+UNPAID_TEXT = (
+    "Awaiting funds: the organisation's account with the platform cannot pay for it yet; a "
+    "top-up resumes it."
+)
+UPSTREAM_UNPAID_TEXT = (
+    "Awaiting funds: the registrar answered that the platform's account {account} has no funds "
+    "for it ({message}); resumed when staff record the upstream top-up."
+)
+
+
+def _charge(operations: list[Op]) -> list[Op]:
+    """Charge claimed operations (inside the claim's transaction); the ones paid for, or free.
+    Those the account cannot pay go to ``awaiting_funds``: not sent, the claim's attempt not
+    counted."""
+    costly = [op for op in operations if op.kind in CHARGED_KINDS]
+    if not costly:
+        return operations
+    unpaid = hooks.operation_charge(operations=costly) or set()
+    if not unpaid:
+        return operations
+    now = timezone.now()
+    Op.objects.filter(pk__in=unpaid, status=Status.RUNNING).update(
+        status=Status.AWAITING_FUNDS,
+        attempts=F("attempts") - 1,
+        started_at=None,
+        last_error=UNPAID_TEXT,
+        updated_at=now,
+    )
+    for operation in operations:
+        if operation.pk in unpaid:
+            operation.status = Status.AWAITING_FUNDS
+            operation.attempts -= 1
+    return [op for op in operations if op.pk not in unpaid]
+
+
+def resume_awaiting_funds(operations) -> list[int]:
+    """Operations awaiting funds (a queryset of them) back in the queue, in creation order, after
+    a top-up; their ids. Each is charged again when claimed: one the balance still cannot pay
+    waits again. Call inside the top-up's transaction: they are sent after commit."""
+    ids = list(
+        operations.filter(status=Status.AWAITING_FUNDS).order_by("pk").values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
+    now = timezone.now()
+    # Due a microsecond apart, in creation order, so a drain claims them in that order too.
+    core.update_rows(
+        Op,
+        [
+            (pk, {"next_attempt_at": now + timedelta(microseconds=n), "updated_at": now})
+            for n, pk in enumerate(ids)
+        ],
+    )
+    resumed = list(
+        Op.objects.filter(pk__in=ids, status=Status.AWAITING_FUNDS)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Op.objects.filter(pk__in=resumed, status=Status.AWAITING_FUNDS).update(
+        status=Status.PENDING, last_error="", updated_at=now
+    )
+    transaction.on_commit(lambda: enqueue(resumed))
+    return resumed
+
+
+def _await_upstream_funds(operation: Op, error: InsufficientFundsError) -> Outcome:
+    """The registrar refused it for want of the platform's own funds: not a failure. It waits in
+    ``awaiting_funds`` with its charge refunded (the platform did not spend it); the first one
+    of a shortage tells staff (a staff-only ticket, and the customer's, through
+    ``hooks.operation_stopped``); ``upstream_topped_up`` resumes them."""
+    account = operation.registrar_account
+    message = UPSTREAM_UNPAID_TEXT.format(account=account.name, message=error.message)
+    with transaction.atomic():
+        if not Op.objects.filter(pk=operation.pk, status=Status.RUNNING).update(
+            status=Status.AWAITING_FUNDS,
+            attempts=F("attempts") - 1,
+            last_error=message[: core.ERROR_LENGTH],
+            updated_at=timezone.now(),
+        ):
+            return Outcome("skipped")
+        operation.refresh_from_db()
+        hooks.operation_refund(operation=operation)
+        locked = RegistrarAccount.objects.select_for_update().get(pk=account.pk)
+        if locked.funds_short_since is None:
+            locked.funds_short_since = timezone.now()
+            locked.save(update_fields=["funds_short_since"])
+            audit(
+                actor=SYSTEM,
+                action="registrar_account.funds_short",
+                obj=locked,
+                organisation=None,
+                data={"operation": operation.pk, "message": error.message},
+            )
+            hooks.operation_stopped(operation=operation)
+    return Outcome(Status.AWAITING_FUNDS)
+
+
+def upstream_topped_up(*, actor, account) -> list[int]:
+    """Staff recorded that the platform's account at the registrar has money again: clear the
+    shortage and resume the operations of that account awaiting funds (ids)."""
+    with transaction.atomic():
+        locked = RegistrarAccount.objects.select_for_update().get(pk=account.pk)
+        was = locked.funds_short_since
+        locked.funds_short_since = None
+        locked.save(update_fields=["funds_short_since"])
+        resumed = resume_awaiting_funds(Op.objects.filter(registrar_account_id=locked.pk))
+        audit(
+            actor=actor,
+            action="registrar_account.topped_up",
+            obj=locked,
+            organisation=None,
+            data={"short_since": was.isoformat() if was else None, "resumed": len(resumed)},
+        )
+    return resumed
 
 
 def _attempt(operation: Op, adapter=None, lease=None) -> tuple[object, Exception | None]:
@@ -178,6 +313,8 @@ def _record(operation: Op, result, error: Exception | None) -> Outcome:
         return Outcome(Status.SUCCEEDED)
     if isinstance(error, PriceChanged | FeeRefusedError):
         return _hold_for_price(operation, error)
+    if isinstance(error, InsufficientFundsError) and operation.registrar_account is not None:
+        return _await_upstream_funds(operation, error)
     if isinstance(error, PermanentError):
         return _fail(operation, error.message)
     if isinstance(error, OutcomeUnknown) or not isinstance(error, RegistrarError):
@@ -666,6 +803,7 @@ def _stop(operation: Op, status: str, message: str) -> Outcome:
             if status == Status.FAILED:
                 order_ended(operation=operation, actor=SYSTEM, reason=message)
                 wake_next([operation.domain_id])
+                hooks.operation_refund(operation=operation)
             hooks.operation_stopped(operation=operation)
     return Outcome(status)
 
@@ -723,12 +861,14 @@ COLLECT_SECONDS = 0.025  # how long results gather before they are written toget
 
 
 def claim_due(limit: int) -> list[Op]:
-    """Claim up to ``limit`` due operations at once and load them for calling."""
-    ids = core.claim_due(Op, limit=limit, group_field="domain", blocking=UNFINISHED)
-    if not ids:
-        return []
-    queryset = Op.objects.filter(pk__in=ids).select_related("domain__tld", "registrar_account")
-    operations = list(queryset.order_by("pk"))
+    """Claim up to ``limit`` due operations at once, charge the costly ones in the same
+    transaction, and load the ones to call (those the account cannot pay wait for funds)."""
+    with transaction.atomic():
+        ids = core.claim_due(Op, limit=limit, group_field="domain", blocking=UNFINISHED)
+        if not ids:
+            return []
+        queryset = Op.objects.filter(pk__in=ids).select_related("domain__tld", "registrar_account")
+        operations = _charge(list(queryset.order_by("pk")))
     if any(op.kind in {Op.Kind.REGISTER, Op.Kind.TRANSFER, Op.Kind.CONTACTS} for op in operations):
         prefetch_related_objects(
             [op for op in operations if op.domain_id is not None], "domain__contacts"

@@ -47,6 +47,9 @@ HELD_TEXT = "Waiting for our team to check it before it is sent to the registry.
 FAILED_TEXT = "The registry refused this change; our support team has been told."
 RETRYING_TEXT = "Retrying: the registry did not answer."
 WAITING_TEXT = "Waiting for an earlier change to this domain to be done."
+AWAITING_FUNDS_TEXT = (
+    "Waiting to be sent to the registry; it goes ahead by itself, there is nothing you need to do."
+)
 
 
 # --- ordering ------------------------------------------------------------------------------------
@@ -131,6 +134,8 @@ def operation_message_for(actor: Actor, operation: RegistrarOperation) -> str:
         return error
     if status == "held":
         return HELD_TEXT
+    if status == "awaiting_funds" and not actor.is_reseller:
+        return AWAITING_FUNDS_TEXT
     if not error or status == "succeeded":
         return ""
     if actor.is_reseller:

@@ -308,6 +308,7 @@ def _queued_renewal_years(domain: Domain) -> int:
                 RegistrarOperation.Status.PENDING,
                 RegistrarOperation.Status.RUNNING,
                 RegistrarOperation.Status.HELD,
+                RegistrarOperation.Status.AWAITING_FUNDS,
             ),
         ).values_list("payload", flat=True)
     )
@@ -684,6 +685,7 @@ def domain_restore(*, actor: Actor, domain: Domain, reason: str = "") -> Registr
                 RegistrarOperation.Status.PENDING,
                 RegistrarOperation.Status.RUNNING,
                 RegistrarOperation.Status.HELD,
+                RegistrarOperation.Status.AWAITING_FUNDS,
             ],
         ).exists():
             raise ValidationError(f"A restore of {domain.name} is already under way.")
@@ -809,14 +811,17 @@ def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> Registra
     _require_staff_or_reseller(actor, "cancel registry operations")
     Status = RegistrarOperation.Status
     with transaction.atomic():
-        updated = RegistrarOperation.objects.filter(
-            pk=operation.pk, status__in=[Status.PENDING, Status.HELD, Status.FAILED]
-        ).update(status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
+        cancellable = [Status.PENDING, Status.HELD, Status.FAILED, Status.AWAITING_FUNDS]
+        updated = RegistrarOperation.objects.filter(pk=operation.pk, status__in=cancellable).update(
+            status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now()
+        )
         if not updated:
             raise ValidationError(
                 f"This operation is {operation.get_status_display().lower()}; "
-                "only pending, held or failed ones can be cancelled."
+                "only pending, held or failed ones can be cancelled (and those awaiting funds)."
             )
+        # Charged for (held for staff, or charged before a retry): billing refunds it.
+        hooks.operation_refund(operation=operation)
         # A registration or transfer cancelled ends its domain (the name is free again); the
         # operations behind it may run.
         order_ended(

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from billing.api.views import InvoiceViewSet
+from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
 from customers.api.views import CustomerViewSet
 from dns.api.views import (
     ZoneDnssecKeyViewSet,
@@ -36,6 +36,8 @@ router.register(
 )
 router.register("zone-templates", ZoneTemplateViewSet, basename="zone-template")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("credit", CreditViewSet, basename="credit")
+router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")
 router.register("canned-replies", CannedReplyViewSet, basename="canned-reply")

@@ -28,6 +28,7 @@ from domains.registrars import epp
 from domains.registrars.base import CheckResult, FeeRefusedError, QuotedFee
 from domains.services import domain_register, domain_renew, domain_transfer_in, operation_retry
 from portal.tenancy import SYSTEM
+from tests.billing.ledger_helpers import unmetered
 from tests.customers.factories import CustomerFactory, UserFactory
 from tests.domains.factories import DomainFactory, TldFactory
 from tests.domains.test_epp import (  # noqa: F401 (fixtures)
@@ -45,6 +46,16 @@ from tests.domains.test_epp import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _unmetered():
+    """About the fee guard, not the reseller's account with the platform: operations run
+    without charging it (tests/domains/test_charge_at_claim.py covers the charge)."""
+    with unmetered():
+        yield
+
+
 Status = RegistrarOperation.Status
 
 FEE = "urn:ietf:params:xml:ns:epp:fee-1.0"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from billing import pricing
+from billing import ledger, pricing
 from billing.models import Price
 from dns import services as dns_services
 from dns.models import Zone
@@ -20,6 +20,7 @@ from portal.hooks import Hook
 from portal.tenancy import SYSTEM
 from support import services as support_services
 from support.models import Ticket
+from tests.billing.ledger_helpers import balance_of, fund
 from tests.customers.factories import CustomerFactory, UserFactory
 from tests.domains.factories import RegistrarAccountFactory, TldFactory
 
@@ -52,6 +53,8 @@ def no_app_above():
         hooks.price_list.replaced(None),
         hooks.priced_tlds.replaced(None),
         hooks.registry_cost.replaced(None),
+        hooks.operation_charge.replaced(None),
+        hooks.operation_refund.replaced(None),
     ):
         yield
 
@@ -76,6 +79,8 @@ def test_each_hook_is_filled_in_by_the_app_above_at_start():
     assert hooks.price_list.implementation is pricing.PriceList
     assert hooks.priced_tlds.implementation is pricing.priced_tld_names
     assert hooks.registry_cost.implementation is pricing.platform_cost
+    assert hooks.operation_charge.implementation is ledger.charge_operations
+    assert hooks.operation_refund.implementation is ledger.refund_operation
     assert all(hook.implementation is not None for hook in hooks.ALL)
 
 
@@ -89,9 +94,12 @@ def test_a_second_implementation_is_refused():
 
 def test_with_billing_the_simulator_charges_the_price_lists_cost(tld, customer):
     Price.objects.create(tld=tld, action="register", years=1, currency="USD", cost=20, sell=25)
+    fund(customer.organisation, "100.00", livemode=customer.livemode)
     _, operation, _ = register_and_run(customer)
     assert operation.payload["expected_cost"] == {"amount": "20.00", "currency": "USD"}
     assert SandboxBalance.objects.get().amount == Decimal("80.00")
+    # ... and the reseller's account with the platform paid the platform's price (its sell).
+    assert balance_of(customer.organisation, livemode=customer.livemode) == Decimal("75.00")
 
 
 def test_a_registration_completes_with_no_app_above_domains(tld, customer, no_app_above):

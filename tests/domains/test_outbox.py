@@ -208,13 +208,14 @@ class TestRegister:
         )
         assert "reserved" in change.reason
 
-    def test_insufficient_funds_is_permanent(self, tld, customer, account):
+    def test_insufficient_funds_waits_for_funds_instead_of_failing(self, tld, customer, account):
         account.settings = {"balance": "1.00"}
         account.save()
         operation = only_operation(register(customer))
-        assert outbox.run_operation(operation.pk).status == Status.FAILED
+        assert outbox.run_operation(operation.pk).status == Status.AWAITING_FUNDS
         operation.refresh_from_db()
-        assert operation.last_error == "Insufficient funds"
+        assert operation.attempts == 0
+        assert "Insufficient funds" in operation.last_error
 
 
 class TestOrderAndState:
@@ -353,6 +354,12 @@ class TestPremiumPriceGuard:
 
         Price.objects.create(tld=tld, action="register", currency="USD", cost="8.00", sell="9.90")
         return tld
+
+    @pytest.fixture(autouse=True)
+    def funded(self, customer):
+        from tests.billing.ledger_helpers import fund
+
+        fund(customer.organisation, livemode=customer.livemode)
 
     def test_a_registration_at_the_listed_price_goes_through(self, priced, customer):
         operation = only_operation(register(customer))

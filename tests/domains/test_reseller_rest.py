@@ -336,7 +336,7 @@ class TestOutbox:
         assert domain.registry_reference == f"SBX-{row.pk}"
         assert row.nameservers == list(settings.NAMEPORT_DEFAULT_NAMESERVERS)
 
-    def test_insufficient_funds_fail_the_operation_for_staff(self, account, upstream, monkeypatch):
+    def test_insufficient_funds_wait_for_funds_and_tell_staff(self, account, upstream, monkeypatch):
         monkeypatch.setattr(registrar_operation_run, "delay", lambda pk: None)
         upstream.settings = {"balance": "5.00"}
         upstream.save()
@@ -345,9 +345,11 @@ class TestOutbox:
             actor=SYSTEM, customer=CustomerFactory(user=UserFactory()), name="broke.com"
         )
         operation = RegistrarOperation.objects.get(domain=domain)
-        assert outbox.run_operation(operation.pk).status == RegistrarOperation.Status.FAILED
+        status = RegistrarOperation.Status.AWAITING_FUNDS
+        assert outbox.run_operation(operation.pk).status == status
         operation.refresh_from_db()
-        assert "Insufficient Funds" in operation.last_error
+        assert operation.status == status and "Insufficient Funds" in operation.last_error
+        assert operation.tickets.filter(staff_only=True).count() == 1
         assert not SandboxDomain.objects.filter(name="broke.com").exists()
 
 

@@ -29,6 +29,7 @@ from domains.registrars.base import FeeRefusedError, PermanentError, QuotedFee
 from domains.services import domain_restore
 from portal.models import AuditEntry
 from portal.tenancy import SYSTEM, actor_for_user
+from tests.billing.ledger_helpers import unmetered
 from tests.customers.factories import ContactFactory, CustomerFactory, UserFactory
 from tests.domains.factories import DomainFactory, RegistrarAccountFactory, TldFactory
 from tests.domains.test_epp import (  # noqa: F401 (fixtures)
@@ -42,6 +43,15 @@ from tests.domains.test_epp import (  # noqa: F401 (fixtures)
     server,
     upstream,
 )
+
+
+@pytest.fixture(autouse=True)
+def _unmetered():
+    """About the fee guard and restores, not the reseller's account with the platform:
+    operations run without charging it (tests/domains/test_charge_at_claim.py covers that)."""
+    with unmetered():
+        yield
+
 
 S = DomainStatus
 Status = RegistrarOperation.Status

@@ -11,6 +11,7 @@ from billing.models import Price
 from domains import outbox
 from domains.models import Domain, DomainStatus, Tld
 from domains.models import RegistrarOperation as Op
+from tests.billing.ledger_helpers import fund
 from tests.customers.factories import ContactFactory, CustomerFactory, UserFactory
 from tests.domains.factories import RegistrarAccountFactory
 
@@ -178,6 +179,7 @@ def test_the_register_page_is_prefilled_and_says_the_order_is_free(client, world
 
 
 def test_a_customer_registers_a_domain_and_it_becomes_active(client, world, registry):
+    fund(world.a.customer.organisation)  # the reseller's account with the platform pays for it
     client.force_login(world.a.customer_user)
     response = client.post(
         reverse("domains:register"),

@@ -20,9 +20,20 @@ from django.urls import reverse
 from billing.models import Price
 from domains import outbox
 from domains.models import Domain, RegistrarOperation, Tld
+from tests.billing.ledger_helpers import unmetered
 from tests.domains.factories import RegistrarAccountFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _unmetered():
+    """About the fee guard, not the reseller's account with the platform: operations run
+    without charging it (tests/domains/test_charge_at_claim.py covers the charge)."""
+    with unmetered():
+        yield
+
+
 Status = RegistrarOperation.Status
 
 REGISTRY_COSTS = ("8.00", "40.00", "950.00")

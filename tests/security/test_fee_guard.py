@@ -25,6 +25,7 @@ from domains import outbox
 from domains.models import Domain, RegistrarOperation, SandboxBalance, SandboxDomain
 from domains.registrars import epp
 from domains.registrars.base import CheckResult
+from tests.billing.ledger_helpers import unmetered
 from tests.domains.factories import TldFactory
 from tests.domains.test_epp import (  # noqa: F401 (fixtures)
     account,
@@ -36,6 +37,16 @@ from tests.domains.test_epp import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _unmetered():
+    """About the fee guard, not the reseller's account with the platform: operations run
+    without charging it (tests/domains/test_charge_at_claim.py covers the charge)."""
+    with unmetered():
+        yield
+
+
 Status = RegistrarOperation.Status
 
 

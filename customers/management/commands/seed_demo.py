@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from billing.models import (
+    AccountEntry,
     CreditEntry,
     Invoice,
     InvoiceLine,
@@ -29,6 +30,7 @@ from billing.models import (
     Payment,
     PaymentMethod,
     Price,
+    ResellerAccount,
     TaxRule,
 )
 from customers.models import Contact, Customer, Membership, Organisation, User
@@ -182,6 +184,7 @@ class Seeder:
         self.registry_and_prices()
         self.billing_setup()
         self.domains()
+        self.reseller_accounts()
         self.dns()
         self.invoices()
         self.support()
@@ -431,6 +434,50 @@ class Seeder:
             state="",
             defaults={"name": "VAT", "rate": Decimal("22.00")},
         )
+
+    # --- the resellers' accounts with the platform (the wholesale ledger) -------------------
+    def reseller_accounts(self) -> None:
+        """Both demo resellers' live and sandbox USD accounts with the platform, funded by an
+        opening top-up, and the demo reseller's live ledger charged for ada-bakery.com's
+        registration (the succeeded operation above), so the ledger shows something."""
+        fundings = [(self.demo, "500.00", "1000.00"), (self.other, "250.00", "1000.00")]
+        for organisation, live, sandbox in fundings:
+            for livemode, amount in ((True, live), (False, sandbox)):
+                account = self.ensure(
+                    ResellerAccount, organisation=organisation, currency="USD", livemode=livemode
+                )
+                if account.entries.exists():
+                    continue
+                mode = "live" if livemode else "sandbox"
+                AccountEntry.objects.create(
+                    account=account,
+                    kind=AccountEntry.Kind.TOPUP,
+                    amount=Decimal(amount),
+                    balance_after=Decimal(amount),
+                    reference=f"DEMO-{organisation.slug}-{mode}",
+                    note="Opening top-up (demo data)",
+                    created_by=self.staff,
+                )
+                self.created += 1
+        operation = RegistrarOperation.objects.filter(
+            domain=self.ada_bakery,
+            kind=RegistrarOperation.Kind.REGISTER,
+            status=RegistrarOperation.Status.SUCCEEDED,
+        ).first()
+        if operation is None or AccountEntry.objects.filter(operation=operation).exists():
+            return
+        account = ResellerAccount.objects.get(organisation=self.demo, currency="USD", livemode=True)
+        cost = self.platform_sell[("com", "register", "USD")]
+        latest = account.entries.order_by("-id").first()
+        AccountEntry.objects.create(
+            account=account,
+            kind=AccountEntry.Kind.CHARGE,
+            amount=-cost,
+            balance_after=latest.balance_after - cost,
+            operation=operation,
+            note="Register ada-bakery.com (1 y)",
+        )
+        self.created += 1
 
     # --- domains in every state --------------------------------------------------------------
     def domain(
