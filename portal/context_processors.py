@@ -73,6 +73,17 @@ def navigation(request):
             continue
         active = namespace in namespaces if namespaces else (url_name == "dashboard")
         items.append(NavItem(key=key, label=label, url=reverse(name), active=bool(active)))
+    on_prices = namespace == "billing" and (url_name or "").startswith(
+        ("price_", "markup_", "own_price")
+    )
+    if on_prices:
+        items = [NavItem(i.key, i.label, i.url, False) if i.key == "invoices" else i for i in items]
+    if actor.kind in {ActorKind.STAFF, ActorKind.RESELLER}:
+        items.append(
+            NavItem(
+                key="prices", label="Prices", url=reverse("billing:price_list"), active=on_prices
+            )
+        )
     if actor.kind == ActorKind.STAFF:
         items.append(NavItem(key="admin", label="Admin", url=reverse("admin:index")))
     is_reseller = actor.kind == ActorKind.RESELLER

@@ -3,8 +3,6 @@ request), suggestions, and the register and transfer forms."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -128,18 +126,23 @@ def _price(actor, tld: Tld | None, action: str, years) -> dict:
     cost."""
     if tld is None:
         return {}
-    quote = hooks.price_list(actor, [tld], action).price(tld)
-    if quote is None:
-        return {}
     try:
         years = int(years or 1)
     except (TypeError, ValueError):
         years = 1
+    if not 1 <= years <= tld.max_years:
+        years = 1
+    # The price of the whole term (a multi-year row when the list has one), never the 1-year
+    # price multiplied here.
+    quote = hooks.price_list(actor, [tld], action, years).price(tld)
+    if quote is None:
+        return {}
     summary = {
         "price": quote.price,
-        "total": quote.price * Decimal(years),
+        "total": quote.price,
         "currency": quote.currency,
         "years": years,
+        "below_cost": bool(getattr(quote, "below_cost", False)) and not actor.is_customer,
     }
     if quote.cost is not None:
         summary["cost"] = quote.cost
@@ -158,6 +161,8 @@ def _order_page(request, form_class, template: str, action: str, perform, done: 
     initial = {"name": raw_name}
     if request.GET.get("customer", "").isdigit():
         initial["customer"] = int(request.GET["customer"])
+    if request.GET.get("years", "").isdigit():
+        initial["years"] = int(request.GET["years"])
     form = form_class(data, initial=initial, tld=tld, **_order_kwargs(request))
     if data is not None and form.is_valid():
         try:
