@@ -54,11 +54,6 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 MAX_AMOUNT = Decimal("999999999999.99")
 
-# The currencies invoices, payments and credit may be in (ISO 4217); anything else is refused.
-CURRENCIES = frozenset(
-    {"USD", "EUR", "GBP", "NGN", "CAD", "AUD", "CHF", "ZAR", "KES", "GHS", "INR", "JPY", "SEK"}
-)
-
 # How a payment fee appears on an invoice (seed 003: item_id -2 "PayPal Payment Fee").
 FEE_LINE_TYPE = "PaymentFee"
 FEE_ITEM_ID = -2
@@ -93,7 +88,8 @@ def parse_amount(value: Any, *, field: str = "amount") -> Decimal:
 
 def check_currency(currency: str) -> str:
     code = (currency or "").strip().upper()
-    if code not in CURRENCIES:
+    # settings.NAMEPORT_CURRENCIES: the currencies prices, accounts and invoices may be in.
+    if code not in getattr(settings, "NAMEPORT_CURRENCIES", ("USD",)):
         raise ValidationError({"currency": f"Unknown currency {currency!r}."})
     return code
 
