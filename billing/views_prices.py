@@ -55,6 +55,17 @@ class OwnPriceForm(_Styled):
     sell = forms.DecimalField(min_value=0, decimal_places=2)
 
 
+class PlatformPriceForm(_Styled):
+    tld = forms.ModelChoiceField(
+        queryset=Tld.objects.filter(is_active=True).order_by("name"), to_field_name="name"
+    )
+    action = forms.ChoiceField(choices=ACTION_CHOICES)
+    years = forms.IntegerField(min_value=1, max_value=10, initial=1)
+    currency = forms.CharField(max_length=3)
+    cost = forms.DecimalField(min_value=0, decimal_places=2, label="Registry cost")
+    sell = forms.DecimalField(min_value=0, decimal_places=2, label="Resellers pay")
+
+
 class ExchangeRateForm(_Styled):
     base = forms.CharField(max_length=3)
     quote = forms.CharField(max_length=3)
@@ -92,10 +103,11 @@ def price_list(request: HttpRequest) -> HttpResponse:
     rule_form = MarkupRuleForm(prefix="rule")
     price_form = OwnPriceForm(prefix="price", initial={"currency": _currency(actor)})
     rate_form = ExchangeRateForm(prefix="rate")
+    platform_form = PlatformPriceForm(prefix="platform", initial={"currency": "USD"})
     status = 200
     if request.method == "POST":
         which = request.POST.get("form")
-        if which not in {"rule", "price", "rate"}:
+        if which not in {"rule", "price", "rate", "platform"}:
             raise Http404
         if which == "rule":
             rule_form = MarkupRuleForm(request.POST, prefix="rule")
@@ -134,7 +146,17 @@ def price_list(request: HttpRequest) -> HttpResponse:
             if rate_form.is_valid():
                 data = rate_form.cleaned_data
                 _run(rate_form, lambda: prices.exchange_rate_save(actor=actor, **data))
-        bound = {"rule": rule_form, "price": price_form, "rate": rate_form}[which]
+        elif which == "platform":
+            platform_form = PlatformPriceForm(request.POST, prefix="platform")
+            if platform_form.is_valid():
+                data = platform_form.cleaned_data
+                _run(platform_form, lambda: prices.platform_price_save(actor=actor, **data))
+        bound = {
+            "rule": rule_form,
+            "price": price_form,
+            "rate": rate_form,
+            "platform": platform_form,
+        }[which]
         if not bound.errors:
             messages.success(request, "Saved. The preview below shows the new prices.")
             return redirect(f"{request.path}?action={action}&years={years}")
@@ -159,6 +181,14 @@ def price_list(request: HttpRequest) -> HttpResponse:
         "rule_form": rule_form,
         "price_form": price_form,
         "rate_form": rate_form,
+        "platform_form": platform_form,
+        "platform_prices": (
+            Price.objects.filter(organisation__isnull=True)
+            .select_related("tld")
+            .order_by("tld__name", "action", "years", "currency")
+            if actor.is_staff
+            else Price.objects.none()
+        ),
         "can_edit": actor.livemode is not False and (actor.is_reseller or actor.is_staff),
     }
     return render(request, "billing/price_list.html", context, status=status)

@@ -120,3 +120,25 @@ def test_the_order_summary_prices_the_whole_term_from_the_one_function(client, w
     html = page.content.decode()
     assert "27.00 USD" in html and "for 3 years" in html
     assert "30.00 USD" not in html
+
+
+def test_staff_edit_the_platform_price_list_resellers_cannot(client, world, com):
+    body = {
+        "form": "platform",
+        "platform-tld": com.name,
+        "platform-action": "renew",
+        "platform-years": "2",
+        "platform-currency": "NGN",
+        "platform-cost": "24000",
+        "platform-sell": "26000",
+    }
+    client.force_login(world.a.member)
+    assert client.post(URL, body).status_code == 422
+    assert not Price.objects.filter(action="renew").exists()
+    client.force_login(world.staff)
+    assert client.post(URL, body).status_code == 302
+    row = Price.objects.get(action="renew", organisation__isnull=True)
+    assert (row.years, row.currency, row.sell) == (2, "NGN", Decimal("26000.00"))
+    below = {**body, "platform-sell": "1"}
+    response = client.post(URL, below)
+    assert response.status_code == 422 and "below the registry" in response.content.decode()
