@@ -182,6 +182,7 @@ class Seeder:
     def run(self) -> None:
         self.people_and_organisations()
         self.registry_and_prices()
+        self.price_rules()
         self.billing_setup()
         self.domains()
         self.reseller_accounts()
@@ -404,6 +405,28 @@ class Seeder:
                     currency=currency,
                     defaults={"cost": platform, "sell": money(platform * (1 + markup), currency)},
                 )
+
+    def price_rules(self) -> None:
+        """Exchange rates for the currencies the platform lists no price in, and a markup rule
+        of the other reseller for what it set no price of its own for (NGN, EUR)."""
+        from billing.models import ExchangeRate, MarkupRule
+
+        since = self.today - timedelta(days=30)
+        for base, quote, rate in (("USD", "EUR", "0.92000000"), ("USD", "GBP", "0.79000000")):
+            self.ensure(
+                ExchangeRate,
+                base=base,
+                quote=quote,
+                valid_from=since,
+                defaults={"rate": Decimal(rate), "created_by": self.staff},
+            )
+        self.ensure(
+            MarkupRule,
+            organisation=self.other,
+            tld=None,
+            action="",
+            defaults={"percent": Decimal("15.00"), "rounding": MarkupRule.Rounding.NINETY_NINE},
+        )
 
     def sell(self, organisation: Organisation, tld: str, action: str, currency: str) -> Decimal:
         return Price.objects.get(
