@@ -614,31 +614,51 @@ def _check_method(actor: Actor, invoice: Invoice, method: PaymentMethod) -> None
         raise ValidationError({"method": "That payment method is not available."})
 
 
+def _line_taxes(invoice: Invoice, line: InvoiceLine) -> tuple[Decimal, Decimal]:
+    if not line.taxed:
+        return ZERO, ZERO
+    return (
+        cents(line.linetotal * invoice.taxrate / HUNDRED),
+        cents(line.linetotal * invoice.taxrate2 / HUNDRED),
+    )
+
+
 def _set_fee_line(invoice: Invoice, method: PaymentMethod) -> None:
     """Replace the invoice's fee line by ``method``'s (none when its fee is zero); the caller
-    holds the invoice's lock and the invoice is Unpaid."""
+    holds the invoice's lock and the invoice is Unpaid. The totals move by the difference
+    (the old fee line and its tax out, the new one in, at the invoice's own rates), so an
+    issued invoice's other lines and totals are never recomputed."""
     lines = list(invoice.lines.all())
     fee = payment_fee(method, due_without_fee(invoice, lines))
     current = [line for line in lines if line.type == FEE_LINE_TYPE]
-    if (
-        len(current) == 1
-        and current[0].amount == fee
-        and current[0].description.startswith(method.name)
-    ):
+    description = f"{method.name} Payment Fee"
+    if [(x.amount, x.description) for x in current] == ([(fee, description)] if fee else []):
         return
-    InvoiceLine.objects.filter(invoice=invoice, type=FEE_LINE_TYPE).delete()
+    for line in current:
+        tax1, tax2 = _line_taxes(invoice, line)
+        invoice.subtotal -= line.linetotal
+        invoice.tax -= tax1
+        invoice.tax2 -= tax2
+        line.delete()
     if fee > 0:
-        InvoiceLine.objects.create(
+        line = InvoiceLine.objects.create(
             invoice=invoice,
             type=FEE_LINE_TYPE,
             item_id=FEE_ITEM_ID,
-            description=f"{method.name} Payment Fee",
+            description=description,
             amount=fee,
             qty=Decimal("1.00"),
             taxed=True,
             linetotal=fee,
         )
-    _save_lines_and_totals(invoice)
+        tax1, tax2 = _line_taxes(invoice, line)
+        invoice.subtotal += fee
+        invoice.tax += tax1
+        invoice.tax2 += tax2
+    invoice.total = invoice.subtotal + invoice.tax + invoice.tax2
+    if invoice.credit > invoice.total:
+        raise ValidationError("The credit already applied is more than the new total.")
+    invoice.save(update_fields=["subtotal", "tax", "tax2", "total"])
 
 
 def invoice_choose_method(*, actor: Actor, invoice: Invoice, method: PaymentMethod) -> Invoice:
