@@ -220,9 +220,26 @@ class InvoiceLine(models.Model):
     domain = models.ForeignKey(
         Domain, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_lines"
     )
+    # A "DomainRenew" line raised by billing.renewals: the domain expiry it renews (the line is
+    # for that expiry only), and the smallest reminder threshold (30, 14, 7, 1 days before it)
+    # already e-mailed for its unpaid invoice.
+    renews_expiry = models.DateTimeField(null=True, blank=True)
+    renewal_reminded_days = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["invoice", "id"]
+        indexes = [
+            models.Index(
+                fields=["domain", "renews_expiry"],
+                condition=Q(renews_expiry__isnull=False),
+                name="invoiceline_renewal_idx",
+            ),
+            models.Index(
+                fields=["renews_expiry"],
+                condition=Q(renews_expiry__isnull=False),
+                name="invoiceline_renews_expiry_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description

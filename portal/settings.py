@@ -282,6 +282,10 @@ NAMEPORT_POLL_BATCH = env_int("NAMEPORT_POLL_BATCH", 200)
 NAMEPORT_POLL_LOCK_SECONDS = env_int("NAMEPORT_POLL_LOCK_SECONDS", 240)
 NAMEPORT_TRANSFER_FOLLOW_SECONDS = env_int("NAMEPORT_TRANSFER_FOLLOW_SECONDS", 300)
 NAMEPORT_TRANSFER_DEFAULT_HOURS = env_int("NAMEPORT_TRANSFER_DEFAULT_HOURS", 12)
+# billing.renewals: the renewal sweep runs every NAMEPORT_RENEWALS_SECONDS (daily), over the
+# domains table in chunks of NAMEPORT_RENEWALS_CHUNK ids.
+NAMEPORT_RENEWALS_SECONDS = env_int("NAMEPORT_RENEWALS_SECONDS", 86400)
+NAMEPORT_RENEWALS_CHUNK = env_int("NAMEPORT_RENEWALS_CHUNK", 2000)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
@@ -317,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "domains.tasks.registry_transfers",
         "schedule": float(NAMEPORT_TRANSFER_FOLLOW_SECONDS),
         "options": {"expires": NAMEPORT_TRANSFER_FOLLOW_SECONDS * 5 / 6},
+    },
+    "billing-renewals": {
+        "task": "billing.tasks.billing_renewals_sweep",
+        "schedule": float(NAMEPORT_RENEWALS_SECONDS),
+        "options": {"expires": NAMEPORT_RENEWALS_SECONDS * 5 / 6},
     },
 }
 
