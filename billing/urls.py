@@ -1,9 +1,16 @@
 from django.urls import path
 
-from billing import views
+from billing import views, views_prices
 
 app_name = "billing"
 urlpatterns = [
+    path("prices/", views_prices.price_list, name="price_list"),
+    path(
+        "prices/rules/<int:pk>/delete/",
+        views_prices.markup_rule_delete,
+        name="markup_rule_delete",
+    ),
+    path("prices/own/<int:pk>/delete/", views_prices.own_price_delete, name="own_price_delete"),
     path("invoices/", views.invoice_list, name="invoice_list"),
     path("invoices/export.csv", views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),

@@ -4,6 +4,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from billing.api.prices import ExchangeRateViewSet, MarkupRuleViewSet, ResellerPriceViewSet
+from billing.api.quotes import QuoteViewSet
 from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
 from customers.api.views import CustomerViewSet
 from dns.api.views import (
@@ -38,6 +40,10 @@ router.register("zone-templates", ZoneTemplateViewSet, basename="zone-template")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("credit", CreditViewSet, basename="credit")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
+router.register("markup-rules", MarkupRuleViewSet, basename="markup-rule")
+router.register("reseller-prices", ResellerPriceViewSet, basename="reseller-price")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("quotes", QuoteViewSet, basename="quote")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")
 router.register("canned-replies", CannedReplyViewSet, basename="canned-reply")

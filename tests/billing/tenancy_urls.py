@@ -22,6 +22,20 @@ OBJECT_URLS = {
     "api:invoice-pdf": lambda t: {"pk": t.invoice.pk},
     "api:invoice-refund": lambda t: {"pk": t.invoice.pk},
     "api:invoice-mark-paid": lambda t: {"pk": t.invoice.pk},
+    "api:markup-rule-detail": lambda t: {"pk": t.markup_rule.pk},
+    "api:reseller-price-detail": lambda t: {"pk": t.reseller_price.pk},
+    # Last: the owner's POST deletes the object the entries above read.
+    "billing:markup_rule_delete": lambda t: {"pk": t.markup_rule.pk},
+    "billing:own_price_delete": lambda t: {"pk": t.reseller_price.pk},
+}
+
+
+# The price set-up is the reseller's: its customers and contacts get 404 too.
+RESELLER_ONLY = {
+    "api:markup-rule-detail",
+    "api:reseller-price-detail",
+    "billing:markup_rule_delete",
+    "billing:own_price_delete",
 }
 
 
@@ -36,4 +50,15 @@ def prepare(tenant) -> None:
         currency=tenant.invoice.currency,
         gateway="test",
         gateway_reference=f"test_tenancy_{tenant.organisation.slug}",
+    )
+    from billing.models import MarkupRule, Price
+
+    tenant.markup_rule = MarkupRule.objects.create(organisation=tenant.organisation, percent="12.5")
+    tenant.reseller_price = Price.objects.create(
+        organisation=tenant.organisation,
+        tld=tenant.domain.tld,
+        action="transfer",
+        currency="USD",
+        cost="8.00",
+        sell="9.50",
     )

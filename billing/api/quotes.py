@@ -1,0 +1,131 @@
+"""POST /api/v1/quotes/: what a cart costs (seed 003's quote shape), nothing written."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+
+from billing.models import PaymentMethod
+from billing.quotes import MAX_ITEMS, quote
+from customers.selectors import visible_customers
+from portal.api.views import ActorMixin
+
+
+class QuoteItemSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["domain"], default="domain")
+    action = serializers.ChoiceField(choices=["register", "transfer", "renew"], default="register")
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    domain_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    years = serializers.IntegerField(min_value=1, max_value=10, default=1)
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="The customer quoted for (resellers and staff; a customer quotes for itself).",
+    )
+    pay_method = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    check_registry = serializers.BooleanField(
+        required=False, default=True, help_text="Ask the registries whether names are free."
+    )
+    items = QuoteItemSerializer(many=True, max_length=MAX_ITEMS, min_length=1)
+
+
+class QuoteTaxSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    tax = serializers.DecimalField(max_digits=14, decimal_places=2)
+    value = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class QuoteRecurringSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    value = serializers.CharField()
+
+
+class QuoteSummarySerializer(serializers.Serializer):
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    credit = serializers.DecimalField(max_digits=14, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+    fee = serializers.DecimalField(max_digits=14, decimal_places=2)
+    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    recurring = QuoteRecurringSerializer(many=True)
+    tax = QuoteTaxSerializer(many=True)
+
+
+class QuoteDomainSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    index = serializers.IntegerField()
+    category_name = serializers.CharField()
+    name = serializers.CharField()
+    tld = serializers.CharField()
+    period = serializers.IntegerField()
+    action = serializers.CharField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    premium = serializers.BooleanField()
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    product = serializers.JSONField(allow_null=True)
+    domains = serializers.DictField(child=QuoteDomainSerializer())
+    coupon = serializers.DictField()
+    index = serializers.IntegerField()
+    valid = serializers.BooleanField()
+    info = serializers.ListField(child=serializers.CharField())
+    error = serializers.ListField(child=serializers.CharField())
+
+
+class QuoteSerializer(serializers.Serializer):
+    summary = QuoteSummarySerializer()
+    items = QuoteLineSerializer(many=True)
+
+
+class QuoteViewSet(ActorMixin, viewsets.ViewSet):
+    """Quote a cart of registrations, transfers and renewals: the subtotal, tax lines, the
+    payment method's fee, the account credit that would be applied, the total and what renews
+    yearly, and per item whether it can be ordered and why not. Nothing is ordered or held."""
+
+    serializer_class = QuoteRequestSerializer
+
+    @extend_schema(request=QuoteRequestSerializer, responses={200: QuoteSerializer})
+    def create(self, request):
+        actor = self.actor
+        if not actor.is_authenticated:
+            raise Http404
+        body = QuoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if actor.is_customer:
+            customer = actor.customer
+        else:
+            if "customer" not in data:
+                raise serializers.ValidationError({"customer": "Choose the customer to quote for."})
+            customer = visible_customers(actor).filter(pk=data["customer"]).first()
+            if customer is None:
+                raise serializers.ValidationError({"customer": "No such customer."})
+        method = None
+        if "pay_method" in data:
+            method = (
+                PaymentMethod.objects.filter(pk=data["pay_method"], is_active=True)
+                .filter(Q(organisation_id=customer.organisation_id) | Q(organisation__isnull=True))
+                .first()
+            )
+            if method is None:
+                raise serializers.ValidationError({"pay_method": "No such payment method."})
+        items = [dict(item) for item in data["items"]]
+        result = quote(
+            actor=actor,
+            customer=customer,
+            items=items,
+            pay_method=method,
+            check_registry=data.get("check_registry", True),
+        )
+        return Response(QuoteSerializer(result).data)
