@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from billing import services
 from billing.models import (
+    AccountEntry,
     CreditEntry,
     Invoice,
     InvoiceLine,
@@ -11,6 +15,7 @@ from billing.models import (
     Payment,
     PaymentMethod,
     Price,
+    ResellerAccount,
     TaxRule,
 )
 from portal.admin import (
@@ -19,7 +24,6 @@ from portal.admin import (
     ReadOnlyAdminMixin,
     register_remaining,
 )
-from portal.audit import audit
 from portal.tenancy import actor_for_user
 
 
@@ -139,6 +143,26 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+class CreditAdjustForm(forms.ModelForm):
+    """A staff correction of a customer's credit: what the service would refuse is a form
+    error (the organisation, mode and balance after come from the customer and the ledger)."""
+
+    class Meta:
+        model = CreditEntry
+        fields = ("customer", "amount", "currency", "reason", "invoice")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("customer") and data.get("amount") is not None and data.get("currency"):
+            try:
+                services.credit_adjust_check(
+                    customer=data["customer"], amount=data["amount"], currency=data["currency"]
+                )
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from None
+        return data
+
+
 @admin.register(CreditEntry)
 class CreditEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     """The credit ledger: staff may add a correcting entry, never edit or delete one."""
@@ -147,22 +171,24 @@ class CreditEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("currency", "livemode")
     search_fields = ("reason", "customer__email", "customer__last_name", "invoice__number")
     list_select_related = ("customer", "invoice")
-    autocomplete_fields = ("organisation", "customer", "invoice")
+    autocomplete_fields = ("customer", "invoice")
     date_hierarchy = "created_at"
-    exclude = ("created_by",)
+    form = CreditAdjustForm
 
     def save_model(self, request, obj, form, change) -> None:
+        """Through ``billing.services.credit_adjust``: the customer's row locked, the balance
+        after the entry written, never below zero, audited."""
         if change:  # pragma: no cover - has_change_permission is False
             raise PermissionError("credit entries are append-only")
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        audit(
+        entry = services.credit_adjust(
             actor=getattr(request, "actor", None) or actor_for_user(request.user),
-            action="credit.adjust",
-            obj=obj,
-            organisation=obj.organisation,
-            data={"amount": str(obj.amount), "currency": obj.currency, "reason": obj.reason},
+            customer=obj.customer,
+            amount=obj.amount,
+            currency=obj.currency,
+            reason=obj.reason,
+            invoice=obj.invoice,
         )
+        obj.pk, obj.balance_after, obj.created_at = entry.pk, entry.balance_after, entry.created_at
 
 
 @admin.register(TaxRule)
@@ -173,6 +199,39 @@ class TaxRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ("organisation",)
     autocomplete_fields = ("organisation",)
     date_hierarchy = "valid_from"
+
+
+class AccountEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = AccountEntry
+    fields = ("created_at", "kind", "amount", "balance_after", "operation", "round", "reference")
+    readonly_fields = fields
+    ordering = ("-id",)
+    extra = 0
+    max_num = 0
+    show_change_link = True
+
+
+@admin.register(ResellerAccount)
+class ResellerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Reseller accounts with the platform: read here; top-ups through the staff page
+    (``billing.ledger.topup``), never by editing rows."""
+
+    list_display = ("organisation", "currency", "livemode", "low_funds_notified_at", "created_at")
+    list_filter = ("livemode", "currency")
+    search_fields = ("organisation__name", "organisation__slug")
+    list_select_related = ("organisation",)
+    readonly_fields = ("organisation", "currency", "livemode", "low_funds_notified_at")
+    inlines = [AccountEntryInline]
+
+
+@admin.register(AccountEntry)
+class AccountEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "account", "kind", "amount", "balance_after", "operation")
+    list_filter = ("kind", "account__livemode", "account__currency")
+    search_fields = ("account__organisation__name", "reference", "note")
+    list_select_related = ("account__organisation", "operation")
+    raw_id_fields = ("account", "operation", "created_by")
+    date_hierarchy = "created_at"
 
 
 register_remaining("billing")

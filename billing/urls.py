@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views, views_prices
+from billing import views, views_accounts, views_prices
 
 app_name = "billing"
 urlpatterns = [
@@ -37,4 +37,14 @@ urlpatterns = [
         name="test_gateway_callback",
     ),
     path("credit/", views.credit_ledger, name="credit_ledger"),
+    path("accounts/", views_accounts.account_list, name="account_list"),
+    path("accounts/box/", views_accounts.account_box, name="account_box"),
+    path("accounts/sandbox-topup/", views_accounts.sandbox_topup, name="sandbox_topup"),
+    path("accounts/<int:pk>/", views_accounts.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/topup/", views_accounts.account_topup, name="account_topup"),
+    path(
+        "accounts/upstream-topped-up/",
+        views_accounts.upstream_topped_up,
+        name="upstream_topped_up",
+    ),
 ]

@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from billing.api.accounts import ResellerAccountViewSet
 from billing.api.prices import ExchangeRateViewSet, MarkupRuleViewSet, ResellerPriceViewSet
 from billing.api.quotes import QuoteViewSet
 from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
@@ -44,6 +45,7 @@ router.register("markup-rules", MarkupRuleViewSet, basename="markup-rule")
 router.register("reseller-prices", ResellerPriceViewSet, basename="reseller-price")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("quotes", QuoteViewSet, basename="quote")
+router.register("reseller-accounts", ResellerAccountViewSet, basename="reseller-account")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")
 router.register("canned-replies", CannedReplyViewSet, basename="canned-reply")

@@ -24,6 +24,12 @@ OBJECT_URLS = {
     "api:invoice-mark-paid": lambda t: {"pk": t.invoice.pk},
     "api:markup-rule-detail": lambda t: {"pk": t.markup_rule.pk},
     "api:reseller-price-detail": lambda t: {"pk": t.reseller_price.pk},
+    # The reseller's account with the platform (billing.views_accounts, billing.api.accounts).
+    "billing:account_detail": lambda t: {"pk": t.reseller_account.pk},
+    "billing:account_topup": lambda t: {"pk": t.reseller_account.pk},
+    "api:reseller-account-detail": lambda t: {"pk": t.reseller_account.pk},
+    "api:reseller-account-entries": lambda t: {"pk": t.reseller_account.pk},
+    "api:reseller-account-topup": lambda t: {"pk": t.reseller_account.pk},
     # Last: the owner's POST deletes the object the entries above read.
     "billing:markup_rule_delete": lambda t: {"pk": t.markup_rule.pk},
     "billing:own_price_delete": lambda t: {"pk": t.reseller_price.pk},
@@ -36,6 +42,12 @@ RESELLER_ONLY = {
     "api:reseller-price-detail",
     "billing:markup_rule_delete",
     "billing:own_price_delete",
+    # The account with the platform is the reseller's, not its customers'.
+    "billing:account_detail",
+    "billing:account_topup",
+    "api:reseller-account-detail",
+    "api:reseller-account-entries",
+    "api:reseller-account-topup",
 }
 
 
@@ -61,4 +73,15 @@ def prepare(tenant) -> None:
         currency="USD",
         cost="8.00",
         sell="9.50",
+    )
+    from billing import ledger
+    from portal.tenancy import SYSTEM
+
+    tenant.reseller_account = ledger.account_for(tenant.organisation, "USD", True)
+    ledger.topup(
+        actor=SYSTEM,
+        account=tenant.reseller_account,
+        amount="42.00",
+        reference=f"tenancy-{tenant.organisation.slug}",
+        note=tenant.customer.last_name,  # the matrix's secret: never shown to another tenant
     )
