@@ -497,4 +497,4 @@ class AccountEntry(models.Model):
         return f"{self.get_kind_display()} {self.amount:+} {self.account.currency}"
 
 
-from billing.price_models import ExchangeRate, MarkupRule  # noqa: E402,F401 (models of this app)
+from billing.price_models import ExchangeRate, MarkupRule, PromotionCode  # noqa: E402,F401

@@ -122,3 +122,49 @@ class MarkupRule(models.Model):
     def __str__(self) -> str:
         where = f".{self.tld.name}" if self.tld_id else "every TLD"
         return f"{self.organisation}: {where} {self.action or 'any action'} +{self.percent}%"
+
+
+class PromotionCode(models.Model):
+    """A reseller's promotion code: a percent or fixed discount on the items of a cart it
+    applies to (TLDs and actions; empty: all), between its dates, at most ``max_uses`` orders
+    (``uses`` is counted when an order redeems it, under the code's row lock)."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", "Percent off"
+        FIXED = "fixed", "Amount off"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="promotion_codes"
+    )
+    code = models.CharField(max_length=40)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PERCENT)
+    value = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    # The currency of a fixed discount (only carts in it get it).
+    currency = models.CharField(max_length=3, blank=True, validators=[CURRENCY_VALIDATOR])
+    tlds = models.ManyToManyField(Tld, blank=True, related_name="promotion_codes")
+    actions = models.JSONField(default=list, blank=True)  # ["register", "transfer", "renew"]
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="promotion_code_unique"),
+            models.CheckConstraint(
+                condition=Q(value__gt=0) & (Q(kind="fixed") | Q(value__lte=100)),
+                name="promotion_value_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                name="promotion_uses_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.code}"

@@ -27,7 +27,7 @@ MAX_YEARS = 10
 MAX_AMOUNT = Decimal("1000000000")
 
 
-def _money(value, field: str, *, allow_zero: bool = True) -> Decimal:
+def clean_amount(value, field: str, *, allow_zero: bool = True) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError):
@@ -41,7 +41,7 @@ def _money(value, field: str, *, allow_zero: bool = True) -> Decimal:
     return amount
 
 
-def _currency(value: str, field: str = "currency") -> str:
+def clean_currency(value: str, field: str = "currency") -> str:
     code = (value or "").strip().upper()
     allowed = getattr(settings, "NAMEPORT_CURRENCIES", ("USD", "NGN", "EUR", "GBP"))
     if code not in allowed:
@@ -93,11 +93,11 @@ def markup_rule_save(
     """Create or replace the rule for (reseller, TLD or every TLD, action or every action)."""
     seller = _seller(actor, organisation)
     action = _action(action, blank=True)
-    percent = _money(percent, "percent")
+    percent = clean_amount(percent, "percent")
     if percent > Decimal("10000"):
         raise ValidationError({"percent": "A markup of at most 10,000 percent."})
-    fixed = _money(fixed, "fixed")
-    fixed_currency = _currency(fixed_currency, "fixed_currency") if fixed_currency else ""
+    fixed = clean_amount(fixed, "fixed")
+    fixed_currency = clean_currency(fixed_currency, "fixed_currency") if fixed_currency else ""
     if rounding not in MarkupRule.Rounding.values:
         raise ValidationError({"rounding": "Choose none, 99 or whole."})
     factor = None
@@ -184,10 +184,10 @@ def price_override_save(
     pays the platform for it (after exchange)."""
     seller = _seller(actor, organisation)
     action = _action(action)
-    currency = _currency(currency)
+    currency = clean_currency(currency)
     if not (1 <= int(years) <= MAX_YEARS):
         raise ValidationError({"years": f"Choose 1 to {MAX_YEARS} years."})
-    sell = _money(sell, "sell", allow_zero=False)
+    sell = clean_amount(sell, "sell", allow_zero=False)
     cost = reseller_cost(seller, tld, action, int(years), currency)
     if cost is None:
         raise ValidationError(
@@ -264,10 +264,10 @@ def platform_price_save(
     resellers pay."""
     _require_staff(actor)
     action = _action(action)
-    currency = _currency(currency)
+    currency = clean_currency(currency)
     if not (1 <= int(years) <= MAX_YEARS):
         raise ValidationError({"years": f"Choose 1 to {MAX_YEARS} years."})
-    cost, sell = _money(cost, "cost"), _money(sell, "sell")
+    cost, sell = clean_amount(cost, "cost"), clean_amount(sell, "sell")
     if sell < cost:
         raise ValidationError({"sell": "The platform's price is below the registry's cost."})
     with transaction.atomic():
@@ -293,7 +293,7 @@ def exchange_rate_save(
     *, actor: Actor, base: str, quote: str, rate, valid_from: date
 ) -> ExchangeRate:
     _require_staff(actor)
-    base, quote = _currency(base, "base"), _currency(quote, "quote")
+    base, quote = clean_currency(base, "base"), clean_currency(quote, "quote")
     if base == quote:
         raise ValidationError({"quote": "Choose two different currencies."})
     try:

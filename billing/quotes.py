@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceLine, PaymentMethod
 from billing.pricing import PriceList
+from billing.promotions import CartLine, discounts, promotion_for
 from billing.services import FEE_LINE_TYPE, credit_balance, payment_fee, recompute_totals
 from customers.models import Customer
 from domains.models import RELEASED_STATUSES, Domain, DomainStatus, Tld
@@ -195,6 +196,7 @@ def quote(
     items: list[Any],
     pay_method: PaymentMethod | None = None,
     check_registry: bool = True,
+    promo_code: str = "",
 ) -> dict:
     """Seed 003's quote: ``{"summary": {...}, "items": [...]}``. Amounts are Decimal."""
     if not isinstance(items, list) or not items:
@@ -230,6 +232,13 @@ def quote(
                 "order of its own."
             )
     valid = [i for i in parsed if i.valid]
+    off = [ZERO] * len(valid)
+    coupon: dict = {}
+    if promo_code:
+        promo = promotion_for(customer.organisation_id, promo_code)  # ValidationError: why not
+        off = discounts(promo, [CartLine(i.tld.pk, i.action, i.price, i.currency) for i in valid])
+        coupon = {"code": promo.code, "kind": promo.kind, "value": promo.value}
+    discount_of = {id(item): amount for item, amount in zip(valid, off, strict=True)}
     today = timezone.localdate()
     invoice = Invoice(
         organisation_id=customer.organisation_id,
@@ -243,7 +252,7 @@ def quote(
             invoice=invoice,
             type=LINE_TYPES[i.action],
             description=f"Domain {i.action} {i.name} ({i.years} year{'s' if i.years > 1 else ''})",
-            amount=i.price,
+            amount=i.price - discount_of[id(i)],
             qty=Decimal("1.00"),
             taxed=True,
         )
@@ -272,13 +281,14 @@ def quote(
     if invoice.taxrate2:
         taxes.append({"name": invoice.taxname2, "tax": invoice.tax2, "value": invoice.taxrate2})
     recurring = sum((i.per_year for i in valid if i.per_year is not None), ZERO)
+    discount = sum(off, ZERO)
     return {
         "summary": {
-            "subtotal": invoice.subtotal,
+            "subtotal": invoice.subtotal - fee + discount,
             "total": invoice.total,
             "credit": credit,
-            "discount": ZERO,
-            "cost": invoice.subtotal,
+            "discount": discount,
+            "cost": invoice.subtotal - fee,
             "fee": fee,
             "due": invoice.total - credit,
             "currency": currency,
@@ -303,7 +313,11 @@ def quote(
                 }
                 if item.name
                 else {},
-                "coupon": {},
+                "coupon": (
+                    {**coupon, "discount": discount_of[id(item)]}
+                    if coupon and discount_of.get(id(item))
+                    else {}
+                ),
                 "index": item.index,
                 "valid": item.valid,
                 "info": item.info,

@@ -33,6 +33,7 @@ class QuoteRequestSerializer(serializers.Serializer):
     check_registry = serializers.BooleanField(
         required=False, default=True, help_text="Ask the registries whether names are free."
     )
+    promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
     items = QuoteItemSerializer(many=True, max_length=MAX_ITEMS, min_length=1)
 
 
@@ -76,7 +77,7 @@ class QuoteDomainSerializer(serializers.Serializer):
 class QuoteLineSerializer(serializers.Serializer):
     product = serializers.JSONField(allow_null=True)
     domains = serializers.DictField(child=QuoteDomainSerializer())
-    coupon = serializers.DictField()
+    coupon = serializers.DictField(help_text="The promotion code applied to this item, if any.")
     index = serializers.IntegerField()
     valid = serializers.BooleanField()
     info = serializers.ListField(child=serializers.CharField())
@@ -127,5 +128,6 @@ class QuoteViewSet(ActorMixin, viewsets.ViewSet):
             items=items,
             pay_method=method,
             check_registry=data.get("check_registry", True),
+            promo_code=data.get("promo_code", ""),
         )
         return Response(QuoteSerializer(result).data)
