@@ -364,10 +364,16 @@ def _next_number(invoice: Invoice) -> str:
 
 
 def invoice_issue(
-    *, actor: Actor, invoice: Invoice, on: date | None = None, due_days: int = DEFAULT_DUE_DAYS
+    *,
+    actor: Actor,
+    invoice: Invoice,
+    on: date | None = None,
+    due_days: int = DEFAULT_DUE_DAYS,
+    notify: bool = True,
 ) -> Invoice:
     """Draft -> Unpaid: the number (``2026/12/17``; sandbox ``TEST-2026/12/3``), the dates, the
-    totals at the issue date's tax rules; the customer is e-mailed after the commit."""
+    totals at the issue date's tax rules; the customer is e-mailed after the commit (unless
+    ``notify`` is False: demo data)."""
     _require_manage(actor, invoice)
     if due_days < 0:
         raise ValidationError({"due_days": "The due date cannot be before the invoice date."})
@@ -392,7 +398,8 @@ def invoice_issue(
             data={"number": invoice.number, "total": str(invoice.total)},
         )
         invoice_id = invoice.pk
-        transaction.on_commit(lambda: send_invoice_issued(invoice_id))
+        if notify:
+            transaction.on_commit(lambda: send_invoice_issued(invoice_id))
     return invoice
 
 
@@ -511,6 +518,51 @@ def credit_add(
             obj=entry,
             organisation=customer.organisation,
             data={"amount": str(amount), "currency": currency, "customer": customer.pk},
+        )
+    return entry
+
+
+def credit_adjust_check(*, customer: Customer, amount: Decimal, currency: str) -> None:
+    """What ``credit_adjust`` refuses, for a form to show before it is called."""
+    if amount is None or amount == 0 or not Decimal(amount).is_finite():
+        raise ValidationError({"amount": "An adjustment is more or less than zero."})
+    check_currency(currency)
+    if credit_balance(customer, currency) + amount < 0:
+        raise ValidationError({"amount": "The credit cannot go below zero."})
+
+
+def credit_adjust(
+    *,
+    actor: Actor,
+    customer: Customer,
+    amount: Decimal,
+    currency: str,
+    reason: str,
+    invoice: Invoice | None = None,
+) -> CreditEntry:
+    """A staff correction of a customer's credit (the admin): positive or negative, never
+    below zero, with a reason; audited as ``credit.adjust``."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff adjust account credit.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the credit is adjusted."})
+    with transaction.atomic():
+        customer = _lock_customer(customer.pk)
+        credit_adjust_check(customer=customer, amount=amount, currency=currency)
+        entry = _credit_entry(
+            actor=actor,
+            customer=customer,
+            amount=cents(amount),
+            currency=check_currency(currency),
+            reason=reason,
+            invoice=invoice,
+        )
+        audit(
+            actor=actor,
+            action="credit.adjust",
+            obj=entry,
+            organisation=customer.organisation,
+            data={"amount": str(entry.amount), "currency": entry.currency, "reason": reason},
         )
     return entry
 

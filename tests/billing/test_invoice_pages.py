@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from billing import services
-from billing.models import Invoice, InvoiceLine, Payment
+from billing.models import CreditEntry, Invoice, InvoiceLine, Payment
 from portal.tenancy import SYSTEM
 from tests.billing.invoicing import issued_invoice, method
 from tests.customers.factories import ContactFactory, CustomerFactory, UserFactory
@@ -182,3 +182,20 @@ def test_invoice_lines_stay_one_fee_line_after_repicking(client, sandbox):
         client.post(url("invoice_method", invoice), {"method": chosen.pk})
     fees = InvoiceLine.objects.filter(invoice=invoice, type=services.FEE_LINE_TYPE)
     assert [f.description for f in fees] == ["Test card Payment Fee"]
+
+
+def test_staff_adjust_credit_in_the_admin_through_the_service(client, world):
+    customer = world.a.customer
+    add = reverse("admin:billing_creditentry_add")
+    client.force_login(world.staff)
+    form = {"customer": customer.pk, "amount": "15.00", "currency": "USD", "reason": "Goodwill"}
+    response = client.post(add, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = CreditEntry.objects.get()
+    assert (entry.balance_after, entry.organisation_id) == (D("15.00"), customer.organisation_id)
+    response = client.post(add, {**form, "amount": "-20.00", "reason": "Too much"})
+    assert response.status_code == 200
+    assert "The credit cannot go below zero." in response.content.decode()
+    client.post(add, {**form, "amount": "-5.00", "reason": "Correction"})
+    assert services.credit_balance(customer, "USD") == D("10.00")
+    assert CreditEntry.objects.order_by("-id").first().balance_after == D("10.00")

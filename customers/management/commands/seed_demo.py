@@ -188,6 +188,7 @@ class Seeder:
         self.reseller_accounts()
         self.dns()
         self.invoices()
+        self.customer_billing()
         self.support()
 
     def people_and_organisations(self) -> None:
@@ -1078,6 +1079,92 @@ class Seeder:
             currency="USD",
         )
         self.unpaid_invoice = unpaid
+
+    # --- the customer ledger through billing.services -----------------------------------------
+    def customer_billing(self) -> None:
+        """Payment methods on their gateways, the credit ledger's balance_after, the sellers'
+        invoice details, and invoices issued through billing.services (numbers from the
+        sequence, taxes from the rules, credit applied and payments recorded by the services)."""
+        from billing import services
+        from portal.tenancy import Actor, ActorKind
+
+        PaymentMethod.objects.filter(organisation=None, name="Bank Transfer").update(
+            gateway="bank_transfer"
+        )
+        PaymentMethod.objects.filter(organisation=None).exclude(name="Bank Transfer").update(
+            gateway="test"
+        )
+        for organisation, legal_name, address, tax_number in (
+            (
+                self.demo,
+                "Demo Reseller Ltd",
+                "4 Adeola Odeku Street\nVictoria Island, Lagos\nNG",
+                "NG-TIN-10293847",
+            ),
+            (self.other, "Other Reseller OÜ", "Narva mnt 7\n10117 Tallinn\nEE", "EE101234567"),
+        ):
+            if not organisation.legal_name:
+                organisation.legal_name = legal_name
+                organisation.address = address
+                organisation.tax_number = tax_number
+                organisation.save(update_fields=["legal_name", "address", "tax_number"])
+        # The entries written before balance_after existed get their running balance.
+        running: dict[tuple, Decimal] = {}
+        for entry in CreditEntry.objects.order_by("id"):
+            key = (entry.customer_id, entry.currency, entry.livemode)
+            running[key] = running.get(key, Decimal("0.00")) + entry.amount
+            if entry.balance_after is None:
+                CreditEntry.objects.filter(pk=entry.pk).update(balance_after=running[key])
+
+        marker = "Issued through billing.services (demo)."
+        if Invoice.objects.filter(notes=marker).exists():
+            return
+        demo_actor = Actor(kind=ActorKind.STAFF, user=self.staff, livemode=None)
+
+        def issue(customer, lines, *, days_ago: int):
+            draft = services.invoice_create(
+                actor=demo_actor,
+                customer=customer,
+                lines=lines,
+                notes=marker,
+                on=self.today - timedelta(days=days_ago),
+            )
+            return services.invoice_issue(
+                actor=demo_actor,
+                invoice=draft,
+                on=self.today - timedelta(days=days_ago),
+                due_days=14,
+                notify=False,
+            )
+
+        renew_com = self.sell(self.demo, "com", "renew", "USD")
+        paid = issue(
+            self.ada,
+            [("Domain renewal ada-bakery.com (1 year)", renew_com, 1, True, self.ada_bakery)],
+            days_ago=10,
+        )
+        services.credit_apply(actor=demo_actor, invoice=paid, amount="5.00")
+        services.invoice_pay(
+            actor=demo_actor,
+            invoice=paid,
+            method=self.methods["Stripe"],
+            reference="demo-card-0003",
+            gateway="test",
+            gateway_reference="test_demo_0003",
+        )
+        issue(
+            self.ada,
+            [
+                ("ID protection ada-bakery.com (1 year)", Decimal("3.00"), 1, True),
+                ("Setup help (hours)", Decimal("12.50"), Decimal("1.5"), False),
+            ],
+            days_ago=1,
+        )
+        issue(
+            self.sandy,
+            [("Domain registration sandy-test.com (1 year)", Decimal("9.99"), 1, True)],
+            days_ago=0,
+        )
 
     # --- support -------------------------------------------------------------------------------
     def support(self) -> None:
