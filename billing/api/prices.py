@@ -9,8 +9,8 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing import prices
-from billing.models import ExchangeRate, MarkupRule, Price
+from billing import prices, promotions
+from billing.models import ExchangeRate, MarkupRule, Price, PromotionCode
 from domains.models import Tld
 from portal.api.views import ActorMixin
 from portal.tenancy import Actor
@@ -247,4 +247,74 @@ class ExchangeRateViewSet(
             quote=data["quote"],
             rate=data["rate"],
             valid_from=data["valid_from"],
+        )
+
+
+class PromotionCodeSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=PromotionCode.Kind.choices, default="percent")
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
+    tlds = serializers.SlugRelatedField(
+        slug_field="name", queryset=Tld.objects.all(), many=True, required=False
+    )
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=["register", "transfer", "renew"]),
+        required=False,
+        max_length=3,
+    )
+    max_uses = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = PromotionCode
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "value",
+            "currency",
+            "tlds",
+            "actions",
+            "valid_from",
+            "valid_to",
+            "max_uses",
+            "uses",
+            "is_active",
+        ]
+        read_only_fields = ["id", "uses", "is_active"]
+        validators: list = []  # saving an existing code changes it (billing.promotions)
+
+
+class PromotionCodeViewSet(
+    ActorMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A reseller's promotion codes. Creating a code that exists changes it; ``uses`` counts
+    the orders that redeemed it."""
+
+    serializer_class = PromotionCodeSerializer
+
+    def get_queryset(self):
+        owner = _owned(self.actor)
+        queryset = PromotionCode.objects.prefetch_related("tlds").order_by("code")
+        return queryset if owner is None else queryset.filter(organisation_id=owner)
+
+    def perform_create(self, serializer):
+        _owned(self.actor)
+        data = serializer.validated_data
+        serializer.instance = promotions.promotion_save(
+            actor=self.actor,
+            code=data["code"],
+            kind=data.get("kind", "percent"),
+            value=data["value"],
+            currency=data.get("currency", ""),
+            tlds=data.get("tlds", []),
+            actions=data.get("actions", []),
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            max_uses=data.get("max_uses"),
         )

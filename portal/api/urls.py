@@ -5,7 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 
 from billing.api.accounts import ResellerAccountViewSet
-from billing.api.prices import ExchangeRateViewSet, MarkupRuleViewSet, ResellerPriceViewSet
+from billing.api.prices import (
+    ExchangeRateViewSet,
+    MarkupRuleViewSet,
+    PromotionCodeViewSet,
+    ResellerPriceViewSet,
+)
 from billing.api.quotes import QuoteViewSet
 from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
 from customers.api.views import CustomerViewSet
@@ -45,6 +50,7 @@ router.register("markup-rules", MarkupRuleViewSet, basename="markup-rule")
 router.register("reseller-prices", ResellerPriceViewSet, basename="reseller-price")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("quotes", QuoteViewSet, basename="quote")
+router.register("promotion-codes", PromotionCodeViewSet, basename="promotion-code")
 router.register("reseller-accounts", ResellerAccountViewSet, basename="reseller-account")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")

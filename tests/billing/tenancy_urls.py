@@ -24,6 +24,7 @@ OBJECT_URLS = {
     "api:invoice-mark-paid": lambda t: {"pk": t.invoice.pk},
     "api:markup-rule-detail": lambda t: {"pk": t.markup_rule.pk},
     "api:reseller-price-detail": lambda t: {"pk": t.reseller_price.pk},
+    "api:promotion-code-detail": lambda t: {"pk": t.promotion_code.pk},
     # The reseller's account with the platform (billing.views_accounts, billing.api.accounts).
     "billing:account_detail": lambda t: {"pk": t.reseller_account.pk},
     "billing:account_topup": lambda t: {"pk": t.reseller_account.pk},
@@ -40,6 +41,7 @@ OBJECT_URLS = {
 RESELLER_ONLY = {
     "api:markup-rule-detail",
     "api:reseller-price-detail",
+    "api:promotion-code-detail",
     "billing:markup_rule_delete",
     "billing:own_price_delete",
     # The account with the platform is the reseller's, not its customers'.
@@ -63,9 +65,12 @@ def prepare(tenant) -> None:
         gateway="test",
         gateway_reference=f"test_tenancy_{tenant.organisation.slug}",
     )
-    from billing.models import MarkupRule, Price
+    from billing.models import MarkupRule, Price, PromotionCode
 
     tenant.markup_rule = MarkupRule.objects.create(organisation=tenant.organisation, percent="12.5")
+    tenant.promotion_code = PromotionCode.objects.create(
+        organisation=tenant.organisation, code="MATRIX", value="5"
+    )
     tenant.reseller_price = Price.objects.create(
         organisation=tenant.organisation,
         tld=tenant.domain.tld,

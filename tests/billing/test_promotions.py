@@ -140,3 +140,20 @@ def test_the_quote_api_takes_a_code_and_answers_400_with_the_reason(client, worl
         "/api/v1/quotes/", {**body, "promo_code": "NOPE"}, content_type="application/json"
     )
     assert bad.status_code == 400 and "not valid" in bad.json()["message"]
+
+
+def test_the_api_makes_and_lists_a_resellers_codes(client, world, priced):
+    key = {"HTTP_ACCESS_TOKEN": world.a.live_key_raw}
+    body = {"code": "spring", "kind": "percent", "value": "15", "tlds": ["net"], "max_uses": 3}
+    created = client.post("/api/v1/promotion-codes/", body, content_type="application/json", **key)
+    assert created.status_code == 201, created.content
+    assert created.json()["code"] == "SPRING" and created.json()["tlds"] == ["net"]
+    bad = client.post(
+        "/api/v1/promotion-codes/",
+        {**body, "value": "150"},
+        content_type="application/json",
+        **key,
+    )
+    assert bad.status_code == 400 and "at most 100" in bad.json()["message"]
+    other = client.get("/api/v1/promotion-codes/", HTTP_ACCESS_TOKEN=world.b.live_key_raw).json()
+    assert other["results"] == []
