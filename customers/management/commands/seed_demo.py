@@ -25,6 +25,7 @@ from billing.models import (
     CreditEntry,
     Invoice,
     InvoiceLine,
+    InvoiceSequence,
     Order,
     OrderItem,
     Payment,
@@ -1083,11 +1084,8 @@ class Seeder:
     # --- the customer ledger through billing.services -----------------------------------------
     def customer_billing(self) -> None:
         """Payment methods on their gateways, the credit ledger's balance_after, the sellers'
-        invoice details, and invoices issued through billing.services (numbers from the
-        sequence, taxes from the rules, credit applied and payments recorded by the services)."""
-        from billing import services
-        from portal.tenancy import Actor, ActorKind
-
+        invoice details, and invoices as billing.services issues them (numbers from the
+        sequence, taxes from the rules, credit applied with its ledger entry, a payment)."""
         PaymentMethod.objects.filter(organisation=None, name="Bank Transfer").update(
             gateway="bank_transfer"
         )
@@ -1116,53 +1114,120 @@ class Seeder:
             if entry.balance_after is None:
                 CreditEntry.objects.filter(pk=entry.pk).update(balance_after=running[key])
 
-        marker = "Issued through billing.services (demo)."
+        # Invoices as billing.services.invoice_issue leaves them (customers may not import
+        # billing's services: the layers): numbers from the organisation's sequence for the
+        # year and mode, VAT from the rules rounded per line, credit applied from the ledger.
+        marker = "Issued like billing.services.invoice_issue (demo)."
         if Invoice.objects.filter(notes=marker).exists():
             return
-        demo_actor = Actor(kind=ActorKind.STAFF, user=self.staff, livemode=None)
+        cent = Decimal("0.01")
 
-        def issue(customer, lines, *, days_ago: int):
-            draft = services.invoice_create(
-                actor=demo_actor,
+        def issue(customer: Customer, lines: list[tuple], *, days_ago: int) -> Invoice:
+            on = self.today - timedelta(days=days_ago)
+            sequence = InvoiceSequence.objects.filter(
+                organisation=customer.organisation, year=on.year, livemode=customer.livemode
+            ).first() or InvoiceSequence(
+                organisation=customer.organisation, year=on.year, livemode=customer.livemode
+            )
+            sequence.last += 1
+            sequence.save()
+            rule = TaxRule.objects.filter(
+                organisation=None, country=customer.country, level=1
+            ).first()
+            rate = rule.rate if rule and not customer.tax_exempt else Decimal("0.00")
+            rows = []
+            for description, amount, qty, taxed in lines:
+                total = (amount * qty).quantize(cent, rounding=ROUND_HALF_UP)
+                rows.append((description, amount, qty, taxed, total))
+            subtotal = sum((row[4] for row in rows), Decimal("0.00"))
+            tax = sum(
+                (
+                    (row[4] * rate / 100).quantize(cent, rounding=ROUND_HALF_UP)
+                    for row in rows
+                    if row[3]
+                ),
+                Decimal("0.00"),
+            )
+            prefix = "" if customer.livemode else "TEST-"
+            invoice = Invoice.objects.create(
+                organisation=customer.organisation,
                 customer=customer,
-                lines=lines,
+                livemode=customer.livemode,
+                number=f"{prefix}{on.year}/{on.month:02d}/{sequence.last}",
+                status=Invoice.Status.UNPAID,
+                issued_at=self.days(-days_ago),
+                date=on,
+                duedate=on + timedelta(days=14),
+                paybefore=on + timedelta(days=14),
+                subtotal=subtotal,
+                tax=tax,
+                taxrate=rate,
+                taxname=rule.name if rule and rate else "",
+                total=subtotal + tax,
+                currency=customer.currency,
                 notes=marker,
-                on=self.today - timedelta(days=days_ago),
             )
-            return services.invoice_issue(
-                actor=demo_actor,
-                invoice=draft,
-                on=self.today - timedelta(days=days_ago),
-                due_days=14,
-                notify=False,
+            InvoiceLine.objects.bulk_create(
+                InvoiceLine(
+                    invoice=invoice,
+                    description=description,
+                    amount=amount,
+                    qty=qty,
+                    taxed=taxed,
+                    linetotal=total,
+                )
+                for description, amount, qty, taxed, total in rows
             )
+            self.created += 1
+            return invoice
 
         renew_com = self.sell(self.demo, "com", "renew", "USD")
         paid = issue(
-            self.ada,
-            [("Domain renewal ada-bakery.com (1 year)", renew_com, 1, True, self.ada_bakery)],
-            days_ago=10,
+            self.ada, [("Domain renewal ada-bakery.com (1 year)", renew_com, 1, True)], days_ago=10
         )
-        services.credit_apply(actor=demo_actor, invoice=paid, amount="5.00")
-        services.invoice_pay(
-            actor=demo_actor,
+        # 5.00 of Ada's credit applied (its ledger entry with the balance after), the rest paid
+        # by bank transfer and marked paid by the reseller.
+        balance = sum(
+            CreditEntry.objects.filter(customer=self.ada, currency="USD").values_list(
+                "amount", flat=True
+            ),
+            Decimal("0.00"),
+        )
+        applied = min(Decimal("5.00"), balance, paid.total)
+        CreditEntry.objects.create(
+            organisation=self.demo,
+            customer=self.ada,
+            amount=-applied,
+            currency="USD",
+            balance_after=balance - applied,
+            reason=f"Credit applied to invoice {paid.number}",
             invoice=paid,
-            method=self.methods["Stripe"],
-            reference="demo-card-0003",
-            gateway="test",
-            gateway_reference="test_demo_0003",
+            created_by=self.ada.user,
+        )
+        Payment.objects.create(
+            invoice=paid,
+            method=self.methods["Bank Transfer"],
+            amount=paid.total - applied,
+            currency="USD",
+            reference="BANK-DEMO-0003",
+            status=Payment.Status.COMPLETED,
+            gateway="bank_transfer",
+            created_by=self.reseller,
+        )
+        Invoice.objects.filter(pk=paid.pk).update(
+            credit=applied, status=Invoice.Status.PAID, datepaid=self.days(-9)
         )
         issue(
             self.ada,
             [
-                ("ID protection ada-bakery.com (1 year)", Decimal("3.00"), 1, True),
+                ("ID protection ada-bakery.com (1 year)", Decimal("3.00"), Decimal("1"), True),
                 ("Setup help (hours)", Decimal("12.50"), Decimal("1.5"), False),
             ],
             days_ago=1,
         )
         issue(
             self.sandy,
-            [("Domain registration sandy-test.com (1 year)", Decimal("9.99"), 1, True)],
+            [("Domain registration sandy-test.com (1 year)", Decimal("9.99"), Decimal("1"), True)],
             days_ago=0,
         )
 
