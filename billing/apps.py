@@ -19,3 +19,6 @@ class BillingConfig(AppConfig):
         # claims them, refunded when they fail for good or are cancelled.
         hooks.operation_charge.register(ledger.charge_operations)
         hooks.operation_refund.register(ledger.refund_operation)
+        # Their on_invoice_paid listeners: a paid order queues its registry operations, a paid
+        # renewal invoice its renewal.
+        from billing import orders, renewals  # noqa: F401

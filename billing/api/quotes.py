@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
-from billing.models import PaymentMethod
+from billing.models import Order, OrderItem, PaymentMethod
+from billing.orders import order_place
 from billing.quotes import MAX_ITEMS, quote
+from billing.selectors import visible_orders
 from customers.selectors import visible_customers
 from portal.api.views import ActorMixin
 
@@ -89,6 +91,30 @@ class QuoteSerializer(serializers.Serializer):
     items = QuoteLineSerializer(many=True)
 
 
+def _customer_for(actor, data: dict):
+    if actor.is_customer:
+        return actor.customer
+    if "customer" not in data:
+        raise serializers.ValidationError({"customer": "Choose the customer."})
+    customer = visible_customers(actor).filter(pk=data["customer"]).first()
+    if customer is None:
+        raise serializers.ValidationError({"customer": "No such customer."})
+    return customer
+
+
+def _method_for(customer, data: dict):
+    if "pay_method" not in data:
+        return None
+    method = (
+        PaymentMethod.objects.filter(pk=data["pay_method"], is_active=True)
+        .filter(Q(organisation_id=customer.organisation_id) | Q(organisation__isnull=True))
+        .first()
+    )
+    if method is None:
+        raise serializers.ValidationError({"pay_method": "No such payment method."})
+    return method
+
+
 class QuoteViewSet(ActorMixin, viewsets.ViewSet):
     """Quote a cart of registrations, transfers and renewals: the subtotal, tax lines, the
     payment method's fee, the account credit that would be applied, the total and what renews
@@ -104,23 +130,8 @@ class QuoteViewSet(ActorMixin, viewsets.ViewSet):
         body = QuoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if actor.is_customer:
-            customer = actor.customer
-        else:
-            if "customer" not in data:
-                raise serializers.ValidationError({"customer": "Choose the customer to quote for."})
-            customer = visible_customers(actor).filter(pk=data["customer"]).first()
-            if customer is None:
-                raise serializers.ValidationError({"customer": "No such customer."})
-        method = None
-        if "pay_method" in data:
-            method = (
-                PaymentMethod.objects.filter(pk=data["pay_method"], is_active=True)
-                .filter(Q(organisation_id=customer.organisation_id) | Q(organisation__isnull=True))
-                .first()
-            )
-            if method is None:
-                raise serializers.ValidationError({"pay_method": "No such payment method."})
+        customer = _customer_for(actor, data)
+        method = _method_for(customer, data)
         items = [dict(item) for item in data["items"]]
         result = quote(
             actor=actor,
@@ -131,3 +142,99 @@ class QuoteViewSet(ActorMixin, viewsets.ViewSet):
             promo_code=data.get("promo_code", ""),
         )
         return Response(QuoteSerializer(result).data)
+
+
+class OrderRequestSerializer(QuoteRequestSerializer):
+    use_credit = serializers.BooleanField(
+        required=False, default=True, help_text="Pay from account credit when it covers it."
+    )
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderItem
+        fields = ["id", "kind", "domain_name", "domain", "years", "amount", "currency", "status"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    items = OrderItemSerializer(many=True, read_only=True)
+    invoice = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = ["id", "customer", "status", "currency", "total", "created_at", "items", "invoice"]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "id": {"type": "integer"},
+                "number": {"type": "string"},
+                "status": {"type": "string"},
+                "total": {"type": "string"},
+            },
+        }
+    )
+    def get_invoice(self, order) -> dict | None:
+        invoice = order.invoices.order_by("pk").first()
+        if invoice is None:
+            return None
+        return {
+            "id": invoice.pk,
+            "number": invoice.number,
+            "status": invoice.status,
+            "total": str(invoice.total),
+        }
+
+
+class OrderViewSet(
+    ActorMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Orders: POST places a cart (the same ``Idempotency-Key`` header gives the same order);
+    its invoice is issued at once and paid from account credit when that covers it; the
+    registry operations are queued when the invoice is paid."""
+
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        return visible_orders(self.actor).prefetch_related("items").order_by("-created_at", "-pk")
+
+    @extend_schema(
+        request=OrderRequestSerializer,
+        responses={201: OrderSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description=(
+                    "Any unique string of at most 100 characters: a retry with the same key "
+                    "returns the same order."
+                ),
+            )
+        ],
+    )
+    def create(self, request):
+        actor = self.actor
+        if not actor.is_authenticated:
+            raise Http404
+        body = OrderRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        customer = _customer_for(actor, data)
+        order = order_place(
+            actor=actor,
+            customer=customer,
+            items=[dict(item) for item in data["items"]],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            pay_method=_method_for(customer, data),
+            promo_code=data.get("promo_code", ""),
+            use_credit=data.get("use_credit", True),
+            check_registry=data.get("check_registry", True),
+        )
+        return Response(OrderSerializer(order).data, status=201)

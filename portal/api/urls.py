@@ -11,7 +11,7 @@ from billing.api.prices import (
     PromotionCodeViewSet,
     ResellerPriceViewSet,
 )
-from billing.api.quotes import QuoteViewSet
+from billing.api.quotes import OrderViewSet, QuoteViewSet
 from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
 from customers.api.views import CustomerViewSet
 from dns.api.views import (
@@ -50,6 +50,7 @@ router.register("markup-rules", MarkupRuleViewSet, basename="markup-rule")
 router.register("reseller-prices", ResellerPriceViewSet, basename="reseller-price")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("quotes", QuoteViewSet, basename="quote")
+router.register("orders", OrderViewSet, basename="order")
 router.register("promotion-codes", PromotionCodeViewSet, basename="promotion-code")
 router.register("reseller-accounts", ResellerAccountViewSet, basename="reseller-account")
 router.register("tickets", TicketViewSet, basename="ticket")

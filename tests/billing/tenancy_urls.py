@@ -25,6 +25,7 @@ OBJECT_URLS = {
     "api:markup-rule-detail": lambda t: {"pk": t.markup_rule.pk},
     "api:reseller-price-detail": lambda t: {"pk": t.reseller_price.pk},
     "api:promotion-code-detail": lambda t: {"pk": t.promotion_code.pk},
+    "api:order-detail": lambda t: {"pk": t.order.pk},
     # The reseller's account with the platform (billing.views_accounts, billing.api.accounts).
     "billing:account_detail": lambda t: {"pk": t.reseller_account.pk},
     "billing:account_topup": lambda t: {"pk": t.reseller_account.pk},
@@ -65,9 +66,16 @@ def prepare(tenant) -> None:
         gateway="test",
         gateway_reference=f"test_tenancy_{tenant.organisation.slug}",
     )
-    from billing.models import MarkupRule, Price, PromotionCode
+    from billing.models import MarkupRule, Order, Price, PromotionCode
 
     tenant.markup_rule = MarkupRule.objects.create(organisation=tenant.organisation, percent="12.5")
+    tenant.order = Order.objects.create(
+        organisation=tenant.organisation,
+        customer=tenant.customer,
+        currency="USD",
+        total="10.00",
+        idempotency_key=f"matrix-{tenant.organisation.slug}",
+    )
     tenant.promotion_code = PromotionCode.objects.create(
         organisation=tenant.organisation, code="MATRIX", value="5"
     )
