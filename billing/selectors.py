@@ -15,9 +15,14 @@ def _contact_may_see_billing(actor: Actor) -> bool:
 
 
 def visible_invoices(actor: Actor) -> QuerySet[Invoice]:
+    """The actor's invoices; a draft (not issued, no number yet) is the seller's: its customer
+    does not see it."""
     if not _contact_may_see_billing(actor):
         return Invoice.objects.none()
-    return scope(Invoice.objects.select_related("customer"), actor)
+    queryset = scope(Invoice.objects.select_related("customer"), actor)
+    if actor.is_customer:
+        queryset = queryset.exclude(status=Invoice.Status.DRAFT)
+    return queryset
 
 
 def unpaid_invoices(actor: Actor) -> QuerySet[Invoice]:

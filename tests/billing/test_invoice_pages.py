@@ -199,3 +199,17 @@ def test_staff_adjust_credit_in_the_admin_through_the_service(client, world):
     client.post(add, {**form, "amount": "-5.00", "reason": "Correction"})
     assert services.credit_balance(customer, "USD") == D("10.00")
     assert CreditEntry.objects.order_by("-id").first().balance_after == D("10.00")
+
+
+def test_a_draft_is_the_sellers_until_it_is_issued(client, world):
+    customer = world.a.customer
+    draft = services.invoice_create(
+        actor=SYSTEM, customer=customer, lines=[("Domain", D("10.00"), 1, True)]
+    )
+    client.force_login(world.a.customer_user)
+    assert client.get(url("invoice_detail", draft)).status_code == 404
+    client.force_login(world.a.member)
+    assert client.get(url("invoice_detail", draft)).status_code == 200
+    services.invoice_issue(actor=SYSTEM, invoice=draft)
+    client.force_login(world.a.customer_user)
+    assert client.get(url("invoice_detail", draft)).status_code == 200
