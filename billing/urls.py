@@ -1,9 +1,10 @@
 from django.urls import path
 
-from billing import views, views_accounts, views_prices
+from billing import views, views_accounts, views_cart, views_prices
 
 app_name = "billing"
 urlpatterns = [
+    path("cart/", views_cart.cart, name="cart"),
     path("prices/", views_prices.price_list, name="price_list"),
     path(
         "prices/rules/<int:pk>/delete/",
@@ -19,6 +20,7 @@ urlpatterns = [
     path("invoices/<int:pk>/credit/", views.invoice_apply_credit, name="invoice_credit"),
     path("invoices/<int:pk>/mark-paid/", views.invoice_mark_paid, name="invoice_mark_paid"),
     path("invoices/<int:pk>/refund/", views.invoice_refund, name="invoice_refund"),
+    path("invoices/<int:pk>/cancel/", views.invoice_cancel, name="invoice_cancel"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/print/", views.invoice_print, name="invoice_print"),
     path(
