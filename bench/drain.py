@@ -9,6 +9,13 @@ Needs PostgreSQL and Redis (a SQLite file cannot take many writer threads):
     DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://127.0.0.1:PORT/0 \\
         .venv/bin/python bench/drain.py [--operations 10000] [--latency-ms 100]
 
+``--kind renew`` (the default) queues renewals, which cost money: the bench's TLD gets a platform
+price (cost 8.00, sell 10.00 USD) and the bench organisation's account with the platform is
+topped up to pay for all of them, so every operation goes through the charge at claim
+(``billing.ledger.charge_operations`` inside the drain's claim transaction) and the ledger ends
+with one charge per operation. ``--kind lock`` queues free registrar-lock changes (no charge),
+the bench's workload before billing.
+
 The worker runs with the project's default settings (Procfile: threads pool,
 CELERY_CONCURRENCY default), unless --concurrency is given. Prints operations per second next
 to the sequential bound (1000 / latency per second).
@@ -68,6 +75,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="worker processes to start")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument(
+        "--kind",
+        choices=["renew", "lock"],
+        default="renew",
+        help="renew: priced renewals charged to the reseller's account at claim; lock: free",
+    )
+    parser.add_argument(
         "--mode",
         choices=["drain", "messages"],
         default="drain",
@@ -115,6 +128,7 @@ def main() -> None:
         name="drain", defaults={"registrar_account": client_account}
     )
     organisation, _ = Organisation.objects.get_or_create(slug="bench-drain", name="Bench drain")
+    charged = args.kind == "renew" and _fund(organisation, tld, args.operations)
     customer, _ = Customer.objects.get_or_create(
         organisation=organisation,
         email="drain@example.test",
@@ -159,14 +173,28 @@ def main() -> None:
         ],
         batch_size=2000,
     )
+
+    def payload(domain) -> dict:
+        if args.kind == "lock":
+            return {"value": False}
+        current = domain.expires_at.date()
+        renewed = current.replace(year=current.year + 1)
+        # What domains.services.domain_renew records (renewal_expectation); no expected_cost, so
+        # the premium-price guard asks the registry nothing (as for a TLD without fee-1.0).
+        return {
+            "years": 1,
+            "cur_exp_date": current.isoformat(),
+            "expect": {"expires_on": renewed.isoformat()},
+        }
+
     operations = RegistrarOperation.objects.bulk_create(
         [
             RegistrarOperation(
                 organisation=organisation,
                 domain=d,
                 registrar_account=client_account,
-                kind="lock",
-                payload={"value": False},
+                kind=args.kind,
+                payload=payload(d),
                 next_attempt_at=now,
             )
             for d in domains
@@ -264,9 +292,11 @@ def main() -> None:
         account="bench-upstream", result__name__startswith=f"d{run}-"
     ).count()
     print(
-        f"drain: {len(ids)} operations, {args.latency_ms} ms registry latency, worker "
+        f"drain: {len(ids)} {args.kind} operations, {args.latency_ms} ms registry latency, worker "
         f"{' '.join(worker_cmd[4:])}"
     )
+    if args.kind == "renew":
+        print(f"  charged to the reseller's account: {_charges(ids) if charged else 'no ledger'}")
     print(
         f"  finished {done}/{len(ids)} ({succeeded} succeeded, {applied} applied upstream) "
         f"in {elapsed:.1f}s (enqueueing took {enqueued:.1f}s)"
@@ -277,6 +307,53 @@ def main() -> None:
     print(
         f"  throughput {done / elapsed:.0f} operations/s; sequential bound "
         f"{1000 / args.latency_ms:.0f}/s; target >= 200/s"
+    )
+
+
+def _fund(organisation, tld, operations: int) -> bool:
+    """A platform price for renewals under the bench's TLD, and the organisation's account with
+    the platform topped up to pay for ``operations`` of them (False when this tree has no
+    reseller ledger: a run of the code before it, for comparison)."""
+    from decimal import Decimal
+
+    from billing.models import Price
+
+    Price.objects.update_or_create(
+        organisation=None,
+        tld=tld,
+        action="renew",
+        years=1,
+        currency="USD",
+        defaults={"cost": Decimal("8.00"), "sell": Decimal("10.00")},
+    )
+    try:
+        from billing import ledger
+    except ImportError:
+        return False
+    from portal.tenancy import SYSTEM
+
+    account = ledger.account_for(organisation, "USD", True)
+    ledger.topup(
+        actor=SYSTEM,
+        account=account,
+        amount=Decimal(10 * operations),
+        reference=f"bench-{uuid.uuid4().hex[:8]}",
+        note="bench/drain.py",
+    )
+    return True
+
+
+def _charges(ids: list[int]) -> str:
+    from django.db.models import Count, Sum
+
+    from billing.models import AccountEntry
+
+    totals = AccountEntry.objects.filter(operation_id__in=ids, kind="charge").aggregate(
+        entries=Count("id"), amount=Sum("amount"), operations=Count("operation", distinct=True)
+    )
+    return (
+        f"{totals['entries']} charge entries for {totals['operations']} operations, "
+        f"{totals['amount']} USD"
     )
 
 
