@@ -36,8 +36,9 @@ What one sweep does, set-based over the whole domains table, in chunks of domain
    function, the same rounding per line; tests/billing/test_renewals.py proves the equality);
    the numbers are a block taken under the ``InvoiceSequence`` row lock, in domain id order, so
    they stay gapless; the dates: invoice date today, due and pay-before on the expiry date (today
-   for an invoice raised after it). Each invoice gets the audit rows ``invoice.create`` and
-   ``invoice.issue`` and the issued e-mail after the commit (``billing_renewal_mails``).
+   for an invoice raised after it). Each invoice gets one audit row, ``invoice.issue`` (created
+   and issued at once; its data names the domain and the expiry it renews), and the issued
+   e-mail after the commit (``billing_renewal_mails``).
 
 2. **Auto-renew.** After the chunk commits, each new invoice of a domain with ``autorenew`` on
    whose customer's account credit (same currency and mode) covers the total is paid with
@@ -74,7 +75,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 
 from billing import services
@@ -273,8 +274,9 @@ def _invoice_chunk(
     prices: _Prices,
     taxes: _Taxes,
     counts: Counter,
-) -> list[tuple[int, bool, Decimal]]:
-    """Raise the invoices of one chunk in one transaction; ``(invoice id, autorenew, total)``."""
+) -> list[tuple]:
+    """Raise the invoices of one chunk in one transaction; returns those of auto-renewing
+    domains (see ``_autorenew``)."""
     with transaction.atomic():
         # The rows are locked in id order, then their state is read again under the lock.
         rows = list(
@@ -330,7 +332,7 @@ def _invoice_chunk(
 
 def _write_invoices(
     pending: list[_Pending], now: datetime, today: date, taxes: _Taxes, counts: Counter
-) -> list[tuple[int, bool, Decimal]]:
+) -> list[tuple]:
     # Numbers: one block per organisation and mode, given in domain id order.
     groups: dict[tuple[int, bool], list[_Pending]] = {}
     for item in pending:
@@ -381,46 +383,61 @@ def _write_invoices(
                 )
             )
     ordered = [item for _key, items in sorted(groups.items()) for item in items]
-    Invoice.objects.bulk_create(invoices, batch_size=1000)
+    Invoice.objects.bulk_create(invoices, batch_size=2000)
     for invoice, line in zip(invoices, lines, strict=True):
         line.invoice_id = invoice.pk
-    InvoiceLine.objects.bulk_create(lines, batch_size=1000)
+    InvoiceLine.objects.bulk_create(lines, batch_size=2000)
+    _audit_issued(invoices, ordered, now)
+    counts["invoiced"] += len(invoices)
+    ids = [invoice.pk for invoice in invoices]
+    transaction.on_commit(lambda: _queue_mails("issued", ids))
+    return [
+        (invoice.pk, invoice.customer_id, invoice.currency, invoice.livemode, invoice.total)
+        for invoice, item in zip(invoices, ordered, strict=True)
+        if item.autorenew
+    ]
+
+
+def _audit_issued(invoices: list[Invoice], items: list[_Pending], now: datetime) -> None:
+    """One audit row ``invoice.issue`` per invoice raised (created and issued at once): its
+    number, total, currency, domain and the expiry it renews. On PostgreSQL written by one
+    INSERT ... SELECT per chunk (the rows are built by the database, not in Python)."""
     actor = str(SYSTEM)[:200]
-    audits = []
-    for invoice, item in zip(invoices, ordered, strict=True):
-        common = {
-            "organisation_id": invoice.organisation_id,
-            "actor": actor,
-            "object_type": "billing.invoice",
-            "object_id": str(invoice.pk),
-        }
-        audits.append(
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AuditEntry._meta.db_table} (organisation_id, user_id, actor, "
+                "action, object_type, object_id, data, created_at) "
+                "SELECT i.organisation_id, NULL, %s, 'invoice.issue', 'billing.invoice', "
+                "i.id::text, jsonb_build_object('number', i.number, 'total', i.total::text, "
+                "'currency', i.currency, 'renewal', d.name, 'renews_expiry', l.renews_expiry), %s "
+                f"FROM {Invoice._meta.db_table} i "
+                f"JOIN {InvoiceLine._meta.db_table} l ON l.invoice_id = i.id "
+                f"JOIN {Domain._meta.db_table} d ON d.id = l.domain_id "
+                "WHERE i.id = ANY(%s) ORDER BY i.id",
+                [actor, now, [invoice.pk for invoice in invoices]],
+            )
+        return
+    AuditEntry.objects.bulk_create(
+        (
             AuditEntry(
-                **common,
-                action="invoice.create",
+                organisation_id=invoice.organisation_id,
+                actor=actor,
+                action="invoice.issue",
+                object_type="billing.invoice",
+                object_id=str(invoice.pk),
                 data={
+                    "number": invoice.number,
                     "total": str(invoice.total),
                     "currency": invoice.currency,
                     "renewal": item.name,
                     "renews_expiry": item.expires_at.isoformat(),
                 },
             )
-        )
-        audits.append(
-            AuditEntry(
-                **common,
-                action="invoice.issue",
-                data={"number": invoice.number, "total": str(invoice.total)},
-            )
-        )
-    AuditEntry.objects.bulk_create(audits, batch_size=2000)
-    counts["invoiced"] += len(invoices)
-    ids = [invoice.pk for invoice in invoices]
-    transaction.on_commit(lambda: _queue_mails("issued", ids))
-    return [
-        (invoice.pk, item.autorenew, invoice.total)
-        for invoice, item in zip(invoices, ordered, strict=True)
-    ]
+            for invoice, item in zip(invoices, items, strict=True)
+        ),
+        batch_size=2000,
+    )
 
 
 def _queue_mails(kind: str, items: list) -> None:
@@ -432,29 +449,24 @@ def _queue_mails(kind: str, items: list) -> None:
         logger.exception("renewal mails not queued", extra={"kind": kind, "count": len(items)})
 
 
-def _autorenew(raised: Iterable[tuple[int, bool, Decimal]], counts: Counter) -> None:
-    """Pay the new invoices of auto-renewing domains from credit when it covers the total."""
-    wanted = [(pk, total) for pk, autorenew, total in raised if autorenew and total > 0]
+def _autorenew(raised: Iterable[tuple], counts: Counter) -> None:
+    """Pay the new invoices of auto-renewing domains from credit when it covers the total.
+    ``raised``: ``(invoice id, customer id, currency, livemode, total)`` of those invoices."""
+    wanted = [row for row in raised if row[4] > 0]
     if not wanted:
         return
-    invoices = {
-        i.pk: i
-        for i in Invoice.objects.filter(pk__in=[pk for pk, _ in wanted]).select_related("customer")
-    }
     balances = {
         (row["customer_id"], row["currency"], row["livemode"]): row["total"]
-        for row in CreditEntry.objects.filter(
-            customer_id__in={i.customer_id for i in invoices.values()}
-        )
+        for row in CreditEntry.objects.filter(customer_id__in={row[1] for row in wanted})
         .values("customer_id", "currency", "livemode")
         .annotate(total=Sum("amount"))
     }
-    for pk, total in wanted:
-        invoice = invoices[pk]
-        key = (invoice.customer_id, invoice.currency, invoice.livemode)
+    for pk, customer_id, currency, livemode, total in wanted:
+        key = (customer_id, currency, livemode)
         if balances.get(key, services.ZERO) < total:
             counts["autorenew_short"] += 1
             continue
+        invoice = Invoice.objects.select_related("customer").get(pk=pk)
         try:
             services.credit_apply(actor=SYSTEM, invoice=invoice, amount=total)
         except ValidationError:  # the credit was spent meanwhile: stays Unpaid
