@@ -294,6 +294,20 @@ def invoice_refund(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def invoice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a draft or unpaid invoice (seller, staff); credit applied to it goes back."""
+    invoice = _invoice(request, pk)
+    try:
+        services.invoice_cancel(
+            actor=request.actor, invoice=invoice, reason=request.POST.get("reason", "")[:255]
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(request, invoice, exc)
+    return _done(request, invoice, "Invoice cancelled.")
+
+
+@login_required
 @require_GET
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(request, pk)

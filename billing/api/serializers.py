@@ -159,6 +159,10 @@ class RefundResultSerializer(serializers.Serializer):
     invoice = InvoiceSerializer()
 
 
+class CancelRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
 class MarkPaidRequestSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=100, help_text="The bank transfer's reference")
     method = serializers.IntegerField(min_value=1, required=False, allow_null=True)

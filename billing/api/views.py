@@ -38,6 +38,9 @@ IDEMPOTENCY = OpenApiParameter(
     "characters)",
 )
 BARE_LIST = {"pagination_class": None, "filter_backends": []}
+# The error body itself is added to every 4xx by portal.api.schema.add_error_responses.
+NO_CUSTOMER = OpenApiResponse(description="`customer` is not one of the caller's customers")
+NO_INVOICE = OpenApiResponse(description="`invoice` is not one of the caller's invoices")
 
 
 class InvoiceViewSet(ScopedReadOnlyViewSet):
@@ -163,6 +166,15 @@ class InvoiceViewSet(ScopedReadOnlyViewSet):
         )
         return Response({"refunded": f"{amount:.2f}", "invoice": self._fresh(invoice)})
 
+    @extend_schema(request=s.CancelRequestSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a draft or unpaid invoice (seller, staff); applied credit goes back."""
+        invoice = self.get_object()
+        data = self._body(s.CancelRequestSerializer)
+        services.invoice_cancel(actor=self.actor, invoice=invoice, reason=data["reason"])
+        return Response(self._fresh(invoice))
+
     @extend_schema(request=s.MarkPaidRequestSerializer, responses=s.PaymentSerializer)
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, pk=None):
@@ -208,7 +220,9 @@ class CreditViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
             raise NotFound("Customer not found.")
         return customer
 
-    @extend_schema(request=s.CreditAddSerializer, responses={201: s.CreditEntrySerializer})
+    @extend_schema(
+        request=s.CreditAddSerializer, responses={201: s.CreditEntrySerializer, 404: NO_CUSTOMER}
+    )
     def create(self, request, *args, **kwargs):
         """Add account credit to a customer (the customer's reseller, staff)."""
         serializer = s.CreditAddSerializer(data=request.data)
@@ -230,7 +244,7 @@ class CreditViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
             ),
             OpenApiParameter("currency", OpenApiTypes.STR, required=False),
         ],
-        responses=s.CreditBalanceSerializer(many=True),
+        responses={200: s.CreditBalanceSerializer(many=True), 404: NO_CUSTOMER},
     )
     @action(detail=False, methods=["get"], **BARE_LIST)
     def balance(self, request):
@@ -305,7 +319,8 @@ class PaymentMethodViewSet(ActorMixin, mixins.ListModelMixin, viewsets.GenericVi
         parameters=[
             OpenApiParameter("amount", OpenApiTypes.STR, required=False),
             OpenApiParameter("invoice", OpenApiTypes.INT, required=False),
-        ]
+        ],
+        responses={200: s.PaymentMethodSerializer(many=True), 404: NO_INVOICE},
     )
     def list(self, request, *args, **kwargs):
         """Payment methods with their fees."""

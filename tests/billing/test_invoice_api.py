@@ -161,3 +161,14 @@ def test_payment_methods_with_fees(client, world, key):
     assert (
         client.get(reverse("api:payment-method-list"), {"amount": "-1"}, **key).status_code == 400
     )
+
+
+def test_cancel_through_the_api(client, world, key):
+    invoice = world.a.invoice
+    response = client.post(
+        action("cancel", invoice), {"reason": "dup"}, content_type="application/json", **key
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "Cancelled"
+    again = client.post(action("cancel", invoice), {}, content_type="application/json", **key)
+    assert again.status_code == 400

@@ -213,3 +213,21 @@ def test_a_draft_is_the_sellers_until_it_is_issued(client, world):
     services.invoice_issue(actor=SYSTEM, invoice=draft)
     client.force_login(world.a.customer_user)
     assert client.get(url("invoice_detail", draft)).status_code == 200
+
+
+def test_the_reseller_cancels_and_the_applied_credit_goes_back(client, world):
+    invoice = world.a.invoice
+    services.credit_add(
+        actor=SYSTEM, customer=world.a.customer, amount="3", currency="USD", reason="x"
+    )
+    services.credit_apply(actor=SYSTEM, invoice=invoice)
+    client.force_login(world.a.customer_user)
+    assert client.post(url("invoice_cancel", invoice), {"reason": "no"}).status_code == 403
+    client.force_login(world.a.member)
+    assert 'data-section="cancel"' in client.get(url("invoice_detail", invoice)).content.decode()
+    response = client.post(url("invoice_cancel", invoice), {"reason": "ordered twice"})
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.CANCELLED
+    assert services.credit_balance(world.a.customer, "USD") == D("3.00")
+    assert client.post(url("invoice_cancel", invoice), {}).status_code == 422
