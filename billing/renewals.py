@@ -16,7 +16,9 @@ What one sweep does, set-based over the whole domains table, in chunks of domain
    - and has no renewal invoice for its current expiry: an ``InvoiceLine`` of type
      ``DomainRenew`` for the domain whose ``renews_expiry`` is the domain's ``expires_at`` and
      whose invoice is not Cancelled (a cancelled renewal invoice is raised again by the next
-     sweep; after a renewal the expiry moves, so the next term gets its own invoice)
+     sweep; after a renewal the expiry moves, so the next term gets its own invoice), and no
+     renewal queued and not done (pending, running, held, awaiting funds: ordered in a cart or
+     renewed by hand, its expiry is about to move)
 
    gets one invoice of its own (one invoice per domain, one line), issued at once (Unpaid) in
    its customer's currency and mode: a sandbox domain gets a sandbox invoice (``TEST-``
@@ -51,8 +53,11 @@ What one sweep does, set-based over the whole domains table, in chunks of domain
    renewal for that expiry is already queued or done (a RENEW operation with that
    ``cur_exp_date`` not failed or cancelled) or the domain was renewed past it meanwhile. So
    however the invoice is paid (credit here, the customer with a gateway, a bank transfer marked
-   paid), the renewal is queued exactly once. A domain that cannot be renewed any more (e.g. in
-   redemption) is not queued: the audit row ``renewal.not_queued`` says why.
+   paid), the renewal is queued exactly once. When it cannot be queued (the domain left the
+   renewable states, e.g. redemption; the term was renewed another way meanwhile), the line's
+   amount with its tax goes to the customer's account credit (``credit_add``, as
+   ``billing.orders`` does), the invoice's notes say so and the audit row
+   ``renewal.not_queued`` says why.
 
 4. **Reminders.** Unpaid renewal invoices are reminded by e-mail at 30, 14, 7 and 1 days before
    the expiry (the threshold reached, not yet sent; a threshold already passed when the invoice
@@ -114,6 +119,24 @@ def _has_renewal_invoice(domain_ref: str = "pk", expiry_ref: str = "expires_at")
             type=RENEW_LINE_TYPE,
             renews_expiry=OuterRef(expiry_ref),
         ).exclude(invoice__status=Invoice.Status.CANCELLED)
+    )
+
+
+IN_PROGRESS = (
+    RegistrarOperation.Status.PENDING,
+    RegistrarOperation.Status.RUNNING,
+    RegistrarOperation.Status.HELD,
+    RegistrarOperation.Status.AWAITING_FUNDS,
+)
+
+
+def _renewal_in_progress():
+    """A renewal of the domain is queued and not done (ordered in a cart, or by hand): its
+    expiry is about to move, so no invoice for the current one."""
+    return Exists(
+        RegistrarOperation.objects.filter(
+            domain_id=OuterRef("pk"), kind=RegistrarOperation.Kind.RENEW, status__in=IN_PROGRESS
+        )
     )
 
 
@@ -253,7 +276,7 @@ def renewals_sweep(*, now: datetime | None = None, chunk_size: int | None = None
         while True:
             ids = list(
                 due.filter(pk__gt=last)
-                .filter(~_has_renewal_invoice())
+                .filter(~_has_renewal_invoice(), ~_renewal_in_progress())
                 .order_by("pk")
                 .values_list("pk", flat=True)[:chunk]
             )
@@ -296,6 +319,13 @@ def _invoice_chunk(
             .exclude(invoice__status=Invoice.Status.CANCELLED)
             .values_list("domain_id", "renews_expiry")
         )
+        renewing = set(
+            RegistrarOperation.objects.filter(
+                domain_id__in=[r[0] for r in rows],
+                kind=RegistrarOperation.Kind.RENEW,
+                status__in=IN_PROGRESS,
+            ).values_list("domain_id", flat=True)
+        )
         customers = {
             c.pk: c
             for c in Customer.objects.filter(pk__in={r[2] for r in rows}).only(
@@ -311,7 +341,7 @@ def _invoice_chunk(
         currencies = set(getattr(settings, "NAMEPORT_CURRENCIES", ("USD",)))
         pending: list[_Pending] = []
         for domain_id, name, customer_id, tld_id, expires_at, autorenew in rows:
-            if (domain_id, expires_at) in invoiced:
+            if (domain_id, expires_at) in invoiced or domain_id in renewing:
                 continue
             customer = customers[customer_id]
             quote = prices.price(customer, tld_id)
@@ -493,8 +523,16 @@ def _queue_renewal(invoice: Invoice, line: InvoiceLine) -> RegistrarOperation | 
     domain = Domain.objects.select_for_update().select_related("tld").get(pk=line.domain_id)
     expiry = line.renews_expiry.astimezone(UTC).date().isoformat()
     data = {"domain": domain.name, "renews_expiry": expiry, "line": line.pk}
+    ours = AuditEntry.objects.filter(
+        action="renewal.queued",
+        object_type="billing.invoice",
+        object_id=str(invoice.pk),
+        data__line=line.pk,
+    )
+    if ours.exists():
+        return None  # this line's renewal is queued already
     if domain.expires_at is not None and domain.expires_at > line.renews_expiry:
-        _not_queued(invoice, data, "The domain was renewed past this expiry already.")
+        _not_queued(invoice, line, data, "The domain was renewed past this expiry already.")
         return None
     queued = (
         RegistrarOperation.objects.filter(
@@ -506,12 +544,13 @@ def _queue_renewal(invoice: Invoice, line: InvoiceLine) -> RegistrarOperation | 
         .exists()
     )
     if queued:
+        _not_queued(invoice, line, data, "A renewal of this term was already queued.")
         return None
     try:
         with transaction.atomic():
             operation = domain_renew(actor=SYSTEM, domain=domain, years=1)
     except ValidationError as exc:
-        _not_queued(invoice, data, "; ".join(exc.messages))
+        _not_queued(invoice, line, data, "; ".join(exc.messages))
         return None
     audit(
         actor=SYSTEM,
@@ -523,14 +562,41 @@ def _queue_renewal(invoice: Invoice, line: InvoiceLine) -> RegistrarOperation | 
     return operation
 
 
-def _not_queued(invoice: Invoice, data: dict, reason: str) -> None:
+def _line_due(invoice: Invoice, line: InvoiceLine) -> Decimal:
+    """What the line cost the customer: its total and its taxes at the invoice's rates."""
+    due = line.linetotal
+    if line.taxed:
+        due += services.cents(line.linetotal * invoice.taxrate / services.HUNDRED)
+        due += services.cents(line.linetotal * invoice.taxrate2 / services.HUNDRED)
+    return min(due, invoice.total)
+
+
+def _not_queued(invoice: Invoice, line: InvoiceLine, data: dict, reason: str) -> None:
+    """The paid renewal cannot be queued: its amount goes to the customer's account credit
+    (as ``billing.orders`` does for an item it cannot queue), the invoice's notes say so and
+    the audit row ``renewal.not_queued`` says why."""
     logger.warning("paid renewal not queued", extra={"invoice": invoice.pk, **data})
+    amount = _line_due(invoice, line)
+    if amount > 0:
+        services.credit_add(
+            actor=SYSTEM,
+            customer=invoice.customer,
+            amount=amount,
+            currency=invoice.currency,
+            reason=f"{data['domain']} could not be renewed: {reason}"[:255],
+        )
+    Invoice.objects.filter(pk=invoice.pk).update(
+        notes=(
+            f"{invoice.notes}\n{data['domain']}: {reason} "
+            f"{amount} {invoice.currency} credited to your account."
+        ).strip()
+    )
     audit(
         actor=SYSTEM,
         action="renewal.not_queued",
         obj=invoice,
         organisation=invoice.organisation,
-        data={**data, "reason": reason[:255]},
+        data={**data, "reason": reason[:255], "credited": str(amount)},
     )
 
 

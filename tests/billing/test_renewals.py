@@ -291,6 +291,24 @@ def test_paying_the_invoice_later_queues_the_renewal_once(org, com):
 
     assert RegistrarOperation.objects.filter(domain=domain, kind="renew").count() == 1
     assert RegistrarOperation.objects.filter(domain=already, kind="renew").count() == 1
+    assert services.credit_balance(domain.customer, "USD") == 0
+    # The term was renewed another way: the second payment goes back as account credit.
+    assert services.credit_balance(already.customer, "USD") == Decimal("10.00")
+    other.refresh_from_db()
+    assert "credited to your account" in other.notes
+
+
+def test_no_invoice_while_a_renewal_is_queued(org, com):
+    from domains.services import domain_renew
+
+    domain = domain_of(org, com, 5)
+    operation = domain_renew(actor=SYSTEM, domain=domain, years=1)
+
+    assert sweep().get("invoiced", 0) == 0
+    assert renewal_invoices(domain) == []
+
+    RegistrarOperation.objects.filter(pk=operation.pk).update(status="failed")
+    assert sweep()["invoiced"] == 1, "a failed renewal leaves the domain to invoice"
 
 
 def test_reminders_at_30_14_7_and_1_days_each_once(com, django_capture_on_commit_callbacks):

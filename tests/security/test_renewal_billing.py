@@ -1,8 +1,8 @@
 """Renewal billing (billing.renewals) cannot be made to pay or renew the wrong thing: sandbox
 renewals never touch live credit or live numbering, credit in another currency never pays a
 renewal, a renewal invoice cannot be paid twice nor its renewal queued twice, and a domain that
-can no longer be renewed when its invoice is paid is not renewed (the payment still stands,
-the reason is audited, nothing crashes)."""
+can no longer be renewed when its invoice is paid is not renewed (the payment still stands and
+goes back as account credit, the reason is audited, nothing crashes)."""
 
 from __future__ import annotations
 
@@ -110,3 +110,5 @@ def test_a_domain_that_left_the_renewable_states_is_not_renewed_when_paid(com):
     assert not RegistrarOperation.objects.filter(domain=domain, kind="renew").exists()
     entry = AuditEntry.objects.get(action="renewal.not_queued", object_id=str(invoice.pk))
     assert entry.data["domain"] == domain.name and entry.data["reason"]
+    assert services.credit_balance(customer, "USD") == invoice.total, "paid back as credit"
+    assert "credited to your account" in invoice.notes
