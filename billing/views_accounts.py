@@ -120,18 +120,23 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail(request, account: ResellerAccount, form, status: int = 200) -> HttpResponse:
+    """The ledger page; an HTMX GET (the pagination) gets the entries' fragment, a refused
+    top-up the whole page with the form's errors."""
     page_obj = paginate(request, ledger.account_entries(account))
+    context = {
+        "account": account,
+        "balance": ledger.balance(account),
+        "page_obj": page_obj,
+        "rows": page_obj.object_list,
+        "form": form if ledger.can_topup(request.actor, account) else None,
+    }
+    if request.method == "POST":
+        return render(request, "billing/account_detail.html", context, status=status)
     return render_htmx(
         request,
         "billing/account_detail.html",
         "billing/account_entries.html",
-        {
-            "account": account,
-            "balance": ledger.balance(account),
-            "page_obj": page_obj,
-            "rows": page_obj.object_list,
-            "form": form if ledger.can_topup(request.actor, account) else None,
-        },
+        context,
         status=status,
     )
 

@@ -142,8 +142,10 @@ def test_staff_see_every_balance_and_top_up(client, world, live):
     response = client.post(url, {"amount": "20.00", "reference": "WIRE-2", "note": "April"}, **HX)
     assert response.status_code == 200 and response["HX-Redirect"]
     assert ledger.balance(live) == Decimal("100.00")
-    missing = client.post(url, {"amount": "20.00", "reference": ""})
-    assert missing.status_code == 422 and "reference" in missing.content.decode()
+    missing = client.post(url, {"amount": "20.00", "reference": ""}, **HX)
+    page = missing.content.decode()
+    assert missing.status_code == 422 and "needs the payment&#x27;s reference" in page
+    assert 'data-section="topup"' in page, "the whole page again, with the form's error"
     assert ledger.balance(live) == Decimal("100.00")
 
 
