@@ -40,7 +40,7 @@ def snapshot(invoice):
     )
 
 
-@pytest.mark.parametrize("status", ["Paid", "Cancelled", "Refunded", "Draft"])
+@pytest.mark.parametrize("status", ["Paid", "Cancelled", "Refunded", "Collections"])
 def test_paying_an_invoice_that_is_not_unpaid_is_refused(client, world, card, status):
     invoice = world.a.invoice
     Invoice.objects.filter(pk=invoice.pk).update(status=status)
@@ -50,6 +50,22 @@ def test_paying_an_invoice_that_is_not_unpaid_is_refused(client, world, card, st
     assert response.status_code == 400
     assert "paid" in response.json()["message"].lower()
     assert post(client, "credit", invoice, {}).status_code == 400
+    assert snapshot(invoice) == before
+
+
+def test_a_draft_cannot_be_paid_by_anyone(client, world, card, key_headers):
+    invoice = world.a.invoice
+    Invoice.objects.filter(pk=invoice.pk).update(status="Draft")
+    before = snapshot(invoice)
+    client.force_login(world.a.customer_user)  # a draft is the seller's: not found
+    assert (
+        post(client, "pay", invoice, {"method": card.pk, "outcome": "approve"}).status_code == 404
+    )
+    client.logout()
+    response = post(
+        client, "pay", invoice, {"method": card.pk, "outcome": "approve"}, **key_headers
+    )
+    assert response.status_code == 400 and "Draft" in response.json()["message"]
     assert snapshot(invoice) == before
 
 
