@@ -398,3 +398,21 @@ def test_two_sweeps_at_once_raise_one_invoice_per_domain():
         assert len(renewal_invoices(domain)) == 1
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"{TODAY:%Y/%m}/{n}" for n in (1, 2, 3)]
+
+
+def test_the_daily_beat_task_runs_the_sweep(org, com, settings):
+    from billing import tasks
+    from portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["billing-renewals"]
+    assert entry["task"] == "billing.tasks.billing_renewals_sweep"
+    assert entry["schedule"] == float(settings.NAMEPORT_RENEWALS_SECONDS) == 86400.0
+    assert entry["task"] in app.tasks, "the worker knows the task"
+    domain = DomainFactory(
+        customer=CustomerFactory(organisation=org),
+        tld=com,
+        expires_at=datetime.now(UTC) + timedelta(days=3),
+    )
+
+    assert tasks.billing_renewals_sweep.delay().get()["invoiced"] == 1
+    assert len(renewal_invoices(domain)) == 1
