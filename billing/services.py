@@ -593,6 +593,9 @@ def credit_apply(*, actor: Actor, invoice: Invoice, amount: Any = None) -> Decim
         invoice = _lock_invoice(invoice)
         if invoice.status != Invoice.Status.UNPAID:
             raise ValidationError(NOT_PAYABLE.format(status=invoice.status))
+        # A payment fee is for paying through a method, not with credit: its line goes, and
+        # picking the method again puts back the fee on what is left to pay.
+        _set_fee_line(invoice, None)
         due = invoice.total - invoice.credit
         balance = credit_balance(customer, invoice.currency)
         if wanted is None:
@@ -616,7 +619,7 @@ def credit_apply(*, actor: Actor, invoice: Invoice, amount: Any = None) -> Decim
             invoice=invoice,
         )
         invoice.credit += wanted
-        invoice.save(update_fields=["credit"])
+        invoice.save(update_fields=["credit", "subtotal", "tax", "tax2", "total"])
         audit(
             actor=actor,
             action="invoice.credit",
@@ -675,15 +678,18 @@ def _line_taxes(invoice: Invoice, line: InvoiceLine) -> tuple[Decimal, Decimal]:
     )
 
 
-def _set_fee_line(invoice: Invoice, method: PaymentMethod) -> None:
-    """Replace the invoice's fee line by ``method``'s (none when its fee is zero); the caller
-    holds the invoice's lock and the invoice is Unpaid. The totals move by the difference
-    (the old fee line and its tax out, the new one in, at the invoice's own rates), so an
-    issued invoice's other lines and totals are never recomputed."""
+def _set_fee_line(invoice: Invoice, method: PaymentMethod | None) -> None:
+    """Replace the invoice's fee line by ``method``'s (none when its fee is zero, or when
+    ``method`` is None); the caller holds the invoice's lock and the invoice is Unpaid. The
+    totals move by the difference (the old fee line and its tax out, the new one in, at the
+    invoice's own rates), so an issued invoice's other lines and totals are never recomputed."""
     lines = list(invoice.lines.all())
-    fee = payment_fee(method, due_without_fee(invoice, lines))
     current = [line for line in lines if line.type == FEE_LINE_TYPE]
-    description = f"{method.name} Payment Fee"
+    if method is None:
+        fee, description = ZERO, ""
+    else:
+        fee = payment_fee(method, due_without_fee(invoice, lines))
+        description = f"{method.name} Payment Fee"
     if [(x.amount, x.description) for x in current] == ([(fee, description)] if fee else []):
         return
     for line in current:

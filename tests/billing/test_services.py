@@ -338,3 +338,18 @@ def test_another_organisations_reseller_may_not_touch_the_invoice(customer):
     ):
         with pytest.raises(PermissionDenied):
             call()
+
+
+def test_applying_credit_takes_the_payment_fee_off_and_paying_puts_it_back(customer):
+    invoice = issued_invoice(customer, [("Domain", D("100.00"), 1, True)])
+    stripe = method("Stripe", "0.50", "2.90")
+    invoice = services.invoice_choose_method(actor=SYSTEM, invoice=invoice, method=stripe)
+    assert invoice.total == D("103.40")
+    services.credit_add(actor=SYSTEM, customer=customer, amount="40", currency="USD", reason="x")
+    services.credit_apply(actor=SYSTEM, invoice=invoice)
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.credit) == (D("100.00"), D("40.00"))
+    assert not invoice.lines.filter(type=services.FEE_LINE_TYPE).exists()
+    payment = services.invoice_pay(actor=SYSTEM, invoice=invoice, method=stripe, reference="c")
+    # The fee on the 60.00 left: 0.50 + 1.74
+    assert (payment.fee, payment.amount) == (D("2.24"), D("62.24"))
