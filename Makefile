@@ -15,6 +15,8 @@ ALLOWED_HOSTS ?= $(HOST),localhost,127.0.0.1
 SITE_URL ?= http://$(HOST):$(PORT)
 # Staff TOTP is on by default; the demo turns it off so that its staff login works at once.
 NAMEPORT_STAFF_OTP_REQUIRED ?= 0
+# The demo customer is live: let the test payment gateway take its invoices (never in production).
+NAMEPORT_TEST_GATEWAY_LIVE ?= 1
 export NAMEPORT_VAR_DIR
 
 VENV := .venv
@@ -76,6 +78,7 @@ run: export SITE_URL := $(SITE_URL)
 run: export HOST := $(HOST)
 run: export PORT := $(PORT)
 run: export NAMEPORT_STAFF_OTP_REQUIRED := $(NAMEPORT_STAFF_OTP_REQUIRED)
+run: export NAMEPORT_TEST_GATEWAY_LIVE := $(NAMEPORT_TEST_GATEWAY_LIVE)
 run: migrate
 	@logins="$$($(MANAGE) seed_demo)"; \
 	$(MANAGE) collectstatic --noinput -v0; \

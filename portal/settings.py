@@ -409,6 +409,9 @@ NAMEPORT_DEFAULT_NAMESERVERS = env_list(
     "NAMEPORT_DEFAULT_NAMESERVERS", "ns1.nameport.test,ns2.nameport.test"
 )
 NAMEPORT_EXPIRY_WARNING_DAYS = env_int("NAMEPORT_EXPIRY_WARNING_DAYS", 30)
+# The test payment gateway takes live invoices only with this on (make run's demo; never in
+# production): billing.gateways.
+NAMEPORT_TEST_GATEWAY_LIVE = env_bool("NAMEPORT_TEST_GATEWAY_LIVE", DEBUG)
 # The currencies prices, accounts and invoices may be in (ISO 4217 codes).
 NAMEPORT_CURRENCIES = tuple(
     code.strip().upper() for code in env_list("NAMEPORT_CURRENCIES", "USD,NGN,EUR,GBP")
