@@ -11,6 +11,7 @@ from django.db.models import F, Q
 
 from customers.models import COUNTRY_VALIDATOR, CURRENCY_VALIDATOR, Customer, Organisation
 from domains.models import Domain, Tld
+from portal.crypto import EncryptedTextField
 
 ZERO = Decimal("0.00")
 
@@ -123,6 +124,17 @@ class OrderItem(models.Model):
     amount = money_field()
     currency = currency_field()
     status = models.CharField(max_length=12, default="pending")
+    # The registry operation the paid item queued: its failure for good credits the item back.
+    operation = models.ForeignKey(
+        "domains.RegistrarOperation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_items",
+    )
+    # A transfer's code waits with the order until the invoice is paid; emptied once queued
+    # (the domain keeps it, encrypted as well).
+    auth_code = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["order", "id"]
