@@ -10,10 +10,13 @@ covers the total pays the invoice at once; otherwise it is paid later (the invoi
 test gateway, a bank transfer).
 
 When the invoice becomes Paid (an ``on_invoice_paid`` listener, inside the paying transaction),
-each item's registry operation is queued through the domains services: a registration or a
-renewal. An item that cannot be queued then (the name was taken meanwhile) is credited back to
-the customer's account and said so on the invoice's notes. Transfers are not ordered here yet
-(their auth code would have to wait with the order): the transfer page queues them.
+each item's registry operation is queued through the domains services: a registration, a
+transfer (its auth code waited with the item, encrypted, and is emptied once queued) or a
+renewal; the item keeps the operation it queued. What the customer paid for an item (its line
+and the line's taxes) goes back to the customer's account credit, and the invoice's notes say
+so, when the item cannot be queued (the name was taken meanwhile) and when its operation fails
+for good or is cancelled later (``operation_ended``, billing's ``operation_refund`` hook, which
+also refunds the reseller's charge at cost).
 """
 
 from __future__ import annotations
@@ -24,17 +27,28 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from billing import services
+from billing import ledger, renewals, services
 from billing.models import Invoice, Order, OrderItem, PaymentMethod
 from billing.promotions import promotion_for, promotion_redeem
 from billing.quotes import quote
 from customers.models import Customer
-from domains.models import Domain
-from domains.services import authorize_customer, domain_register, domain_renew
+from domains.models import RELEASED_STATUSES, Domain, RegistrarOperation
+from domains.services import (
+    authorize_customer,
+    domain_register,
+    domain_renew,
+    domain_transfer_in,
+)
 from portal.audit import audit
 from portal.tenancy import SYSTEM, Actor
 
-KINDS = {"register": OrderItem.Kind.DOMAIN_REGISTER, "renew": OrderItem.Kind.DOMAIN_RENEW}
+KINDS = {
+    "register": OrderItem.Kind.DOMAIN_REGISTER,
+    "transfer": OrderItem.Kind.DOMAIN_TRANSFER,
+    "renew": OrderItem.Kind.DOMAIN_RENEW,
+}
+LABELS = {"register": "registration", "transfer": "transfer", "renew": "renewal"}
+LINE_TYPES = {"register": "DomainRegister", "transfer": "DomainTransfer", "renew": "DomainRenew"}
 ZERO = Decimal("0.00")
 
 
@@ -67,10 +81,6 @@ def order_place(
     """Place the cart once per key; see the module docstring."""
     key = _check_key(idempotency_key)
     authorize_customer(actor, customer)
-    if any(isinstance(raw, dict) and raw.get("action") == "transfer" for raw in items or []):
-        raise ValidationError(
-            {"items": "Transfers are ordered from the transfer page, one at a time, for now."}
-        )
     found = _existing(customer, key)
     if found is not None:
         if found.customer_id != customer.pk:
@@ -90,6 +100,7 @@ def order_place(
         for line in priced["items"]
         if not line["valid"]
     ]
+    errors += _transfer_errors(items, priced["items"])
     if errors:
         raise ValidationError({"items": errors})
     try:
@@ -107,6 +118,30 @@ def order_place(
             services.credit_apply(actor=SYSTEM, invoice=invoice)
     order.refresh_from_db()
     return order
+
+
+def _transfer_errors(items: list[Any], lines: list[dict]) -> list[str]:
+    """A transfer needs its auth code, and a name no Nameport account holds already."""
+    errors = []
+    wanted = {}
+    for raw, line in zip(items, lines, strict=True):
+        if not (line["valid"] and isinstance(raw, dict) and raw.get("action") == "transfer"):
+            continue
+        name = next(iter(line["domains"]))
+        code = str(raw.get("auth_code") or "").strip()
+        if not code:
+            errors.append(f"{name}: enter the transfer authorisation (EPP) code.")
+        elif len(code) > 64 or not code.isprintable():
+            errors.append(f"{name}: that code is too long (64 printable characters at most).")
+        else:
+            wanted[name] = raw
+    held = set(
+        Domain.objects.filter(name__in=list(wanted))
+        .exclude(status__in=RELEASED_STATUSES)
+        .values_list("name", flat=True)
+    )
+    errors += [f"{name}: this domain is already managed here." for name in sorted(held)]
+    return errors
 
 
 def _write(actor, customer, items, priced, key, pay_method, promo_code) -> Order:
@@ -135,18 +170,20 @@ def _write(actor, customer, items, priced, key, pay_method, promo_code) -> Order
             years=detail["period"],
             amount=detail["price"] - discount,
             currency=summary["currency"],
+            auth_code=str(raw.get("auth_code") or "").strip()
+            if detail["action"] == "transfer"
+            else "",
         )
         years = detail["period"]
-        label = {"register": "registration", "renew": "renewal"}
         lines.append(
             services.Line(
                 description=(
-                    f"Domain {label[detail['action']]} {name} "
+                    f"Domain {LABELS[detail['action']]} {name} "
                     f"({years} year{'s' if years > 1 else ''})"
                 ),
                 amount=item.amount,
                 target=item,
-                type="DomainRegister" if detail["action"] == "register" else "DomainRenew",
+                type=LINE_TYPES[detail["action"]],
             )
         )
     invoice = services.invoice_create(
@@ -185,34 +222,98 @@ def queue_paid_order(invoice: Invoice) -> None:
 
 def _queue(invoice: Invoice, order: Order, item: OrderItem) -> None:
     customer = order.customer
+    Kind = RegistrarOperation.Kind
     try:
         with transaction.atomic():
             if item.kind == OrderItem.Kind.DOMAIN_REGISTER:
                 item.domain = domain_register(
                     actor=SYSTEM, customer=customer, name=item.domain_name, years=item.years
                 )
+                item.operation = item.domain.operations.filter(kind=Kind.REGISTER).latest("pk")
+            elif item.kind == OrderItem.Kind.DOMAIN_TRANSFER:
+                item.domain = domain_transfer_in(
+                    actor=SYSTEM,
+                    customer=customer,
+                    name=item.domain_name,
+                    auth_code=item.auth_code,
+                    years=item.years,
+                )
+                item.operation = item.domain.operations.filter(kind=Kind.TRANSFER).latest("pk")
+                item.auth_code = ""  # the domain holds it now
             else:
-                domain_renew(actor=SYSTEM, domain=item.domain, years=item.years)
+                item.operation = domain_renew(actor=SYSTEM, domain=item.domain, years=item.years)
             item.status = "queued"
-            item.save(update_fields=["status", "domain"])
+            item.save(update_fields=["status", "domain", "operation", "auth_code"])
     except ValidationError as exc:
-        reason = "; ".join(exc.messages)
+        item.status = "failed"
+        item.auth_code = ""
+        item.save(update_fields=["status", "auth_code"])
+        _credit_back(invoice, item, "; ".join(exc.messages))
+
+
+def _credit_back(invoice: Invoice, item: OrderItem, reason: str) -> None:
+    """What the customer paid for ``item`` (its line with the line's taxes) goes to its account
+    credit; the invoice's notes say so."""
+    line = item.invoice_lines.filter(invoice_id=invoice.pk).first()
+    amount = services.line_due(invoice, line) if line is not None else item.amount
+    if amount > 0:
+        services.credit_add(
+            actor=SYSTEM,
+            customer=invoice.customer,
+            amount=amount,
+            currency=invoice.currency,
+            reason=f"{item.domain_name} could not be ordered: {reason}"[:255],
+        )
+    invoice.refresh_from_db(fields=["notes"])
+    Invoice.objects.filter(pk=invoice.pk).update(
+        notes=(
+            f"{invoice.notes}\n{item.domain_name}: {reason} "
+            f"{amount} {invoice.currency} credited to your account."
+        ).strip()
+    )
+    audit(
+        actor=SYSTEM,
+        action="billing.order.item_credited",
+        obj=invoice,
+        organisation=invoice.organisation,
+        data={"item": item.pk, "name": item.domain_name, "amount": str(amount)},
+    )
+
+
+def credit_back_failed(*, operation: RegistrarOperation) -> int:
+    """The paid items whose operation failed for good or was cancelled are credited back, once
+    (the item leaves ``queued``); their orders end incomplete. The number of items credited."""
+    Status = RegistrarOperation.Status
+    if operation.status not in (Status.FAILED, Status.CANCELLED):
+        return 0
+    done = 0
+    items = OrderItem.objects.select_for_update().filter(operation_id=operation.pk, status="queued")
+    for item in items.select_related("order"):
+        invoice = item.order.invoices.filter(status=Invoice.Status.PAID).order_by("pk").first()
         item.status = "failed"
         item.save(update_fields=["status"])
-        if item.amount > 0:
-            services.credit_add(
-                actor=SYSTEM,
-                customer=customer,
-                amount=item.amount,
-                currency=item.currency,
-                reason=f"{item.domain_name} could not be ordered: {reason}"[:255],
-            )
-        Invoice.objects.filter(pk=invoice.pk).update(
-            notes=(
-                f"{invoice.notes}\n{item.domain_name}: {reason} "
-                f"{item.amount} {item.currency} credited to your account."
-            ).strip()
-        )
+        if invoice is not None:
+            # The registry's own words stay with staff (the operation, its ticket): the
+            # customer is told what happened to its money.
+            label = LABELS_BY_KIND[item.kind]
+            _credit_back(invoice, item, f"the {label} was not completed by the registry.")
+        Order.objects.filter(pk=item.order_id).update(status=Order.Status.INCOMPLETE)
+        done += 1
+    return done
+
+
+LABELS_BY_KIND = {KINDS[action]: label for action, label in LABELS.items()}
+
+
+def operation_ended(*, operation: RegistrarOperation) -> None:
+    """Billing's ``operation_refund`` hook: the operation will not be applied. The reseller's
+    charge at cost is refunded (``ledger.refund_operation``); when it failed for good or was
+    cancelled, what the customer paid for it (an order item, a renewal invoice's line) goes back
+    to its account credit."""
+    ledger.refund_operation(operation=operation)
+    operation.refresh_from_db(fields=["status"])  # a caller may hold the row as it was before
+    credit_back_failed(operation=operation)
+    renewals.credit_back_failed_renewal(operation=operation)
 
 
 services.on_invoice_paid(queue_paid_order)

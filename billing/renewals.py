@@ -562,21 +562,18 @@ def _queue_renewal(invoice: Invoice, line: InvoiceLine) -> RegistrarOperation | 
     return operation
 
 
-def _line_due(invoice: Invoice, line: InvoiceLine) -> Decimal:
-    """What the line cost the customer: its total and its taxes at the invoice's rates."""
-    due = line.linetotal
-    if line.taxed:
-        due += services.cents(line.linetotal * invoice.taxrate / services.HUNDRED)
-        due += services.cents(line.linetotal * invoice.taxrate2 / services.HUNDRED)
-    return min(due, invoice.total)
-
-
-def _not_queued(invoice: Invoice, line: InvoiceLine, data: dict, reason: str) -> None:
+def _not_queued(
+    invoice: Invoice,
+    line: InvoiceLine,
+    data: dict,
+    reason: str,
+    action: str = "renewal.not_queued",
+) -> None:
     """The paid renewal cannot be queued: its amount goes to the customer's account credit
     (as ``billing.orders`` does for an item it cannot queue), the invoice's notes say so and
     the audit row ``renewal.not_queued`` says why."""
     logger.warning("paid renewal not queued", extra={"invoice": invoice.pk, **data})
-    amount = _line_due(invoice, line)
+    amount = services.line_due(invoice, line)
     if amount > 0:
         services.credit_add(
             actor=SYSTEM,
@@ -593,11 +590,42 @@ def _not_queued(invoice: Invoice, line: InvoiceLine, data: dict, reason: str) ->
     )
     audit(
         actor=SYSTEM,
-        action="renewal.not_queued",
+        action=action,
         obj=invoice,
         organisation=invoice.organisation,
         data={**data, "reason": reason[:255], "credited": str(amount)},
     )
+
+
+def credit_back_failed_renewal(*, operation: RegistrarOperation) -> bool:
+    """A renewal queued by a paid renewal invoice failed for good or was cancelled: what the
+    customer paid for its line goes back to the account credit, once (``renewal.credited_back``
+    audit rows, checked under the invoice's lock)."""
+    Status = RegistrarOperation.Status
+    if operation.status not in (Status.FAILED, Status.CANCELLED):
+        return False
+    queued = AuditEntry.objects.filter(
+        action="renewal.queued", object_type="billing.invoice", data__operation=operation.pk
+    ).first()
+    if queued is None:
+        return False
+    invoice = Invoice.objects.select_for_update().filter(pk=int(queued.object_id)).first()
+    line = invoice and invoice.lines.filter(pk=queued.data.get("line")).first()
+    if line is None:
+        return False
+    if AuditEntry.objects.filter(
+        action="renewal.credited_back", data__operation=operation.pk
+    ).exists():
+        return False
+    data = {**queued.data, "operation": operation.pk}
+    _not_queued(
+        invoice,
+        line,
+        data,
+        "the renewal was not completed by the registry.",
+        action="renewal.credited_back",
+    )
+    return True
 
 
 services.on_invoice_paid(queue_paid_renewals)

@@ -635,6 +635,16 @@ def credit_apply(*, actor: Actor, invoice: Invoice, amount: Any = None) -> Decim
 # --- payment methods and their fees ----------------------------------------------------------
 
 
+def line_due(invoice: Invoice, line: InvoiceLine) -> Decimal:
+    """What one line cost the customer: its total and its taxes at the invoice's rates (never
+    more than the invoice's total)."""
+    due = line.linetotal
+    if line.taxed:
+        due += cents(line.linetotal * invoice.taxrate / HUNDRED)
+        due += cents(line.linetotal * invoice.taxrate2 / HUNDRED)
+    return min(due, invoice.total)
+
+
 def payment_fee(method: PaymentMethod, amount: Decimal) -> Decimal:
     """Seed 003 ``/payment/fees``: fixed + percent of ``amount``, rounded half up to the cent."""
     if amount <= 0:

@@ -1,4 +1,4 @@
-"""The cart: names to register or domains to renew, quoted by ``billing.quotes`` and placed
+"""The cart: names to register and names to transfer in (each with its code), quoted by ``billing.quotes`` and placed
 once by ``billing.orders`` (a hidden token is the idempotency key, so a double click or a
 reload places one order); then the invoice page takes the payment."""
 
@@ -25,7 +25,15 @@ class CartForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         help_text="One domain name per line.",
         max_length=MAX_ITEMS * 260,
-        error_messages={"required": "Enter at least one domain name."},
+        required=False,
+    )
+    transfers = forms.CharField(
+        widget=forms.Textarea(
+            attrs={"rows": 3, "class": "form-control", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        help_text="One per line: the domain name, a space, then its transfer (EPP) code.",
+        max_length=MAX_ITEMS * 330,
+        required=False,
     )
     years = forms.TypedChoiceField(
         choices=[(n, f"{n} year{'s' if n > 1 else ''}") for n in range(1, 11)],
@@ -53,19 +61,41 @@ class CartForm(forms.Form):
             self.fields["customer"].required = True
 
     def clean_names(self) -> list[str]:
-        names = [n.strip() for n in self.cleaned_data["names"].splitlines() if n.strip()]
-        if not names:
-            raise ValidationError("Enter at least one domain name.")
-        if len(names) > MAX_ITEMS:
+        return [n.strip() for n in self.cleaned_data["names"].splitlines() if n.strip()]
+
+    def clean_transfers(self) -> list[tuple[str, str]]:
+        pairs = []
+        for number, line in enumerate(self.cleaned_data["transfers"].splitlines(), 1):
+            if not line.strip():
+                continue
+            name, _, code = line.strip().partition(" ")
+            if not code.strip():
+                raise ValidationError(
+                    f"Line {number}: put the transfer code after the name, separated by a space."
+                )
+            pairs.append((name, code.strip()))
+        return pairs
+
+    def clean(self):
+        data = super().clean()
+        count = len(data.get("names") or []) + len(data.get("transfers") or [])
+        if not self.errors and count == 0:
+            raise ValidationError("Enter at least one domain name to register or transfer.")
+        if count > MAX_ITEMS:
             raise ValidationError(f"At most {MAX_ITEMS} names in one order.")
-        return names
+        return data
 
     def items(self) -> list[dict]:
         years = self.cleaned_data["years"]
-        return [
+        registrations = [
             {"type": "domain", "action": "register", "name": name, "years": years}
             for name in self.cleaned_data["names"]
         ]
+        transfers = [
+            {"type": "domain", "action": "transfer", "name": name, "auth_code": code, "years": 1}
+            for name, code in self.cleaned_data["transfers"]
+        ]
+        return registrations + transfers
 
     def buyer(self):
         if self.actor.is_customer:
@@ -114,6 +144,12 @@ def cart(request: HttpRequest) -> HttpResponse:
     else:
         form = CartForm(
             actor=actor,
-            initial={"names": request.GET.get("names", ""), "token": uuid.uuid4().hex},
+            initial={
+                "names": request.GET.get("names", "")[:260],
+                # The transfer page sends its name here: the code is typed after it.
+                "transfers": (request.GET.get("transfer", "")[:260].strip() + " ").lstrip(),
+                "years": request.GET.get("years", "1")[:2],
+                "token": uuid.uuid4().hex,
+            },
         )
     return render(request, "billing/cart.html", {"form": form, "quote": result}, status=status)

@@ -22,6 +22,15 @@ class QuoteItemSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     domain_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     years = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    auth_code = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=True,
+        help_text="A transfer's authorisation (EPP) code: needed to order a transfer; kept "
+        "encrypted until the order is paid, never returned.",
+    )
 
 
 class QuoteRequestSerializer(serializers.Serializer):

@@ -416,3 +416,23 @@ def test_the_daily_beat_task_runs_the_sweep(org, com, settings):
 
     assert tasks.billing_renewals_sweep.delay().get()["invoiced"] == 1
     assert len(renewal_invoices(domain)) == 1
+
+
+def test_a_paid_renewal_that_does_not_happen_is_credited_back_once(org, com):
+    from domains.services import operation_cancel
+
+    domain = domain_of(org, com, 5)
+    sweep()
+    [invoice] = renewal_invoices(domain)
+    services.invoice_mark_paid(actor=reseller_of(domain.customer), invoice=invoice, reference="B-1")
+    operation = RegistrarOperation.objects.get(domain=domain, kind="renew")
+
+    operation_cancel(actor=SYSTEM, operation=operation)
+    operation.refresh_from_db()
+    renewals.credit_back_failed_renewal(operation=operation)  # told twice: credited once
+
+    assert services.credit_balance(domain.customer, "USD") == invoice.total
+    invoice.refresh_from_db()
+    assert f"{invoice.total} USD credited to your account" in invoice.notes
+    assert "not completed by the registry" in invoice.notes
+    assert AuditEntry.objects.filter(action="renewal.credited_back").count() == 1

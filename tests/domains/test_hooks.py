@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from billing import ledger, pricing
+from billing import ledger, orders, pricing
 from billing.models import Price
 from dns import services as dns_services
 from dns.models import Zone
@@ -80,7 +80,7 @@ def test_each_hook_is_filled_in_by_the_app_above_at_start():
     assert hooks.priced_tlds.implementation is pricing.priced_tld_names
     assert hooks.registry_cost.implementation is pricing.platform_cost
     assert hooks.operation_charge.implementation is ledger.charge_operations
-    assert hooks.operation_refund.implementation is ledger.refund_operation
+    assert hooks.operation_refund.implementation is orders.operation_ended
     assert all(hook.implementation is not None for hook in hooks.ALL)
 
 
