@@ -509,4 +509,10 @@ class AccountEntry(models.Model):
         return f"{self.get_kind_display()} {self.amount:+} {self.account.currency}"
 
 
-from billing.price_models import ExchangeRate, MarkupRule, PromotionCode  # noqa: E402,F401
+from billing.price_models import (  # noqa: E402,F401
+    ExchangeRate,
+    MarkupRule,
+    PriceGroup,
+    PriceGroupMembership,
+    PromotionCode,
+)

@@ -1,4 +1,5 @@
-"""The price-setting models: dated exchange rates (staff) and resellers' markup rules.
+"""The price-setting models: dated exchange rates (staff), resellers' markup rules, promotion
+codes and customer price groups.
 
 Imported by ``billing.models`` (their app is billing). The platform's cost list and the
 resellers' per-TLD overrides are ``billing.models.Price`` rows; ``billing.pricing`` reads all of
@@ -13,8 +14,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
-from customers.models import CURRENCY_VALIDATOR, Organisation
+from customers.models import CURRENCY_VALIDATOR, Customer, Organisation
 from domains.models import Tld
 
 ZERO = Decimal("0.00")
@@ -53,7 +55,9 @@ class MarkupRule(models.Model):
     """How a reseller sells over its cost where it set no price of its own: ``cost * (1 +
     percent/100) + fixed``, then rounded up. The most specific rule applies: TLD and action, then
     TLD, then action, then the reseller's default (no TLD, no action). A premium name is sold at
-    the registry's premium price times ``premium_factor`` when set (else with the same markup)."""
+    the registry's premium price times ``premium_factor`` when set (else with the same markup),
+    or not priced at all when ``premium_on_request``: "Price on request", the customer asks the
+    reseller."""
 
     class Rounding(models.TextChoices):
         NONE = "none", "To the cent"
@@ -96,6 +100,8 @@ class MarkupRule(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("1.000"))],
     )
+    # Premium names are not sold at a computed price: "Price on request" (no factor then).
+    premium_on_request = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -116,6 +122,10 @@ class MarkupRule(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(rounding__in=["none", "99", "whole"]), name="markup_rule_rounding"
+            ),
+            models.CheckConstraint(
+                condition=Q(premium_on_request=False) | Q(premium_factor__isnull=True),
+                name="markup_rule_premium_factor_or_on_request",
             ),
         ]
 
@@ -168,3 +178,70 @@ class PromotionCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.code}"
+
+
+class PriceGroup(models.Model):
+    """A reseller's customer price group (WHMCS's client groups): its customers pay the
+    reseller's sell prices less ``percent`` (0 to 100), on every TLD and action."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="price_groups"
+    )
+    name = models.CharField(max_length=80)
+    percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organisation", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                models.F("organisation"),
+                Lower("name"),
+                name="price_group_name_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100), name="price_group_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (-{self.percent}%)"
+
+
+class PriceGroupMembership(models.Model):
+    """A customer's price group: at most one, of the customer's own reseller, in the customer's
+    mode (billing keeps it: customers sits below billing and never points at it)."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="price_group_membership"
+    )
+    group = models.ForeignKey(PriceGroup, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="price_group_memberships"
+    )
+    livemode = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["group", "customer"]
+
+    def __str__(self) -> str:
+        return f"{self.customer} in {self.group}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.group_id and self.group.organisation_id != self.organisation_id:
+            raise ValidationError({"group": "Choose one of your own price groups."})
+        if self.customer_id and (
+            self.customer.organisation_id != self.organisation_id
+            or self.customer.livemode != self.livemode
+        ):
+            raise ValidationError({"customer": "Choose one of your own customers."})

@@ -89,8 +89,11 @@ def markup_rule_save(
     fixed_currency: str = "",
     rounding: str = MarkupRule.Rounding.NONE,
     premium_factor=None,
+    premium_on_request: bool = False,
 ) -> MarkupRule:
-    """Create or replace the rule for (reseller, TLD or every TLD, action or every action)."""
+    """Create or replace the rule for (reseller, TLD or every TLD, action or every action).
+    Premium names: the same markup, ``premium_factor`` times the registry's price, or
+    ``premium_on_request`` (no price: the customer asks the reseller)."""
     seller = _seller(actor, organisation)
     action = _action(action, blank=True)
     percent = clean_amount(percent, "percent")
@@ -111,6 +114,14 @@ def markup_rule_save(
                 {"premium_factor": "A premium factor of 1 to 1000 (1: the premium price)."}
             )
         factor = factor.quantize(Decimal("0.001"))
+    premium_on_request = bool(premium_on_request)
+    if premium_on_request and factor is not None:
+        raise ValidationError(
+            {
+                "premium_factor": "Premium names are priced either at a factor or on request: "
+                "leave the factor empty for on request."
+            }
+        )
     with transaction.atomic():
         rule, created = MarkupRule.objects.select_for_update().update_or_create(
             organisation=seller,
@@ -122,6 +133,7 @@ def markup_rule_save(
                 "fixed_currency": fixed_currency,
                 "rounding": rounding,
                 "premium_factor": factor,
+                "premium_on_request": premium_on_request,
             },
         )
         audit(
@@ -137,6 +149,7 @@ def markup_rule_save(
                 "fixed_currency": fixed_currency,
                 "rounding": rounding,
                 "premium_factor": str(factor) if factor is not None else "",
+                "premium_on_request": premium_on_request,
             },
         )
     return rule
@@ -231,10 +244,13 @@ def price_override_delete(*, actor: Actor, row: Price) -> None:
         row.delete()
 
 
-def price_preview(*, actor: Actor, tlds, action: str = "register", years: int = 1) -> list[dict]:
-    """Per TLD: what the reseller pays, what it sells at, its margin, and whether the price is
-    below cost (the price editor's preview)."""
-    prices = PriceList(actor, tlds, action, years)
+def price_preview(
+    *, actor: Actor, tlds, action: str = "register", years: int = 1, group=None
+) -> list[dict]:
+    """Per TLD: what the reseller pays, what it sells at (to the customers of price ``group``
+    when given), its margin, and whether the price is below cost (the price editor's
+    preview)."""
+    prices = PriceList(actor, tlds, action, years, group=group)
     rows = []
     for tld in tlds:
         quote = prices.price(tld)

@@ -26,7 +26,14 @@ Where the reseller set no price of its own for a TLD, its ``MarkupRule`` (the mo
 TLD + action, TLD, action, default) prices it over its cost: ``cost * (1 + percent/100) +
 fixed``, rounded up as the rule says (to the cent, to .99, to a whole unit); a premium name at the
 registry's quote times the rule's ``premium_factor`` when it has one. No rule and no row: the
-platform's price.
+platform's price. A premium name whose rule (the most specific one for the TLD and action, own
+rows or not) says ``premium_on_request`` has no price for customers and the reseller:
+``on_request`` is set and ``price`` is None ("Price on request"), never the registry's quote.
+
+Customer price groups: a customer in one of its reseller's ``PriceGroup``s pays the reseller's
+price less the group's percent (to the cent, half up), standard and premium alike, whoever asks
+for the customer (a quote for it is priced as the customer sees it). The reseller's preview asks
+with ``group=``. A group price under what the reseller pays is ``below_cost``, refused as any.
 
 Currencies: the actor's currency first. When the list has no row in it, the platform's row in
 another currency is converted at the latest ``ExchangeRate`` valid today (either direction), and
@@ -45,7 +52,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import ExchangeRate, MarkupRule, Price
+from billing.models import ExchangeRate, MarkupRule, Price, PriceGroup, PriceGroupMembership
 from portal.tenancy import Actor
 
 CENT = Decimal("0.01")
@@ -57,12 +64,14 @@ HUNDRED = Decimal(100)
 class ActorPrice:
     """A price as ``actor`` may see it."""
 
-    price: Decimal
+    price: Decimal | None  # None only when ``on_request``
     currency: str
     cost: Decimal | None = None  # what the actor pays upstream; None for customers and contacts
     premium: bool = False
     # The reseller's price is below what it pays the platform: not for sale at this price.
     below_cost: bool = False
+    # A premium name the reseller prices on request: no price, the customer asks the reseller.
+    on_request: bool = False
 
 
 def exchange_rate(base: str, quote: str, on: date | None = None) -> Decimal | None:
@@ -118,6 +127,15 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def discounted(price: Decimal, percent: Decimal) -> Decimal:
+    """``price`` less ``percent`` (a price group's), to the cent."""
+    return _money(price * (HUNDRED - percent) / HUNDRED)
+
+
+# ``PriceList(group=...)`` not given: the customer actor's own group is read.
+CUSTOMERS_GROUP = object()
+
+
 def _markup(sell: Decimal | None, cost: Decimal | None) -> Decimal:
     if sell is None or not cost:
         return ONE
@@ -129,9 +147,21 @@ class PriceList:
 
     ``price(tld)`` is the function every page, serializer and check uses; ``registry_quote``
     prices a premium name from the registry's own quote.
+
+    ``group``: the price group to price for. By default a customer's own group (one query); a
+    ``PriceGroup`` of the seller (the reseller's preview, the renewal sweep that read its
+    customers' groups at once) or None (no group).
     """
 
-    def __init__(self, actor: Actor, tlds: Iterable, action: str = "register", years: int = 1):
+    def __init__(
+        self,
+        actor: Actor,
+        tlds: Iterable,
+        action: str = "register",
+        years: int = 1,
+        *,
+        group: PriceGroup | object | None = CUSTOMERS_GROUP,
+    ):
         self.actor = actor
         self.currency = actor_currency(actor)
         self.action = action
@@ -166,6 +196,29 @@ class PriceList:
             )
             for rule in rules:
                 self._rules[(rule.tld_id, rule.action)] = rule
+        self.group_percent = self._group_percent(group)
+
+    def _group_percent(self, group) -> Decimal | None:
+        """The discount of the price group priced for (None: no group, or none of the seller's)."""
+        if self._seller_id is None:
+            return None
+        if group is CUSTOMERS_GROUP:
+            if not self.actor.is_customer or self.actor.customer_id is None:
+                return None
+            return (
+                PriceGroupMembership.objects.filter(
+                    customer_id=self.actor.customer_id, group__organisation_id=self._seller_id
+                )
+                .values_list("group__percent", flat=True)
+                .first()
+            )
+        if isinstance(group, PriceGroup) and group.organisation_id == self._seller_id:
+            return group.percent
+        return None
+
+    def _in_group(self, price: Decimal) -> Decimal:
+        percent = self.group_percent
+        return discounted(price, percent) if percent else price
 
     def _convert_platform_rows(self, tld_ids: list[int]) -> None:
         """A platform row in the actor's currency for every TLD that has one only in another
@@ -225,7 +278,7 @@ class PriceList:
             reseller_price = (
                 apply_markup(platform_price, rule, currency) if rule else platform_price
             )
-        return registry_cost, platform_price, reseller_price
+        return registry_cost, platform_price, self._in_group(reseller_price)
 
     def _markups(self, tld_id: int, currency: str) -> tuple[Decimal, Decimal]:
         """The platform's and the reseller's markups for this TLD (ratios do not depend on the
@@ -259,6 +312,22 @@ class PriceList:
             return ActorPrice(reseller_price, currency, None, premium, below)
         return None
 
+    def premium_on_request(self, tld) -> bool:
+        """The seller prices premium names of ``tld`` on request (its rule for the TLD and
+        action says so): no premium price is offered, whatever the registry quotes."""
+        rule = self._rule(getattr(tld, "pk", tld)) if self._seller_id is not None else None
+        return bool(rule is not None and rule.premium_on_request)
+
+    def _on_request(
+        self, registry_cost: Decimal, platform_price: Decimal, currency: str
+    ) -> ActorPrice | None:
+        """A premium name priced on request: no price; a reseller still sees what it pays."""
+        if self.actor.is_reseller:
+            return ActorPrice(None, currency, platform_price, True, on_request=True)
+        if self.actor.is_customer:
+            return ActorPrice(None, currency, None, True, on_request=True)
+        return None
+
     def _has_reseller_row(self, tld_id: int) -> bool:
         return any(t == tld_id and owner == "reseller" for (t, owner, _c) in self._rows)
 
@@ -271,6 +340,8 @@ class PriceList:
             amount, currency = registry_quote
             platform_markup, reseller_markup = self._markups(tld_id, currency)
             platform_price = _money(amount * platform_markup)
+            if self.premium_on_request(tld_id):
+                return self._on_request(amount, platform_price, currency)
             rule = None if self._has_reseller_row(tld_id) else self._rule(tld_id)
             if rule is not None and rule.premium_factor:
                 reseller_price = round_price(amount * rule.premium_factor, rule.rounding)
@@ -278,6 +349,7 @@ class PriceList:
                 reseller_price = apply_markup(platform_price, rule, currency)
             else:
                 reseller_price = _money(platform_price * reseller_markup)
+            reseller_price = self._in_group(reseller_price)
             return self._for_actor(amount, platform_price, reseller_price, currency, True)
         currency = self._pick_currency(tld_id)
         if currency is None:

@@ -27,11 +27,12 @@ What one sweep does, set-based over the whole domains table, in chunks of domain
    raise one invoice per domain.
 
    Price: ``billing.pricing.PriceList`` (action ``renew``, 1 year) as the customer sees it (its
-   reseller's price, markup rules included), computed once per (organisation, currency, TLD) per
-   sweep. The standard price: a premium name's registry quote is not asked here. No price in the
-   customer's currency, or a reseller price below what the reseller pays (``below_cost``, not for
-   sale): the domain is skipped and counted (``skipped_no_price``, ``skipped_below_cost``), and
-   tried again by the next sweep. The line keeps its amount: a price change applies to invoices
+   reseller's price, markup rules and the customer's price group included), computed once per
+   (organisation, currency, TLD, price group) per sweep. The standard price: a premium name's
+   registry quote is not asked here. No price in the customer's currency, or a reseller price
+   (or a group's price) below what the reseller pays (``below_cost``, not for sale): the domain
+   is skipped and counted (``skipped_no_price``, ``skipped_below_cost``), and tried again by the
+   next sweep. The line keeps its amount: a price change applies to invoices
    raised after it, never to those already raised.
 
    Totals and tax are those ``billing.services.invoice_create`` computes (the same tax rule
@@ -84,7 +85,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 
 from billing import services
-from billing.models import CreditEntry, Invoice, InvoiceLine, InvoiceSequence
+from billing.models import (
+    CreditEntry,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    PriceGroup,
+    PriceGroupMembership,
+)
 from billing.pricing import ActorPrice, PriceList
 from customers.models import Customer, Organisation
 from domains.lifecycle import add_years
@@ -144,14 +152,17 @@ def _renewal_in_progress():
 
 
 class _Prices:
-    """The customer's renewal price per (organisation, currency, TLD), each asked once."""
+    """The customer's renewal price per (organisation, currency, TLD, price group), each asked
+    once."""
 
     def __init__(self) -> None:
-        self._found: dict[tuple[int, str, int], ActorPrice | None] = {}
+        self._found: dict[tuple[int, str, int, int | None], ActorPrice | None] = {}
         self._organisations: dict[int, Organisation] = {}
 
-    def price(self, customer: Customer, tld_id: int) -> ActorPrice | None:
-        key = (customer.organisation_id, customer.currency, tld_id)
+    def price(
+        self, customer: Customer, tld_id: int, group: PriceGroup | None = None
+    ) -> ActorPrice | None:
+        key = (customer.organisation_id, customer.currency, tld_id, group.pk if group else None)
         if key not in self._found:
             organisation = self._organisations.get(customer.organisation_id)
             if organisation is None:
@@ -163,7 +174,7 @@ class _Prices:
                 customer=customer,
                 livemode=customer.livemode,
             )
-            self._found[key] = PriceList(actor, [tld_id], "renew", 1).price(tld_id)
+            self._found[key] = PriceList(actor, [tld_id], "renew", 1, group=group).price(tld_id)
         return self._found[key]
 
 
@@ -338,13 +349,20 @@ def _invoice_chunk(
                 "tax_exempt",
             )
         }
+        # The customers' price groups (one query for the chunk).
+        groups = {
+            m.customer_id: m.group
+            for m in PriceGroupMembership.objects.filter(customer_id__in=customers).select_related(
+                "group"
+            )
+        }
         currencies = set(getattr(settings, "NAMEPORT_CURRENCIES", ("USD",)))
         pending: list[_Pending] = []
         for domain_id, name, customer_id, tld_id, expires_at, autorenew in rows:
             if (domain_id, expires_at) in invoiced or domain_id in renewing:
                 continue
             customer = customers[customer_id]
-            quote = prices.price(customer, tld_id)
+            quote = prices.price(customer, tld_id, groups.get(customer_id))
             if quote is None or quote.currency != customer.currency:
                 counts["skipped_no_price"] += 1
                 continue

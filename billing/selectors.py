@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
-from billing.models import CreditEntry, Invoice, Order, PaymentMethod, Price
+from billing.models import (
+    CreditEntry,
+    Invoice,
+    Order,
+    PaymentMethod,
+    Price,
+    PriceGroup,
+    PriceGroupMembership,
+)
 from portal.tenancy import Actor, ActorKind, scope
 
 
@@ -67,3 +75,25 @@ def visible_payment_methods(actor: Actor) -> QuerySet[PaymentMethod]:
     if actor.organisation_id is None:
         return queryset.none()
     return queryset.filter(Q(organisation__isnull=True) | Q(organisation_id=actor.organisation_id))
+
+
+def visible_price_groups(actor: Actor) -> QuerySet[PriceGroup]:
+    """A reseller's price groups (live set-up: not in sandbox mode); staff: every one."""
+    queryset = PriceGroup.objects.select_related("organisation").annotate(
+        members=Count("memberships")
+    )
+    if actor.is_staff:
+        return queryset
+    if actor.is_reseller and actor.organisation_id is not None and actor.livemode is not False:
+        return queryset.filter(organisation_id=actor.organisation_id)
+    return queryset.none()
+
+
+def visible_price_group_memberships(actor: Actor) -> QuerySet[PriceGroupMembership]:
+    """Which of the reseller's customers are in which of its groups (live, as the groups)."""
+    queryset = PriceGroupMembership.objects.select_related("customer", "group")
+    if actor.is_staff:
+        return queryset
+    if actor.is_reseller and actor.organisation_id is not None and actor.livemode is not False:
+        return queryset.filter(organisation_id=actor.organisation_id, livemode=True)
+    return queryset.none()

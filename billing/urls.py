@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views, views_accounts, views_cart, views_prices
+from billing import views, views_accounts, views_cart, views_price_groups, views_prices
 
 app_name = "billing"
 urlpatterns = [
@@ -12,6 +12,20 @@ urlpatterns = [
         name="markup_rule_delete",
     ),
     path("prices/own/<int:pk>/delete/", views_prices.own_price_delete, name="own_price_delete"),
+    path(
+        "prices/groups/<int:pk>/", views_price_groups.price_group_detail, name="price_group_detail"
+    ),
+    path("prices/groups/<int:pk>/add/", views_price_groups.price_group_add, name="price_group_add"),
+    path(
+        "prices/groups/<int:pk>/delete/",
+        views_price_groups.price_group_delete,
+        name="price_group_delete",
+    ),
+    path(
+        "customers/<int:pk>/price-group/",
+        views_price_groups.customer_price_group,
+        name="customer_price_group",
+    ),
     path("invoices/", views.invoice_list, name="invoice_list"),
     path("invoices/export.csv", views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),

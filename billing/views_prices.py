@@ -13,11 +13,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from billing import prices
+from billing import price_groups, prices
 from billing.models import ExchangeRate, MarkupRule, Price
+from billing.selectors import visible_price_groups
 from domains.models import Tld
 
 ACTION_CHOICES = [(value, label) for value, label in Price.Action.choices]
+PREMIUM_CHOICES = [
+    ("markup", "With the same markup"),
+    ("factor", "Times a factor"),
+    ("request", "Price on request"),
+]
 
 
 class _Styled(forms.Form):
@@ -40,8 +46,39 @@ class MarkupRuleForm(_Styled):
     fixed = forms.DecimalField(min_value=0, decimal_places=2, initial=0, required=False)
     fixed_currency = forms.CharField(max_length=3, required=False)
     rounding = forms.ChoiceField(choices=MarkupRule.Rounding.choices, initial="none")
+    premium = forms.ChoiceField(
+        label="Premium names",
+        choices=PREMIUM_CHOICES,
+        required=False,
+        help_text="How names the registry prices as premium are sold.",
+    )
     premium_factor = forms.DecimalField(
         min_value=1, max_value=1000, decimal_places=3, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        premium = data.get("premium") or ("factor" if data.get("premium_factor") else "markup")
+        if premium == "factor" and not data.get("premium_factor"):
+            self.add_error("premium_factor", "Enter the factor the registry's price is times.")
+        if premium != "factor":
+            data["premium_factor"] = None
+        data["premium_on_request"] = premium == "request"
+        return data
+
+
+class PriceGroupForm(_Styled):
+    name = forms.CharField(max_length=80)
+    percent = forms.DecimalField(
+        label="Discount (percent)",
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        initial=0,
+        error_messages={
+            "min_value": "Enter a percent from 0 to 100.",
+            "max_value": "Enter a percent from 0 to 100.",
+        },
     )
 
 
@@ -100,6 +137,11 @@ def price_list(request: HttpRequest) -> HttpResponse:
         years = min(max(int(request.GET.get("years", "1")), 1), 10)
     except ValueError:
         years = 1
+    groups = visible_price_groups(actor).order_by("name") if actor.is_reseller else []
+    preview_group = None
+    if request.GET.get("group", "").isdigit() and actor.is_reseller:
+        preview_group = next((g for g in groups if g.pk == int(request.GET["group"])), None)
+    group_form = PriceGroupForm(prefix="group")
     rule_form = MarkupRuleForm(prefix="rule")
     price_form = OwnPriceForm(prefix="price", initial={"currency": _currency(actor)})
     rate_form = ExchangeRateForm(prefix="rate")
@@ -107,7 +149,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         which = request.POST.get("form")
-        if which not in {"rule", "price", "rate", "platform"}:
+        if which not in {"rule", "price", "rate", "platform", "group"}:
             raise Http404
         if which == "rule":
             rule_form = MarkupRuleForm(request.POST, prefix="rule")
@@ -124,6 +166,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
                         fixed_currency=data["fixed_currency"],
                         rounding=data["rounding"],
                         premium_factor=data["premium_factor"],
+                        premium_on_request=data["premium_on_request"],
                     ),
                 )
         elif which == "price":
@@ -146,6 +189,18 @@ def price_list(request: HttpRequest) -> HttpResponse:
             if rate_form.is_valid():
                 data = rate_form.cleaned_data
                 _run(rate_form, lambda: prices.exchange_rate_save(actor=actor, **data))
+        elif which == "group":
+            group_form = PriceGroupForm(request.POST, prefix="group")
+            if group_form.is_valid():
+                data = group_form.cleaned_data
+                saved = _run(
+                    group_form,
+                    lambda: price_groups.price_group_save(
+                        actor=actor, name=data["name"], percent=data["percent"]
+                    ),
+                )
+                if saved is not None:
+                    _warn_below_cost(request, saved)
         elif which == "platform":
             platform_form = PlatformPriceForm(request.POST, prefix="platform")
             if platform_form.is_valid():
@@ -156,6 +211,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
             "price": price_form,
             "rate": rate_form,
             "platform": platform_form,
+            "group": group_form,
         }[which]
         if not bound.errors:
             messages.success(request, "Saved. The preview below shows the new prices.")
@@ -171,12 +227,16 @@ def price_list(request: HttpRequest) -> HttpResponse:
                 tlds=list(Tld.objects.filter(is_active=True).order_by("name")),
                 action=action,
                 years=years,
+                group=preview_group,
             )
             if actor.is_reseller
             else []
         ),
         "action": action,
         "years": years,
+        "groups": groups,
+        "preview_group": preview_group,
+        "group_form": group_form,
         "actions": ACTION_CHOICES,
         "rule_form": rule_form,
         "price_form": price_form,
@@ -194,13 +254,33 @@ def price_list(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/price_list.html", context, status=status)
 
 
-def _run(form: forms.Form, save) -> None:
+def _run(form: forms.Form, save):
+    """``save()``'s result, or None with its refusal on the form."""
     try:
-        save()
+        return save()
     except ValidationError as exc:
         _apply_errors(form, exc)
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
+    return None
+
+
+def _warn_below_cost(request: HttpRequest, group) -> None:
+    """Tell the reseller which TLDs the group's discount puts below what it pays: those are not
+    sold to its customers (refused as any sale below cost)."""
+    rows = prices.price_preview(
+        actor=request.actor,
+        tlds=list(Tld.objects.filter(is_active=True).order_by("name")),
+        group=group,
+    )
+    below = [f".{row['tld']}" for row in rows if row["below_cost"]]
+    if below:
+        messages.warning(
+            request,
+            f"At {group.percent}% off, {', '.join(below)} would sell below what you pay: "
+            f"customers of {group.name} cannot order them until you lower the discount or "
+            "raise your prices.",
+        )
 
 
 def _currency(actor) -> str:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 
 from billing.api.accounts import ResellerAccountViewSet
+from billing.api.price_groups import PriceGroupMembershipViewSet, PriceGroupViewSet
 from billing.api.prices import (
     ExchangeRateViewSet,
     MarkupRuleViewSet,
@@ -52,6 +53,10 @@ router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("orders", OrderViewSet, basename="order")
 router.register("promotion-codes", PromotionCodeViewSet, basename="promotion-code")
+router.register("price-groups", PriceGroupViewSet, basename="price-group")
+router.register(
+    "price-group-memberships", PriceGroupMembershipViewSet, basename="price-group-membership"
+)
 router.register("reseller-accounts", ResellerAccountViewSet, basename="reseller-account")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("ticket-departments", DepartmentViewSet, basename="ticket-department")

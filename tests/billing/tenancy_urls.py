@@ -34,7 +34,14 @@ OBJECT_URLS = {
     "api:reseller-account-detail": lambda t: {"pk": t.reseller_account.pk},
     "api:reseller-account-entries": lambda t: {"pk": t.reseller_account.pk},
     "api:reseller-account-topup": lambda t: {"pk": t.reseller_account.pk},
+    # Customer price groups (billing.views_price_groups, billing.api.price_groups).
+    "billing:price_group_detail": lambda t: {"pk": t.price_group.pk},
+    "billing:price_group_add": lambda t: {"pk": t.price_group.pk},
+    "billing:customer_price_group": lambda t: {"pk": t.customer.pk},
+    "api:price-group-detail": lambda t: {"pk": t.price_group.pk},
+    "api:price-group-membership-detail": lambda t: {"pk": t.price_group_membership.pk},
     # Last: the owner's POST deletes the object the entries above read.
+    "billing:price_group_delete": lambda t: {"pk": t.price_group.pk},
     "billing:markup_rule_delete": lambda t: {"pk": t.markup_rule.pk},
     "billing:own_price_delete": lambda t: {"pk": t.reseller_price.pk},
 }
@@ -47,6 +54,13 @@ RESELLER_ONLY = {
     "api:promotion-code-detail",
     "billing:markup_rule_delete",
     "billing:own_price_delete",
+    # Price groups and who is in them are the reseller's set-up.
+    "billing:price_group_detail",
+    "billing:price_group_add",
+    "billing:price_group_delete",
+    "billing:customer_price_group",
+    "api:price-group-detail",
+    "api:price-group-membership-detail",
     # The account with the platform is the reseller's, not its customers'.
     "billing:account_detail",
     "billing:account_topup",
@@ -88,6 +102,15 @@ def prepare(tenant) -> None:
         currency="USD",
         cost="8.00",
         sell="9.50",
+    )
+    from billing.models import PriceGroup, PriceGroupMembership
+
+    # Named after the customer: the matrix's secret, never shown to another tenant.
+    tenant.price_group = PriceGroup.objects.create(
+        organisation=tenant.organisation, name=f"Group of {tenant.customer.last_name}", percent="5"
+    )
+    tenant.price_group_membership = PriceGroupMembership.objects.create(
+        customer=tenant.customer, group=tenant.price_group, organisation=tenant.organisation
     )
     from billing import ledger
     from portal.tenancy import SYSTEM
