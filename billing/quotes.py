@@ -158,6 +158,12 @@ def _check_registry(actor: Actor, items: list[_Item]) -> None:
             item.info.append("The registry could not be asked now; it is asked again at order.")
         elif not answer.available:
             item.error.append(f"{item.name} is not available.")
+        elif answer.premium and answer.on_request:
+            item.premium = True
+            item.error.append(
+                f"{item.name} is a premium name priced on request: contact "
+                f"{actor.organisation or 'your provider'} for its price."
+            )
         elif answer.premium:
             item.premium = True
             item.info.append("A premium name: the registry sets its price.")

@@ -41,6 +41,8 @@ class Availability:
     currency: str = ""
     reason: str = ""
     cost: Decimal | None = None  # what the actor pays upstream: resellers and staff only
+    # A premium name its seller prices on request: no price is shown ("Price on request").
+    on_request: bool = False
 
     @property
     def status(self) -> str:
@@ -149,7 +151,12 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
         elif isinstance(answer, str):
             results.append(Availability(p.ascii, p.unicode, p.tld.name, None, reason=answer))
         else:
-            if answer.premium and answer.price is not None:
+            on_request = False
+            if answer.premium and prices.premium_on_request(p.tld):
+                # The seller prices premium names on request: no number at all, not the
+                # standard price and never the registry's quote.
+                on_request, price, cost = True, None, None
+            elif answer.premium and answer.price is not None:
                 # The registry quotes its wholesale price: the actor is offered its own price
                 # for it (the quote with each level's markup), never the quote itself.
                 quoted = prices.price(p.tld, registry_quote=(answer.price, answer.currency))
@@ -167,6 +174,7 @@ def check_names(actor: Actor, raw_names: list[str]) -> list[Availability]:
                     currency=currency,
                     reason=answer.reason,
                     cost=cost,
+                    on_request=on_request,
                 )
             )
     return results

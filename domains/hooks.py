@@ -53,7 +53,9 @@ Prices, read before anything is sent (not guarded: an exception reaches the call
 
 ``price_list(actor, tlds, action="register", years=1) -> PriceList``
     The prices of ``action`` for ``years`` of some TLDs (``Tld`` rows or ids) as ``actor`` may see
-    them; ``price_list(...).price(tld, registry_quote=None)`` answers a :class:`Quote` or None.
+    them; ``price_list(...).price(tld, registry_quote=None)`` answers a :class:`Quote` or None
+    (a premium quote the seller prices on request: ``on_request`` set, ``price`` None), and
+    ``premium_on_request(tld)`` says whether premium names of ``tld`` are priced on request.
     Read by availability (search results), the order summary and the premium-price guard's
     expected cost. Registered by billing: ``billing.pricing.PriceList``. None registered: a list
     without prices (no price is shown, no expected cost is recorded, so the guard stays off).
@@ -83,19 +85,23 @@ class Quote(Protocol):
     """A price as an actor may see it (``billing.pricing.ActorPrice``)."""
 
     @property
-    def price(self) -> Decimal: ...
+    def price(self) -> Decimal | None: ...  # None only when on_request
     @property
     def currency(self) -> str: ...
     @property
     def cost(self) -> Decimal | None: ...  # what the actor pays upstream; None for customers
     @property
     def premium(self) -> bool: ...
+    @property
+    def on_request(self) -> bool: ...  # a premium name the seller prices on request
 
 
 class PriceList(Protocol):
     def price(
         self, tld: Any, registry_quote: tuple[Decimal, str] | None = None
     ) -> Quote | None: ...
+
+    def premium_on_request(self, tld: Any) -> bool: ...
 
 
 class NoPrices:
@@ -106,6 +112,9 @@ class NoPrices:
 
     def price(self, tld: Any, registry_quote: tuple[Decimal, str] | None = None) -> None:
         return None
+
+    def premium_on_request(self, tld: Any) -> bool:
+        return False
 
 
 def _nothing(**kwargs: Any) -> None:

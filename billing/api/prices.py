@@ -43,7 +43,19 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
         choices=MarkupRule.Rounding.choices, required=False, default="none"
     )
     premium_factor = serializers.DecimalField(
-        max_digits=7, decimal_places=3, required=False, allow_null=True, default=None
+        max_digits=7,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Premium names at the registry's price times this factor (null: the same "
+        "markup as standard names)",
+    )
+    premium_on_request = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Premium names are not priced: 'Price on request' (no premium_factor then); "
+        "a quote or order for one is refused with a message to contact you",
     )
 
     class Meta:
@@ -58,6 +70,7 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
             "fixed_currency",
             "rounding",
             "premium_factor",
+            "premium_on_request",
             "updated_at",
         ]
         read_only_fields = ["id", "organisation", "updated_at"]
@@ -116,6 +129,10 @@ class MarkupRuleViewSet(ActorMixin, viewsets.ModelViewSet):
             **({} if instance is None else self._current(instance)),
             **serializer.validated_data,
         }
+        if data.get("premium_on_request") and "premium_factor" not in serializer.validated_data:
+            data["premium_factor"] = None  # on request replaces the rule's factor
+        if data.get("premium_factor") and "premium_on_request" not in serializer.validated_data:
+            data["premium_on_request"] = False  # and a factor replaces on request
         serializer.instance = prices.markup_rule_save(
             actor=self.actor,
             organisation=instance.organisation if instance is not None else None,
@@ -126,6 +143,7 @@ class MarkupRuleViewSet(ActorMixin, viewsets.ModelViewSet):
             fixed_currency=data.get("fixed_currency", ""),
             rounding=data.get("rounding", "none"),
             premium_factor=data.get("premium_factor"),
+            premium_on_request=data.get("premium_on_request", False),
         )
 
     @staticmethod
@@ -138,6 +156,7 @@ class MarkupRuleViewSet(ActorMixin, viewsets.ModelViewSet):
             "fixed_currency": rule.fixed_currency,
             "rounding": rule.rounding,
             "premium_factor": rule.premium_factor,
+            "premium_on_request": rule.premium_on_request,
         }
 
     def perform_create(self, serializer):

@@ -176,6 +176,11 @@ class AvailabilitySerializer(serializers.Serializer):
         help_text="What you pay the platform (resellers; for staff the registry's cost); "
         "always null for customers and contacts",
     )
+    on_request = serializers.BooleanField(
+        default=False,
+        help_text="A premium name its reseller prices on request: `price` is null, ask the "
+        "reseller (a quote or order for it is refused)",
+    )
 
 
 class YearsSerializer(serializers.Serializer):
