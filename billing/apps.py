@@ -20,6 +20,8 @@ class BillingConfig(AppConfig):
         # for them (an order item, a renewal invoice's line) goes back to its account credit.
         hooks.operation_charge.register(ledger.charge_operations)
         hooks.operation_refund.register(orders.operation_ended)
+        # A customer's register and transfer pages order through the cart's path: invoiced.
+        hooks.customer_order.register(orders.customer_order)
         # Their on_invoice_paid listeners: a paid order queues its registry operations, a paid
         # renewal invoice its renewal.
         from billing import orders, renewals  # noqa: F401

@@ -135,6 +135,8 @@ class OrderItem(models.Model):
     # A transfer's code waits with the order until the invoice is paid; emptied once queued
     # (the domain keeps it, encrypted as well).
     auth_code = EncryptedTextField(blank=True)
+    # A registration's choices from the register page: nameservers, id_protection, autorenew.
+    options = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["order", "id"]

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from billing import ledger, renewals, services
 from billing.models import Invoice, Order, OrderItem, PaymentMethod
@@ -33,6 +34,7 @@ from billing.promotions import promotion_for, promotion_redeem
 from billing.quotes import quote
 from customers.models import Customer
 from domains.models import RELEASED_STATUSES, Domain, RegistrarOperation
+from domains.names import parse_domain_name, validate_nameservers
 from domains.services import (
     authorize_customer,
     domain_register,
@@ -101,6 +103,7 @@ def order_place(
         if not line["valid"]
     ]
     errors += _transfer_errors(items, priced["items"])
+    errors += _option_errors(items, priced["items"])
     if errors:
         raise ValidationError({"items": errors})
     try:
@@ -144,6 +147,35 @@ def _transfer_errors(items: list[Any], lines: list[dict]) -> list[str]:
     return errors
 
 
+OPTIONS = ("nameservers", "id_protection", "autorenew")
+
+
+def _options(raw: Any) -> dict:
+    """A registration's choices (the register page's): nameservers, ID protection, auto-renew."""
+    if not isinstance(raw, dict):
+        return {}
+    return {key: raw[key] for key in OPTIONS if raw.get(key) is not None}
+
+
+def _option_errors(items: list[Any], lines: list[dict]) -> list[str]:
+    """Nameservers are checked now, not after the payment."""
+    errors = []
+    for raw, line in zip(items, lines, strict=True):
+        options = _options(raw)
+        if not (line["valid"] and options.get("nameservers")):
+            continue
+        name = next(iter(line["domains"]))
+        hosts = options["nameservers"]
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            errors.append(f"{name}: nameservers are a list of host names.")
+            continue
+        try:
+            validate_nameservers(parse_domain_name(name).ascii, hosts, glue=set())
+        except ValidationError as exc:
+            errors.append(f"{name}: " + " ".join(exc.messages))
+    return errors
+
+
 def _write(actor, customer, items, priced, key, pay_method, promo_code) -> Order:
     summary = priced["summary"]
     order = Order.objects.create(
@@ -173,6 +205,7 @@ def _write(actor, customer, items, priced, key, pay_method, promo_code) -> Order
             auth_code=str(raw.get("auth_code") or "").strip()
             if detail["action"] == "transfer"
             else "",
+            options=_options(raw) if detail["action"] == "register" else {},
         )
         years = detail["period"]
         lines.append(
@@ -226,8 +259,15 @@ def _queue(invoice: Invoice, order: Order, item: OrderItem) -> None:
     try:
         with transaction.atomic():
             if item.kind == OrderItem.Kind.DOMAIN_REGISTER:
+                options = item.options or {}
                 item.domain = domain_register(
-                    actor=SYSTEM, customer=customer, name=item.domain_name, years=item.years
+                    actor=SYSTEM,
+                    customer=customer,
+                    name=item.domain_name,
+                    years=item.years,
+                    nameservers=options.get("nameservers") or None,
+                    id_protection=bool(options.get("id_protection", False)),
+                    autorenew=bool(options.get("autorenew", True)),
                 )
                 item.operation = item.domain.operations.filter(kind=Kind.REGISTER).latest("pk")
             elif item.kind == OrderItem.Kind.DOMAIN_TRANSFER:
@@ -303,6 +343,38 @@ def credit_back_failed(*, operation: RegistrarOperation) -> int:
 
 
 LABELS_BY_KIND = {KINDS[action]: label for action, label in LABELS.items()}
+
+
+def customer_order(
+    *,
+    actor: Actor,
+    customer: Customer,
+    action: str,
+    name: str,
+    years: int,
+    idempotency_key: str,
+    auth_code: str = "",
+    nameservers: list[str] | None = None,
+    id_protection: bool = False,
+    autorenew: bool = True,
+) -> tuple[str, str]:
+    """Billing's ``customer_order`` hook: a customer's register or transfer page places an
+    order of one item (invoiced at the customer's price); the invoice page comes next."""
+    item: dict[str, Any] = {"type": "domain", "action": action, "name": name, "years": years}
+    if action == "transfer":
+        item["auth_code"] = auth_code
+    else:
+        item.update(nameservers=nameservers, id_protection=id_protection, autorenew=autorenew)
+    order = order_place(
+        actor=actor, customer=customer, items=[item], idempotency_key=idempotency_key
+    )
+    invoice = order.invoices.order_by("pk").first()
+    started = "is being registered" if action == "register" else "is being transferred in"
+    if invoice.status == Invoice.Status.PAID:
+        message = f"Ordered and paid from your account credit: {name} {started}."
+    else:
+        message = f"Ordered: {name} {started} once this invoice is paid."
+    return reverse("billing:invoice_detail", args=[invoice.pk]), message
 
 
 def operation_ended(*, operation: RegistrarOperation) -> None:

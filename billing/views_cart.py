@@ -1,6 +1,7 @@
-"""The cart: names to register and names to transfer in (each with its code), quoted by ``billing.quotes`` and placed
-once by ``billing.orders`` (a hidden token is the idempotency key, so a double click or a
-reload places one order); then the invoice page takes the payment."""
+"""The cart: names to register and names to transfer in (each with its code), quoted by
+``billing.quotes`` and placed once by ``billing.orders`` (a hidden token is the idempotency
+key, so a double click or a reload places one order); then the invoice page takes the
+payment."""
 
 from __future__ import annotations
 

@@ -46,8 +46,20 @@ After the outcome (``guarded``, as the hooks above):
     cancelled, or the registrar refused it for want of the platform's own funds (then it waits
     in ``awaiting_funds`` and is charged again when it is claimed again). Called by
     ``domains.outbox`` and ``domains.services.operation_cancel`` in the transaction that records
-    it. Registered by billing: ``billing.ledger.refund_operation`` (one refund per charge round).
-    None registered: nothing happens.
+    it. Registered by billing: ``billing.orders.operation_ended`` (the reseller's charge refunded,
+    one refund per charge round; what a customer paid for an operation that failed for good or
+    was cancelled credited back to its account). None registered: nothing happens.
+
+Orders (not guarded: an exception reaches the caller):
+
+``customer_order(*, actor, customer, action, name, years, idempotency_key, auth_code="",
+nameservers=None, id_protection=False, autorenew=True) -> tuple[str, str] | None``
+    A customer (or its contact) orders one registration or transfer from the register or
+    transfer page: the app that bills places the order and issues its invoice, and answers the
+    URL to go on to (the invoice to pay) and the message to show; a ValidationError says why
+    not. Resellers and staff do not come here: they order at cost, without invoicing the
+    customer. Registered by billing: ``billing.orders.customer_order``. None registered: None
+    (the page registers or transfers at once).
 
 Prices, read before anything is sent (not guarded: an exception reaches the caller):
 
@@ -134,6 +146,7 @@ operations_succeeded = Hook("domains.operations_succeeded", default=_nothing, gu
 domain_activated = Hook("domains.domain_activated", default=_nothing, guarded=True)
 operation_charge = Hook("domains.operation_charge", default=_nothing_unpaid, guarded=False)
 operation_refund = Hook("domains.operation_refund", default=_nothing, guarded=True)
+customer_order = Hook("domains.customer_order", default=_nothing, guarded=False)
 price_list = Hook("domains.price_list", default=NoPrices, guarded=False)
 priced_tlds = Hook("domains.priced_tlds", default=_no_tlds, guarded=False)
 registry_cost = Hook("domains.registry_cost", default=_nothing, guarded=False)
@@ -144,6 +157,7 @@ ALL = (
     domain_activated,
     operation_charge,
     operation_refund,
+    customer_order,
     price_list,
     priced_tlds,
     registry_cost,

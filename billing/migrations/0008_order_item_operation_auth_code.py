@@ -15,6 +15,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='orderitem',
+            name='options',
+            field=models.JSONField(blank=True, default=dict),
+        ),
+        migrations.AddField(
+            model_name='orderitem',
             name='auth_code',
             field=portal.crypto.EncryptedTextField(blank=True),
         ),

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from customers.selectors import visible_customers
@@ -50,6 +50,10 @@ NO_CUSTOMER = OpenApiResponse(description="`customer` is not one of the caller's
 # Actions that answer a whole (short) list as a bare array: no pages and no list filters, and
 # the OpenAPI document says so (drf-spectacular otherwise documents them as paginated).
 BARE_LIST = {"pagination_class": None, "filter_backends": []}
+CUSTOMERS_ORDER = (
+    "Customers order through POST /api/v1/orders/: the order is invoiced, and the registry "
+    "is asked once the invoice is paid."
+)
 
 
 # The columns a page of domains reads: what DomainSerializer shows (the TLD by name, the
@@ -101,6 +105,12 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
             status=status.HTTP_202_ACCEPTED,
         )
 
+    def _refuse_customers(self) -> None:
+        """Resellers and staff register and transfer here, at cost, without invoicing the
+        customer; a customer's own order is invoiced and goes through ``/api/v1/orders/``."""
+        if self.actor.is_customer:
+            raise ValidationError(CUSTOMERS_ORDER)
+
     def _idempotent(self, handler) -> Response:
         return run_idempotent(self.request, self.actor, handler)
 
@@ -110,6 +120,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         """Register a domain for one of your customers (queued to the registry)."""
 
         def handler():
+            self._refuse_customers()
             data = self._body(s.RegisterSerializer)
             domain = services.domain_register(
                 actor=self.actor,
@@ -130,6 +141,7 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         """Transfer a domain in with its auth code (queued to the registry)."""
 
         def handler():
+            self._refuse_customers()
             data = self._body(s.TransferSerializer)
             domain = services.domain_transfer_in(
                 actor=self.actor,

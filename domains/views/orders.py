@@ -3,6 +3,8 @@ request), suggestions, and the register and transfer forms."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -149,6 +151,19 @@ def _price(actor, tld: Tld | None, action: str, years) -> dict:
     return summary
 
 
+def _order_fields(data: dict, action: str) -> dict:
+    """What the customer chose on the page, as the order's item carries it."""
+    fields = {"name": data["name"], "years": data["years"]}
+    if action == "transfer":
+        return {**fields, "auth_code": data["auth_code"]}
+    return {
+        **fields,
+        "nameservers": split_lines(data["nameservers"]) or None,
+        "id_protection": data["id_protection"],
+        "autorenew": data["autorenew"],
+    }
+
+
 def _order_page(request, form_class, template: str, action: str, perform, done: str):
     actor = request.actor
     if not policies.can_order(actor):
@@ -164,12 +179,32 @@ def _order_page(request, form_class, template: str, action: str, perform, done: 
     if request.GET.get("years", "").isdigit():
         initial["years"] = int(request.GET["years"])
     form = form_class(data, initial=initial, tld=tld, **_order_kwargs(request))
+    token = (data or {}).get("token", "")[:64] or uuid.uuid4().hex
     if data is not None and form.is_valid():
         try:
-            domain = perform(form, _customer(request, form))
+            customer = _customer(request, form)
+            # A customer's order is invoiced (the billing app's order, paid before it is
+            # sent); resellers and staff order at cost, without invoicing the customer.
+            ordered = (
+                hooks.customer_order(
+                    actor=actor,
+                    customer=customer,
+                    action=action,
+                    idempotency_key=f"{action}:{token}",
+                    **_order_fields(form.cleaned_data, action),
+                )
+                if actor.is_customer
+                else None
+            )
+            if ordered is None:
+                domain = perform(form, customer)
         except ValidationError as exc:
             add_service_errors(form, exc, "name")
         else:
+            if ordered is not None:
+                url, message = ordered
+                messages.success(request, message)
+                return redirect(url)
             messages.success(request, done.format(name=domain.name))
             return redirect("domains:detail", pk=domain.pk)
     years = form["years"].value() or 1
@@ -179,6 +214,7 @@ def _order_page(request, form_class, template: str, action: str, perform, done: 
         "parsed": parsed,
         "quote": _price(actor, tld, action, years),
         "customer": actor.customer if actor.is_customer else None,
+        "order_token": token,
     }
     status = INVALID if data is not None else 200
     return render(request, template, context, status=status)

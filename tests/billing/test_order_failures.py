@@ -134,3 +134,13 @@ def test_a_transfer_of_a_name_another_tenant_holds_says_nothing_more(world, pric
     with pytest.raises(ValidationError) as refused:
         place(world, [transfer(name="bravo-held.com")])
     assert refused.value.messages == ["bravo-held.com: this domain is already managed here."]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/domains/", "/api/v1/domains/transfer/"])
+def test_a_customer_cannot_register_free_through_the_domains_api(client, world, priced, path):
+    client.force_login(world.a.customer_user)
+    body = {"customer": world.a.customer.pk, "name": "free-ride.com", "auth_code": "abc123"}
+    response = client.post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "POST /api/v1/orders/" in response.json()["message"]
+    assert not Domain.objects.filter(name="free-ride.com").exists()

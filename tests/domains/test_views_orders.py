@@ -11,6 +11,7 @@ from billing.models import Price
 from domains import outbox
 from domains.models import Domain, DomainStatus, Tld
 from domains.models import RegistrarOperation as Op
+from portal.tenancy import SYSTEM
 from tests.billing.ledger_helpers import fund
 from tests.customers.factories import ContactFactory, CustomerFactory, UserFactory
 from tests.domains.factories import RegistrarAccountFactory
@@ -164,44 +165,102 @@ def test_suggestions_are_available_names_with_prices(client, world, registry):
 
 
 # --- register -------------------------------------------------------------------------------------
-def test_the_register_page_is_prefilled_and_says_the_order_is_free(client, world, registry):
+def test_the_register_page_is_prefilled_and_says_the_order_is_invoiced(client, world, registry):
     Tld.objects.filter(name="io").update(min_years=2, max_years=5)
     client.force_login(world.a.customer_user)
     response = client.get(reverse("domains:register"), {"name": "tunji.io"})
     assert response.status_code == 200
     html = response.content.decode()
     assert 'value="tunji.io"' in html
-    assert "Free of charge." in html
+    assert "Placing this order issues an invoice" in html
+    assert "Free of charge" not in html
     assert "32.00 USD" in html
     years = re.findall(r'<option value="(\d+)"', html)
     assert years == ["2", "3", "4", "5"]
     assert 'name="customer"' not in html  # a customer orders for itself
 
 
-def test_a_customer_registers_a_domain_and_it_becomes_active(client, world, registry):
-    fund(world.a.customer.organisation)  # the reseller's account with the platform pays for it
-    client.force_login(world.a.customer_user)
-    response = client.post(
-        reverse("domains:register"),
-        {"name": "tunji.com", "years": "2", "nameservers": "", "autorenew": "on"},
-        follow=True,
+def credit(customer, amount):
+    from billing import services
+
+    services.credit_add(
+        actor=SYSTEM, customer=customer, amount=amount, currency="USD", reason="Top-up"
     )
+
+
+def test_a_customer_registers_a_domain_and_it_becomes_active(client, world, registry):
+    """The customer's order is invoiced at its price; credit that covers it pays it at once."""
+    from billing.models import Invoice
+
+    fund(world.a.customer.organisation)  # the reseller's account with the platform pays for it
+    Price.objects.create(
+        tld=Tld.objects.get(name="com"),
+        action="register",
+        years=2,
+        currency="USD",
+        cost="9.80",
+        sell=12,
+    )
+    credit(world.a.customer, "20.00")
+    client.force_login(world.a.customer_user)
+    body = {"name": "tunji.com", "years": "2", "nameservers": "", "autorenew": "on", "token": "t1"}
+    response = client.post(reverse("domains:register"), body, follow=True)
+    invoice = Invoice.objects.get(order__customer=world.a.customer)
+    assert response.redirect_chain[-1][0] == reverse("billing:invoice_detail", args=[invoice.pk])
+    assert "Ordered and paid from your account credit: tunji.com is being registered." in (
+        response.content.decode()
+    )
+    assert invoice.status == Invoice.Status.PAID and invoice.total == Decimal("12.00")
+    # The same page posted again (a double click) orders nothing more.
+    client.post(reverse("domains:register"), body)
+    assert Invoice.objects.filter(order__customer=world.a.customer).count() == 1
     domain = Domain.objects.get(name="tunji.com")
-    assert response.redirect_chain[-1][0] == reverse("domains:detail", args=[domain.pk])
-    assert "tunji.com is being registered" in response.content.decode()
-    assert (domain.customer, domain.status, domain.period) == (
+    assert (domain.customer, domain.status, domain.period, domain.autorenew) == (
         world.a.customer,
         DomainStatus.PENDING_REGISTRATION,
         2,
+        True,
     )
     [operation] = domain.operations.all()
     assert operation.kind == Op.Kind.REGISTER
-    assert 'data-status="pending"' in response.content.decode()
-    outbox.run_operation(operation.pk)
+    result = outbox.run_operation(operation.pk)
+    operation.refresh_from_db()
+    assert result.status == "succeeded", operation.last_error
     domain.refresh_from_db()
     assert domain.status == DomainStatus.ACTIVE
     html = client.get(reverse("domains:operations", args=[domain.pk])).content.decode()
     assert 'data-status="succeeded"' in html
+
+
+def test_a_customer_order_waits_for_its_invoice_with_the_choices_made(client, world, registry):
+    from billing import services
+    from billing.models import Invoice
+
+    client.force_login(world.a.customer_user)
+    body = {
+        "name": "waits.com",
+        "years": "1",
+        "nameservers": "ns1.elsewhere.net\nns2.elsewhere.net",
+        "id_protection": "on",
+        "token": "t2",
+    }
+    response = client.post(reverse("domains:register"), body, follow=True)
+    assert "Ordered: waits.com is being registered once this invoice is paid." in (
+        response.content.decode()
+    )
+    invoice = Invoice.objects.get(order__customer=world.a.customer)
+    assert invoice.status == Invoice.Status.UNPAID and invoice.total == Decimal("4.90")
+    assert not Domain.objects.filter(name="waits.com").exists(), "nothing before payment"
+
+    credit(world.a.customer, "4.90")
+    services.credit_apply(actor=SYSTEM, invoice=invoice)
+
+    domain = Domain.objects.get(name="waits.com")
+    assert domain.id_protection is True and domain.autorenew is False
+    assert list(domain.nameservers.values_list("hostname", flat=True)) == [
+        "ns1.elsewhere.net",
+        "ns2.elsewhere.net",
+    ]
 
 
 def test_a_reseller_registers_for_one_of_its_customers(client, world, registry):
@@ -242,7 +301,7 @@ def test_a_reseller_cannot_order_for_another_tenants_customer(client, world, reg
     [
         ({"name": "bad_name.com"}, "is not a valid"),
         ({"name": "nope.xyz"}, "We do not offer .xyz domains."),
-        ({"name": "alpha-site.com"}, "already registered"),
+        ({"name": "alpha-site.com"}, "alpha-site.com is not available."),
         ({"nameservers": "ns1@sedoparking.com\nns2@sedoparking.com"}, "not a valid host name"),
         ({"nameservers": "ns1.only.net"}, "Give at least two nameservers."),
     ],
@@ -271,26 +330,63 @@ def test_a_contact_without_the_orders_privilege_gets_403(client, world, registry
 
 
 def test_a_sandbox_customer_buys_a_sandbox_domain(client, world, registry):
+    from billing.models import Order
+
     sandbox_user = UserFactory(email="sandbox-customer@alpha.test")
-    CustomerFactory(organisation=world.a.organisation, user=sandbox_user, livemode=False)
+    customer = CustomerFactory(organisation=world.a.organisation, user=sandbox_user, livemode=False)
+    credit(customer, "10.00")
     client.force_login(sandbox_user)
     client.post(reverse("domains:register"), {"name": "test-only.com", "years": "1"})
+    order = Order.objects.get(customer=customer)
+    assert order.livemode is False and order.invoices.get().livemode is False
     assert Domain.objects.get(name="test-only.com").livemode is False
 
 
 # --- transfer -------------------------------------------------------------------------------------
-def test_a_transfer_starts_with_the_auth_code(client, world, registry):
+def test_a_transfer_starts_with_the_auth_code_once_paid(client, world, registry):
+    from billing.models import Invoice
+
+    Price.objects.create(
+        tld=Tld.objects.get(name="com"), action="transfer", currency="USD", cost=8, sell=8
+    )
+    credit(world.a.customer, "8.00")
     client.force_login(world.a.customer_user)
     page = client.get(reverse("domains:transfer"), {"name": "moving.com"})
-    assert page.status_code == 200 and "Free of charge." in page.content.decode()
+    assert page.status_code == 200 and "Placing this order issues an invoice" in (
+        page.content.decode()
+    )
     response = client.post(
         reverse("domains:transfer"), {"name": "moving.com", "auth_code": "Xy-123", "years": "1"}
     )
-    domain = Domain.objects.get(name="moving.com")
+    invoice = Invoice.objects.get(order__customer=world.a.customer)
     assert response.status_code == 302
+    assert response["Location"] == reverse("billing:invoice_detail", args=[invoice.pk])
+    assert invoice.status == Invoice.Status.PAID
+    domain = Domain.objects.get(name="moving.com")
     assert domain.status == DomainStatus.PENDING_TRANSFER
     assert str(domain.auth_code) == "Xy-123"
     assert domain.operations.get().kind == Op.Kind.TRANSFER
+
+
+def test_a_reseller_transfers_in_at_cost_without_an_invoice(client, world, registry):
+    from billing.models import Invoice
+
+    client.force_login(world.a.member)
+    page = client.get(reverse("domains:transfer"), {"name": "moving.com"}).content.decode()
+    assert "the customer is not invoiced" in page
+    response = client.post(
+        reverse("domains:transfer"),
+        {
+            "name": "moving.com",
+            "auth_code": "Xy-123",
+            "years": "1",
+            "customer": world.a.customer.pk,
+        },
+    )
+    domain = Domain.objects.get(name="moving.com")
+    assert response["Location"] == reverse("domains:detail", args=[domain.pk])
+    assert domain.status == DomainStatus.PENDING_TRANSFER
+    assert not Invoice.objects.filter(customer=world.a.customer, order__isnull=False).exists()
 
 
 def test_a_transfer_without_an_auth_code_is_refused(client, world, registry):

@@ -55,10 +55,12 @@ def _refusing(account, refuse: bool) -> None:
 
 @pytest.fixture
 def failed(client, world, registry, eager, django_capture_on_commit_callbacks):
-    """world.a's customer registers a name in the portal; the registry refuses it for good."""
+    """world.a's reseller registers a name for its customer in the portal (at cost, no invoice);
+    the registry refuses it for good."""
     _refusing(registry, True)
-    client.force_login(world.a.customer_user)
-    response = client.post(reverse("domains:register"), {"name": "shop-fails.com", "years": "1"})
+    client.force_login(world.a.member)
+    body = {"name": "shop-fails.com", "years": "1", "customer": world.a.customer.pk}
+    response = client.post(reverse("domains:register"), body)
     assert response.status_code == 302
     operation = RegistrarOperation.objects.get(domain__name="shop-fails.com")
     with django_capture_on_commit_callbacks(execute=True):
