@@ -787,6 +787,10 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
                 f"Only failed, held or cancelled operations can be retried; this one is "
                 f"{operation.get_status_display().lower()}."
             )
+        if price:
+            # Charged at the listed cost when it was claimed: that round is refunded, and the
+            # next claim charges a new round at the price staff accepted.
+            hooks.operation_refund(operation=operation)
         try:
             with transaction.atomic():
                 order_resumed(operation=operation, actor=actor)

@@ -219,6 +219,28 @@ class TestRefund:
         assert balance_of(customer.organisation) == Decimal("50.00")
         assert [k for k, _, _ in charges(operation)] == [Kind.CHARGE, Kind.REFUND]
 
+    def test_a_held_operation_retried_at_the_registry_price_is_charged_that_price(
+        self, tld, customer, account
+    ):
+        fund(customer.organisation, "5000.00")
+        account.settings = {"balance": "5000.00", "premium": {"charged.com": "950.00"}}
+        account.save()
+        operation = register(customer)
+        assert outbox.run_operation(operation.pk).status == Status.HELD
+
+        operation_retry(actor=SYSTEM, operation=operation)  # staff accept the registry's price
+        operation.refresh_from_db()
+        premium_cost = ledger.price_operations([operation])[operation.pk][0]
+        assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
+
+        assert premium_cost > Decimal("950.00")
+        assert charges(operation) == [
+            (Kind.CHARGE, Decimal("-10.00"), 1),
+            (Kind.REFUND, Decimal("10.00"), 1),
+            (Kind.CHARGE, -premium_cost, 2),
+        ]
+        assert balance_of(customer.organisation) == Decimal("5000.00") - premium_cost
+
 
 class TestAwaitingFunds:
     def test_an_empty_account_holds_the_operation_unsent(self, tld, customer):
