@@ -109,6 +109,8 @@ class DomainViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         """Resellers and staff register and transfer here, at cost, without invoicing the
         customer; a customer's own order is invoiced and goes through ``/api/v1/orders/``."""
         if self.actor.is_customer:
+            if not policies.can_order(self.actor):
+                raise PermissionDenied(policies.order_refusal(self.actor))
             raise ValidationError(CUSTOMERS_ORDER)
 
     def _idempotent(self, handler) -> Response:

@@ -84,16 +84,17 @@ def _no_cost_in(text: str, *amounts: str) -> None:
 
 
 def test_a_customers_registration_and_operations_carry_no_registry_cost(client, world, priced):
+    _credit(world.a.customer)
     client.force_login(world.a.customer_user)
     answer = client.post(
-        "/api/v1/domains/",
-        {"customer": world.a.customer.pk, "name": "tunji.com"},
+        "/api/v1/orders/",
+        {"check_registry": False, "items": [{"action": "register", "name": "tunji.com"}]},
         content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="costs-1",
     )
-    assert answer.status_code == 202, answer.content
-    queued = answer.json()["operation"]
-    assert queued["payload"]["years"] == 1
-    _no_cost_in(json.dumps(queued), "8.00", "10.00")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["invoice"]["status"] == "Paid"
+    _no_cost_in(json.dumps(answer.json()), "8.00", "10.00")
     operation = RegistrarOperation.objects.get(domain__name="tunji.com")
     assert operation.payload["expected_cost"] == {"amount": "8.00", "currency": "USD"}  # kept
 
