@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from billing import prices, promotions
 from billing.models import ExchangeRate, MarkupRule, Price, PromotionCode
+from billing.selectors import visible_price_groups
 from domains.models import Tld
 from portal.api.views import ActorMixin
 from portal.tenancy import Actor
@@ -217,12 +218,16 @@ class ResellerPriceViewSet(
         parameters=[
             OpenApiParameter("action", str, enum=[c for c, _ in Price.Action.choices]),
             OpenApiParameter("years", int, description="1 to 10"),
+            OpenApiParameter(
+                "group", int, description="A price group's id: what its customers pay"
+            ),
         ],
         responses={200: PricePreviewSerializer(many=True)},
     )
     @action(detail=False, methods=["get"], url_path="preview", pagination_class=None)
     def preview(self, request):
-        """What the reseller pays, sells at and earns per TLD, with the below-cost flag."""
+        """What the reseller pays, sells at and earns per TLD, with the below-cost flag; with
+        ``group``, what the customers of that price group pay."""
         actor = self.actor
         if not actor.is_reseller:
             raise Http404
@@ -235,8 +240,18 @@ class ResellerPriceViewSet(
             raise serializers.ValidationError({"years": "Choose 1 to 10 years."}) from None
         if not 1 <= years <= 10:
             raise serializers.ValidationError({"years": "Choose 1 to 10 years."})
+        group = None
+        raw_group = request.query_params.get("group", "")
+        if raw_group:
+            group = (
+                visible_price_groups(actor).filter(pk=int(raw_group)).first()
+                if raw_group.isdigit() and int(raw_group) < 2**63
+                else None
+            )
+            if group is None:
+                raise serializers.ValidationError({"group": "No such price group of yours."})
         tlds = list(Tld.objects.filter(is_active=True).order_by("name"))
-        rows = prices.price_preview(actor=actor, tlds=tlds, action=chosen, years=years)
+        rows = prices.price_preview(actor=actor, tlds=tlds, action=chosen, years=years, group=group)
         return Response(PricePreviewSerializer(rows, many=True).data)
 
 

@@ -417,3 +417,23 @@ def test_the_openapi_document_describes_price_groups(client):
     assert "/api/v1/price-group-memberships/{id}/" in schema["paths"]
     group = schema["components"]["schemas"]["PriceGroup"]["properties"]
     assert "discount" in group["percent"]["description"]
+
+
+def test_the_api_preview_shows_a_groups_prices_and_below_cost(client, world, com):
+    key = world.a.live_key_raw
+    deep = gold(world, "40")
+    url = "/api/v1/reseller-prices/preview/?action=register"
+    plain = next(r for r in api(client, "get", url, key).json() if r["tld"] == com.name)
+    assert (plain["price"], plain["below_cost"]) == ("15.00", False)
+    grouped = api(client, "get", f"{url}&group={deep.pk}", key)
+    row = next(r for r in grouped.json() if r["tld"] == com.name)
+    assert (row["cost"], row["price"], row["margin"], row["below_cost"]) == (
+        "10.00",
+        "9.00",
+        "-1.00",
+        True,
+    )
+    theirs = price_groups.price_group_save(actor=reseller(world, "b"), name="B", percent="5")
+    refused = api(client, "get", f"{url}&group={theirs.pk}", key)
+    assert refused.status_code == 400
+    assert "No such price group of yours." in refused.json()["message"]
