@@ -120,9 +120,7 @@ def test_a_transfer_waits_in_the_order_with_its_code_and_starts_when_paid(world,
         (transfer(name="alpha-site.com"), "alpha-site.com: this domain is already managed here."),
     ],
 )
-def test_a_transfer_without_a_usable_code_or_of_a_held_name_is_refused(
-    world, priced, bad, message
-):
+def test_a_transfer_without_a_usable_code_or_of_a_held_name_is_refused(world, priced, bad, message):
     with pytest.raises(ValidationError) as refused:
         place(world, [bad])
     assert any(text.startswith(message) for text in refused.value.messages), refused.value
