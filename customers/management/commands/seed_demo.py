@@ -429,6 +429,20 @@ class Seeder:
             action="",
             defaults={"percent": Decimal("15.00"), "rounding": MarkupRule.Rounding.NINETY_NINE},
         )
+        # A customer price group of the demo reseller (10% off its 20% markup), with Bola in it.
+        from billing.models import PriceGroup, PriceGroupMembership
+
+        trade = self.ensure(
+            PriceGroup,
+            organisation=self.demo,
+            name="Trade customers",
+            defaults={"percent": Decimal("10.00")},
+        )
+        self.ensure(
+            PriceGroupMembership,
+            customer=self.bola,
+            defaults={"group": trade, "organisation": self.demo, "livemode": True},
+        )
 
     def sell(self, organisation: Organisation, tld: str, action: str, currency: str) -> Decimal:
         return Price.objects.get(
