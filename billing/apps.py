@@ -22,6 +22,8 @@ class BillingConfig(AppConfig):
         hooks.operation_refund.register(orders.operation_ended)
         # A customer's register and transfer pages order through the cart's path: invoiced.
         hooks.customer_order.register(orders.customer_order)
+        # A retried operation takes back what its failure credited the customer.
+        hooks.operation_resumed.register(orders.operation_resumed)
         # Their on_invoice_paid listeners: a paid order queues its registry operations, a paid
         # renewal invoice its renewal.
         from billing import orders, renewals  # noqa: F401

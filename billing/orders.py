@@ -42,6 +42,7 @@ from domains.services import (
     domain_transfer_in,
 )
 from portal.audit import audit
+from portal.models import AuditEntry
 from portal.tenancy import SYSTEM, Actor
 
 KINDS = {
@@ -375,6 +376,49 @@ def customer_order(
     else:
         message = f"Ordered: {name} {started} once this invoice is paid."
     return reverse("billing:invoice_detail", args=[invoice.pk]), message
+
+
+def operation_resumed(*, operation: RegistrarOperation) -> None:
+    """Billing's ``operation_resumed`` hook: a failed or cancelled operation is retried. What
+    its paid items were credited back is taken back from the customer's account credit (the
+    items are queued again, the invoice says so); when the customer has spent that credit the
+    retry is refused: a new order is the way then."""
+    items = OrderItem.objects.select_for_update().filter(operation_id=operation.pk, status="failed")
+    for item in items.select_related("order__customer"):
+        credited = (
+            AuditEntry.objects.filter(action="billing.order.item_credited", data__item=item.pk)
+            .order_by("-pk")
+            .first()
+        )
+        amount = Decimal(credited.data["amount"]) if credited else ZERO
+        customer = item.order.customer
+        if amount > 0:
+            if services.credit_balance(customer, item.currency) < amount:
+                raise ValidationError(
+                    f"{item.domain_name} was credited back to the customer ({amount} "
+                    f"{item.currency}), who has used that credit since: place a new order "
+                    "instead of retrying."
+                )
+            services.credit_adjust(
+                actor=SYSTEM,
+                customer=customer,
+                amount=-amount,
+                currency=item.currency,
+                reason=f"{item.domain_name}: retried, the credit given back is taken back"[:255],
+            )
+        item.status = "queued"
+        item.save(update_fields=["status"])
+        invoice = item.order.invoices.order_by("pk").first()
+        if invoice is not None and amount > 0:
+            Invoice.objects.filter(pk=invoice.pk).update(
+                notes=(
+                    f"{invoice.notes}\n{item.domain_name}: retried; the {amount} "
+                    f"{item.currency} credited back was taken back from your account."
+                ).strip()
+            )
+        Order.objects.filter(pk=item.order_id, status=Order.Status.INCOMPLETE).exclude(
+            items__status="failed"
+        ).update(status=Order.Status.COMPLETED)
 
 
 def operation_ended(*, operation: RegistrarOperation) -> None:

@@ -52,6 +52,13 @@ After the outcome (``guarded``, as the hooks above):
 
 Orders (not guarded: an exception reaches the caller):
 
+``operation_resumed(*, operation: RegistrarOperation) -> None``
+    Staff or a reseller put a failed or cancelled operation back in the queue
+    (``domains.services.operation_retry``, inside its transaction). Registered by billing:
+    ``billing.orders.operation_resumed`` (what was credited back to the customer for it is taken
+    back from its account credit, or the retry is refused with a ValidationError when that
+    credit was spent). None registered: nothing happens.
+
 ``customer_order(*, actor, customer, action, name, years, idempotency_key, auth_code="",
 nameservers=None, id_protection=False, autorenew=True) -> tuple[str, str] | None``
     A customer (or its contact) orders one registration or transfer from the register or
@@ -147,6 +154,7 @@ domain_activated = Hook("domains.domain_activated", default=_nothing, guarded=Tr
 operation_charge = Hook("domains.operation_charge", default=_nothing_unpaid, guarded=False)
 operation_refund = Hook("domains.operation_refund", default=_nothing, guarded=True)
 customer_order = Hook("domains.customer_order", default=_nothing, guarded=False)
+operation_resumed = Hook("domains.operation_resumed", default=_nothing, guarded=False)
 price_list = Hook("domains.price_list", default=NoPrices, guarded=False)
 priced_tlds = Hook("domains.priced_tlds", default=_no_tlds, guarded=False)
 registry_cost = Hook("domains.registry_cost", default=_nothing, guarded=False)
@@ -158,6 +166,7 @@ ALL = (
     operation_charge,
     operation_refund,
     customer_order,
+    operation_resumed,
     price_list,
     priced_tlds,
     registry_cost,

@@ -791,6 +791,9 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
             # Charged at the listed cost when it was claimed: that round is refunded, and the
             # next claim charges a new round at the price staff accepted.
             hooks.operation_refund(operation=operation)
+        # Billing takes back what it credited the customer when the operation ended (a
+        # ValidationError when that credit is spent: nothing is retried).
+        hooks.operation_resumed(operation=operation)
         try:
             with transaction.atomic():
                 order_resumed(operation=operation, actor=actor)

@@ -142,3 +142,54 @@ def test_a_customer_cannot_register_free_through_the_domains_api(client, world, 
     assert response.status_code == 400
     assert "POST /api/v1/orders/" in response.json()["message"]
     assert not Domain.objects.filter(name="free-ride.com").exists()
+
+
+def _refused_and_credited(world, priced):
+    account = priced.registrar_account
+    account.settings = {**account.settings, "reserved": ["second-order.com"]}
+    account.save()
+    add_credit(world, "30.00")
+    order = place(world, two_names())
+    refused = RegistrarOperation.objects.get(domain__name="second-order.com", kind="register")
+    assert outbox.run_operation(refused.pk).status == Status.FAILED
+    assert services.credit_balance(world.a.customer, "USD") == Decimal("20.00")
+    account.settings = {key: v for key, v in account.settings.items() if key != "reserved"}
+    account.save()
+    return order, refused
+
+
+def test_a_staff_retry_takes_back_the_credit_it_gave(world, priced):
+    from domains.services import operation_retry
+
+    order, refused = _refused_and_credited(world, priced)
+
+    operation_retry(actor=SYSTEM, operation=refused)
+
+    assert services.credit_balance(world.a.customer, "USD") == Decimal("0.00")
+    assert order.items.get(domain_name="second-order.com").status == "queued"
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    assert "credited back was taken back" in order.invoices.get().notes
+    assert outbox.run_operation(refused.pk).status == Status.SUCCEEDED
+    assert services.credit_balance(world.a.customer, "USD") == Decimal("0.00")
+
+
+def test_a_retry_is_refused_when_the_customer_spent_that_credit(world, priced):
+    from domains.services import operation_retry
+
+    order, refused = _refused_and_credited(world, priced)
+    services.credit_adjust(
+        actor=SYSTEM,
+        customer=world.a.customer,
+        amount=Decimal("-15.00"),
+        currency="USD",
+        reason="Spent on something else",
+    )
+
+    with pytest.raises(ValidationError, match="has used that credit since"):
+        operation_retry(actor=SYSTEM, operation=refused)
+
+    refused.refresh_from_db()
+    assert refused.status == Status.FAILED
+    assert services.credit_balance(world.a.customer, "USD") == Decimal("5.00")
+    assert order.items.get(domain_name="second-order.com").status == "failed"

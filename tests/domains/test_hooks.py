@@ -81,6 +81,8 @@ def test_each_hook_is_filled_in_by_the_app_above_at_start():
     assert hooks.registry_cost.implementation is pricing.platform_cost
     assert hooks.operation_charge.implementation is ledger.charge_operations
     assert hooks.operation_refund.implementation is orders.operation_ended
+    assert hooks.customer_order.implementation is orders.customer_order
+    assert hooks.operation_resumed.implementation is orders.operation_resumed
     assert all(hook.implementation is not None for hook in hooks.ALL)
 
 

@@ -384,7 +384,11 @@ class TestPremiumPriceGuard:
         assert "950.00" not in told.messages.get().body
         from domains.services import operation_retry
 
-        operation_retry(actor=SYSTEM, operation=operation)  # staff accept the registry's price
+        from tests.billing.ledger_helpers import fund
+
+        # Staff accept the registry's price, which the reseller's account is then charged.
+        fund(customer.organisation, "5000.00", livemode=customer.livemode)
+        operation_retry(actor=SYSTEM, operation=operation)
         assert outbox.run_operation(operation.pk).status == Status.SUCCEEDED
         assert SandboxDomain.objects.filter(name="nameport-test.com").exists()
 

@@ -25,6 +25,18 @@ def queued(monkeypatch) -> list[int]:
     return ids
 
 
+def _enough_credit(email: str) -> None:
+    """Account credit that pays a registration at once (the order page is tested elsewhere)."""
+    from billing import services
+    from customers.models import Customer
+    from portal.tenancy import SYSTEM
+
+    customer = Customer.objects.get(user__email=email, livemode=True)
+    services.credit_add(
+        actor=SYSTEM, customer=customer, amount="500.00", currency=customer.currency, reason="E2E"
+    )
+
+
 def drain(queued: list[int]) -> None:
     """Run queued operations as a worker would, including those they queue in turn."""
     while queued:
@@ -47,13 +59,20 @@ def test_a_customer_searches_registers_and_sees_the_operation_succeed(page, demo
     expect(page.locator("[data-section=suggestions] li").first).to_be_visible(timeout=15_000)
 
     row.locator("[data-action=register]").click()
-    expect(page.locator("[data-free-order]")).to_contain_text("Free of charge")
+    expect(page.locator("[data-billing-note]")).to_contain_text("issues an invoice")
     expect(page.locator("input[name=name]")).to_have_value("e2e-bright-idea.com")
+    _enough_credit(CUSTOMER)
     page.click("form[data-form=register] button[type=submit]")
 
+    # The order's invoice, paid from the account credit: the registration is queued.
+    expect(page).to_have_url(re.compile(r"/billing/invoices/\d+/$"))
+    expect(page.locator(".alert-success")).to_contain_text(
+        "Ordered and paid from your account credit: e2e-bright-idea.com is being registered."
+    )
+    domain = Domain.objects.get(name="e2e-bright-idea.com")
+
     # The domain page, with the registration queued in its history, which polls itself.
-    expect(page).to_have_url(re.compile(r"/domains/\d+/$"))
-    expect(page.locator(".alert-success")).to_contain_text("is being registered")
+    page.goto(f"/domains/{domain.pk}/")
     history = page.locator("#operation-history")
     expect(history).to_have_attribute("data-polling", "on")
     expect(history.locator("[data-status=pending]")).to_contain_text("Pending")
