@@ -210,9 +210,28 @@ def price_override_save(
         raise ValidationError(
             {"sell": f"{sell} {currency} is below what you pay for it ({cost} {currency})."}
         )
+    return _save_row(
+        actor,
+        seller,
+        tld,
+        action,
+        years,
+        currency,
+        cost,
+        sell,
+        "billing.price",
+        {"sell": str(sell)},
+    )
+
+
+def _save_row(
+    actor: Actor, organisation, tld, action, years, currency, cost, sell, audit_as: str, extra
+) -> Price:
+    """Create or change one price row (the reseller's, or the platform's when ``organisation``
+    is None), audited as ``<audit_as>.create`` or ``.change``."""
     with transaction.atomic():
         row, created = Price.objects.select_for_update().update_or_create(
-            organisation=seller,
+            organisation=organisation,
             tld=tld,
             action=action,
             years=int(years),
@@ -221,10 +240,10 @@ def price_override_save(
         )
         audit(
             actor=actor,
-            action="billing.price.create" if created else "billing.price.change",
+            action=f"{audit_as}.create" if created else f"{audit_as}.change",
             obj=row,
-            organisation=seller,
-            data={"tld": tld.name, "action": action, "years": int(years), "sell": str(sell)},
+            organisation=organisation,
+            data={"tld": tld.name, "action": action, "years": int(years), **extra},
         )
     return row
 
@@ -286,23 +305,18 @@ def platform_price_save(
     cost, sell = clean_amount(cost, "cost"), clean_amount(sell, "sell")
     if sell < cost:
         raise ValidationError({"sell": "The platform's price is below the registry's cost."})
-    with transaction.atomic():
-        row, created = Price.objects.select_for_update().update_or_create(
-            organisation=None,
-            tld=tld,
-            action=action,
-            years=int(years),
-            currency=currency,
-            defaults={"cost": cost, "sell": sell},
-        )
-        audit(
-            actor=actor,
-            action="billing.platform_price.create" if created else "billing.platform_price.change",
-            obj=row,
-            organisation=None,
-            data={"tld": tld.name, "action": action, "years": int(years), "cost": str(cost)},
-        )
-    return row
+    return _save_row(
+        actor,
+        None,
+        tld,
+        action,
+        years,
+        currency,
+        cost,
+        sell,
+        "billing.platform_price",
+        {"cost": str(cost)},
+    )
 
 
 def exchange_rate_save(
