@@ -383,7 +383,6 @@ class TestPremiumPriceGuard:
         assert "waiting for a check by our team" in told.subject
         assert "950.00" not in told.messages.get().body
         from domains.services import operation_retry
-
         from tests.billing.ledger_helpers import fund
 
         # Staff accept the registry's price, which the reseller's account is then charged.
