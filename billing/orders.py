@@ -297,20 +297,12 @@ def _credit_back(invoice: Invoice, item: OrderItem, reason: str) -> None:
     credit; the invoice's notes say so."""
     line = item.invoice_lines.filter(invoice_id=invoice.pk).first()
     amount = services.line_due(invoice, line) if line is not None else item.amount
-    if amount > 0:
-        services.credit_add(
-            actor=SYSTEM,
-            customer=invoice.customer,
-            amount=amount,
-            currency=invoice.currency,
-            reason=f"{item.domain_name} could not be ordered: {reason}"[:255],
-        )
-    invoice.refresh_from_db(fields=["notes"])
-    Invoice.objects.filter(pk=invoice.pk).update(
-        notes=(
-            f"{invoice.notes}\n{item.domain_name}: {reason} "
-            f"{amount} {invoice.currency} credited to your account."
-        ).strip()
+    services.credit_back(
+        invoice=invoice,
+        amount=amount,
+        name=item.domain_name,
+        credit_reason=f"could not be ordered: {reason}",
+        note=reason,
     )
     audit(
         actor=SYSTEM,

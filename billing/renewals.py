@@ -592,19 +592,12 @@ def _not_queued(
     the audit row ``renewal.not_queued`` says why."""
     logger.warning("paid renewal not queued", extra={"invoice": invoice.pk, **data})
     amount = services.line_due(invoice, line)
-    if amount > 0:
-        services.credit_add(
-            actor=SYSTEM,
-            customer=invoice.customer,
-            amount=amount,
-            currency=invoice.currency,
-            reason=f"{data['domain']} could not be renewed: {reason}"[:255],
-        )
-    Invoice.objects.filter(pk=invoice.pk).update(
-        notes=(
-            f"{invoice.notes}\n{data['domain']}: {reason} "
-            f"{amount} {invoice.currency} credited to your account."
-        ).strip()
+    services.credit_back(
+        invoice=invoice,
+        amount=amount,
+        name=data["domain"],
+        credit_reason=f"could not be renewed: {reason}",
+        note=reason,
     )
     audit(
         actor=SYSTEM,

@@ -45,7 +45,7 @@ from billing.models import (
 from customers.models import Customer
 from domains.models import Domain
 from portal.audit import audit
-from portal.tenancy import Actor
+from portal.tenancy import SYSTEM, Actor
 
 logger = logging.getLogger(__name__)
 
@@ -643,6 +643,25 @@ def line_due(invoice: Invoice, line: InvoiceLine) -> Decimal:
         due += cents(line.linetotal * invoice.taxrate / HUNDRED)
         due += cents(line.linetotal * invoice.taxrate2 / HUNDRED)
     return min(due, invoice.total)
+
+
+def credit_back(*, invoice: Invoice, amount: Decimal, name: str, credit_reason: str, note: str):
+    """What the customer paid for one line of ``invoice`` that will not be delivered goes to
+    its account credit, and the invoice's notes say so (read again first: several lines of one
+    invoice may be credited back in one transaction)."""
+    if amount > 0:
+        credit_add(
+            actor=SYSTEM,
+            customer=invoice.customer,
+            amount=amount,
+            currency=invoice.currency,
+            reason=f"{name} {credit_reason}"[:255],
+        )
+    invoice.refresh_from_db(fields=["notes"])
+    invoice.notes = (
+        f"{invoice.notes}\n{name}: {note} {amount} {invoice.currency} credited to your account."
+    ).strip()
+    Invoice.objects.filter(pk=invoice.pk).update(notes=invoice.notes)
 
 
 def payment_fee(method: PaymentMethod, amount: Decimal) -> Decimal:

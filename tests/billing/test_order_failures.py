@@ -193,3 +193,16 @@ def test_a_retry_is_refused_when_the_customer_spent_that_credit(world, priced):
     assert refused.status == Status.FAILED
     assert services.credit_balance(world.a.customer, "USD") == Decimal("5.00")
     assert order.items.get(domain_name="second-order.com").status == "failed"
+
+
+def test_two_items_credited_back_on_one_invoice_are_both_said(world, priced):
+    order = place(world, two_names())
+    for name in ("first-order.com", "second-order.com"):
+        DomainFactory(name=name, tld=priced, customer=world.b.customer)
+    add_credit(world, "30.00")
+
+    services.credit_apply(actor=SYSTEM, invoice=order.invoices.get())
+
+    notes = order.invoices.get().notes
+    assert "first-order.com:" in notes and "second-order.com:" in notes
+    assert services.credit_balance(world.a.customer, "USD") == Decimal("30.00")
