@@ -45,7 +45,8 @@ class PriceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
-    raw_id_fields = ("domain",)
+    raw_id_fields = ("domain", "operation")
+    exclude = ("auth_code",)  # a transfer's code waiting for payment is never shown
 
 
 @admin.register(Order)
@@ -68,7 +69,8 @@ class OrderItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "status", "currency")
     search_fields = ("domain_name",)
     list_select_related = ("order",)
-    raw_id_fields = ("order", "domain")
+    raw_id_fields = ("order", "domain", "operation")
+    exclude = ("auth_code",)  # a transfer's code waiting for payment is never shown
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
