@@ -9,9 +9,10 @@ two concurrent charges against a nearly empty account are serialised and never o
 How an operation is charged (``charge_operations``, the ``domains.hooks.operation_charge`` hook,
 called by the worker in the transaction that claims the operation):
 
-* the kinds: register, transfer, renew (their price list actions) and restore (the
-  ``redemption`` price); privacy only where the list prices it (``Price.Action`` has no privacy
-  action yet, so it is never charged); a kind or TLD with no price is not charged;
+* the kinds: register, transfer, renew (their price list actions), restore (the ``redemption``
+  price) and turning ID protection on (the ``privacy`` price, one year); a registration asked
+  with ID protection and the renewal of a protected domain add the ``privacy`` price for their
+  years (in the same currency) to their own; a kind or TLD with no price is not charged;
 * the amount: the platform price list row's ``sell`` for the term (the exact-years row, else the
   1-year row times the years), i.e. ``billing.pricing``'s ``cost`` as a reseller of the
   organisation sees it; a name whose registry price staff accepted above the list (a premium name,
@@ -68,7 +69,7 @@ CHARGE_ACTIONS = {
     Op.Kind.TRANSFER: Price.Action.TRANSFER,
     Op.Kind.RENEW: Price.Action.RENEW,
     Op.Kind.RESTORE: Price.Action.REDEMPTION,
-    Op.Kind.PRIVACY: "privacy",  # charged only once the list has a privacy action
+    Op.Kind.PRIVACY: Price.Action.PRIVACY,  # turning it on; turning it off costs nothing
 }
 
 
@@ -308,7 +309,42 @@ def price_operations(operations: list[Op]) -> dict[int, tuple[Decimal, str]]:
             if quote is None or quote.cost is None or quote.cost <= ZERO:
                 continue
             priced[op.pk] = (money(quote.cost), quote.currency)
+    _add_privacy(operations, organisations, priced)
     return priced
+
+
+def with_privacy(operation: Op) -> bool:
+    """A registration asked with ID protection, or the renewal of a protected domain: the term's
+    ID protection is charged with it (where the list prices ``privacy``)."""
+    if operation.kind == Op.Kind.REGISTER:
+        return bool(operation.payload.get("privacy"))
+    if operation.kind == Op.Kind.RENEW:
+        return bool(operation.domain.id_protection)
+    return False
+
+
+def _add_privacy(operations: list[Op], organisations: dict, priced: dict) -> None:
+    """Add the term's ID protection (the ``privacy`` price for the same years, in the same
+    currency) to the priced registrations and renewals that carry it."""
+    groups: dict[tuple[int, int], list[Op]] = {}
+    for op in operations:
+        if op.pk in priced and with_privacy(op):
+            groups.setdefault((op.organisation_id, _years(op)), []).append(op)
+    for (organisation_id, years), members in groups.items():
+        prices = PriceList(
+            reseller_actor(organisations[organisation_id]),
+            {op.domain.tld_id for op in members},
+            Price.Action.PRIVACY,
+            years,
+        )
+        for op in members:
+            amount, currency = priced[op.pk]
+            quote = prices.price(op.domain.tld_id)
+            if quote is None or quote.cost is None or quote.cost <= ZERO:
+                continue
+            if quote.currency != currency:
+                continue  # priced in another currency only: the charge stays one amount in one
+            priced[op.pk] = (money(amount + quote.cost), currency)
 
 
 def _rounds(operation_ids) -> dict[int, tuple[int, int]]:
@@ -391,7 +427,8 @@ def charge_operations(*, operations: list[Op]) -> set[int]:
 def _describe(operation: Op) -> str:
     name = operation.domain.name if operation.domain_id else "-"
     years = "" if operation.kind == Op.Kind.RESTORE else f" ({_years(operation)} y)"
-    return f"{operation.get_kind_display()} {name}{years}"[:255]
+    extra = " with ID protection" if with_privacy(operation) else ""
+    return f"{operation.get_kind_display()} {name}{years}{extra}"[:255]
 
 
 def _audit_row(account: ResellerAccount, action: str, charge: Charge) -> AuditEntry:
@@ -528,12 +565,13 @@ def forecast(organisation: Organisation, *, livemode: bool, today=None) -> list[
             expires_at__lt=horizon,
         )
         .order_by("expires_at", "pk")
-        .values_list("tld_id", "expires_at")
+        .values_list("tld_id", "expires_at", "id_protection")
     )
-    prices = PriceList(
-        reseller_actor(organisation), {tld for tld, _ in domains}, Price.Action.RENEW, 1
-    )
-    quotes = {tld: prices.price(tld) for tld, _ in domains}
+    tlds = {tld for tld, _, _ in domains}
+    prices = PriceList(reseller_actor(organisation), tlds, Price.Action.RENEW, 1)
+    privacy = PriceList(reseller_actor(organisation), tlds, Price.Action.PRIVACY, 1)
+    quotes = {tld: prices.price(tld) for tld in tlds}
+    protections = {tld: privacy.price(tld) for tld in tlds}
     accounts = {
         a.currency: a
         for a in ResellerAccount.objects.filter(organisation=organisation, livemode=livemode)
@@ -541,23 +579,27 @@ def forecast(organisation: Organisation, *, livemode: bool, today=None) -> list[
     currencies = set(accounts) | {q.currency for q in quotes.values() if q and q.cost}
     if not currencies:
         currencies = {organisation.default_currency}
-    unpriced = sum(1 for tld, _ in domains if not (quotes[tld] and quotes[tld].cost))
+    unpriced = sum(1 for tld, _, _ in domains if not (quotes[tld] and quotes[tld].cost))
     results = []
     for currency in sorted(currencies):
         held = balance(accounts[currency]) if currency in accounts else ZERO
         due = dict.fromkeys(WINDOWS, ZERO)
         count = dict.fromkeys(WINDOWS, 0)
         running, runs_out = ZERO, None
-        for tld, expires_at in domains:
+        for tld, expires_at, protected in domains:
             quote = quotes[tld]
             if not quote or not quote.cost or quote.currency != currency:
                 continue
-            running += quote.cost
+            cost = quote.cost
+            extra = protections[tld] if protected else None
+            if extra is not None and extra.cost and extra.currency == currency:
+                cost += extra.cost  # the renewal of a protected domain renews its protection
+            running += cost
             if runs_out is None and running > held:
                 runs_out = expires_at.date()
             for days in WINDOWS:
                 if expires_at < now + timedelta(days=days):
-                    due[days] += quote.cost
+                    due[days] += cost
                     count[days] += 1
         if runs_out is None and due[90] > ZERO:
             daily = due[90] / 90

@@ -33,6 +33,7 @@ class Price(models.Model):
         TRANSFER = "transfer", "Transfer"
         RENEW = "renew", "Renew"
         REDEMPTION = "redemption", "Redemption"
+        PRIVACY = "privacy", "ID protection"
 
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="prices"
@@ -57,7 +58,7 @@ class Price(models.Model):
                 name="price_unique_platform",
             ),
             models.CheckConstraint(
-                condition=Q(action__in=["register", "transfer", "renew", "redemption"]),
+                condition=Q(action__in=["register", "transfer", "renew", "redemption", "privacy"]),
                 name="price_action_valid",
             ),
             models.CheckConstraint(

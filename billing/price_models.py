@@ -78,6 +78,7 @@ class MarkupRule(models.Model):
             ("transfer", "Transfer"),
             ("renew", "Renew"),
             ("redemption", "Redemption"),
+            ("privacy", "ID protection"),
         ],
     )
     percent = models.DecimalField(

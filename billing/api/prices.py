@@ -32,9 +32,7 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
     tld = serializers.SlugRelatedField(
         slug_field="name", queryset=Tld.objects.all(), required=False, allow_null=True
     )
-    action = serializers.ChoiceField(
-        choices=["", "register", "transfer", "renew", "redemption"], required=False, default=""
-    )
+    action = serializers.ChoiceField(choices=["", *Price.Action.values], required=False, default="")
     percent = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, default=0)
     fixed = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, default=0)
     fixed_currency = serializers.CharField(
@@ -233,7 +231,9 @@ class ResellerPriceViewSet(
             raise Http404
         chosen = request.query_params.get("action", "register")
         if chosen not in Price.Action.values:
-            raise serializers.ValidationError({"action": "Choose register, transfer or renew."})
+            raise serializers.ValidationError(
+                {"action": f"Choose one of: {', '.join(Price.Action.values)}."}
+            )
         try:
             years = int(request.query_params.get("years", "1"))
         except ValueError:

@@ -165,6 +165,41 @@ class TestCharges:
         assert ledger.charge_operations(operations=[privacy]) == set()
         assert not AccountEntry.objects.filter(kind=Kind.CHARGE).exists()
 
+    def test_turning_id_protection_on_costs_a_year_of_the_privacy_price(self, organisation, tld):
+        Price.objects.create(tld=tld, action="privacy", years=1, currency="USD", cost=2, sell=3)
+        topped(organisation)
+        on = operation(organisation, tld, Op.Kind.PRIVACY, value=True)
+        off = operation(organisation, tld, Op.Kind.PRIVACY, value=False)
+        assert ledger.charge_operations(operations=[on, off]) == set()
+        entry = AccountEntry.objects.get(kind=Kind.CHARGE)
+        assert (entry.operation, entry.amount) == (on, Decimal("-3.00"))
+        assert ledger.refund_operation(operation=on).amount == Decimal("3.00")
+
+    def test_a_registration_and_a_renewal_with_id_protection_pay_for_it_too(
+        self, organisation, tld
+    ):
+        Price.objects.create(tld=tld, action="privacy", years=1, currency="USD", cost=2, sell=3)
+        topped(organisation)
+        protected = operation(organisation, tld, privacy=True)
+        plain = operation(organisation, tld, privacy=False)
+        renewal = operation(organisation, tld, Op.Kind.RENEW, years=2)
+        renewal.domain.id_protection = True
+        renewal.domain.save(update_fields=["id_protection"])
+        ledger.charge_operations(operations=[protected, plain, renewal])
+        entries = {e.operation_id: e for e in AccountEntry.objects.filter(kind=Kind.CHARGE)}
+        assert entries[protected.pk].amount == Decimal("-13.00")  # 10 + 3
+        assert entries[plain.pk].amount == Decimal("-10.00")
+        assert entries[renewal.pk].amount == Decimal("-28.00")  # 2 x (11 + 3)
+        assert "with ID protection" in entries[protected.pk].note
+        assert "with ID protection" not in entries[plain.pk].note
+
+    def test_protection_priced_only_in_another_currency_is_not_added(self, organisation, tld):
+        Price.objects.create(tld=tld, action="privacy", years=1, currency="EUR", cost=2, sell=3)
+        topped(organisation)
+        protected = operation(organisation, tld, privacy=True)
+        ledger.charge_operations(operations=[protected])
+        assert AccountEntry.objects.get(kind=Kind.CHARGE).amount == Decimal("-10.00")
+
     def test_the_account_is_in_the_organisations_currency(self, tld):
         euros = OrganisationFactory(default_currency="EUR")
         topped(euros, "50.00", currency="EUR")
@@ -259,6 +294,20 @@ class TestForecast:
         [usd] = ledger.forecast(organisation, livemode=True, today=now)
         # 11.00 per 90 days: 110.00 lasts 900 days.
         assert usd.runs_out_on == (now + timedelta(days=900)).date()
+
+    def test_a_protected_domain_renews_its_protection_too(self, organisation, tld):
+        Price.objects.create(tld=tld, action="privacy", years=1, currency="USD", cost=2, sell=3)
+        now = timezone.now()
+        DomainFactory(
+            customer=CustomerFactory(organisation=organisation),
+            tld=tld,
+            status=DomainStatus.ACTIVE,
+            autorenew=True,
+            id_protection=True,
+            expires_at=now + timedelta(days=10),
+        )
+        [usd] = ledger.forecast(organisation, livemode=True, today=now)
+        assert usd.due[30] == Decimal("14.00")
 
     def test_nothing_due_nothing_runs_out(self, organisation):
         [usd] = ledger.forecast(organisation, livemode=True)

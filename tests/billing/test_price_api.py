@@ -131,3 +131,16 @@ def test_posting_a_rule_for_the_same_tld_and_action_replaces_it(client, world, c
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert MarkupRule.objects.get().percent == Decimal("15.00")
+
+
+def test_id_protection_has_its_own_rule_and_preview(client, world, com):
+    Price.objects.create(tld=com, action="privacy", currency="USD", cost="2.00", sell="3.00")
+    key = world.a.live_key_raw
+    body = {"action": "privacy", "percent": "0", "fixed": "2.00"}
+    created = api(client, "post", "/api/v1/markup-rules/", key, body)
+    assert created.status_code == 201, created.content
+    preview = api(client, "get", "/api/v1/reseller-prices/preview/?action=privacy", key)
+    row = next(r for r in preview.json() if r["tld"] == com.name)
+    assert (row["cost"], row["price"]) == ("3.00", "5.00")
+    refused = api(client, "get", "/api/v1/reseller-prices/preview/?action=parking", key)
+    assert refused.status_code == 400 and "privacy" in refused.content.decode()
