@@ -135,6 +135,9 @@ class Customer(models.Model):
     currency = models.CharField(max_length=3, default="USD", validators=[CURRENCY_VALIDATOR])
     tax_exempt = models.BooleanField(default=False)
     tax_number = models.CharField(max_length=50, blank=True)
+    # Archived: kept with all its history, hidden from the default list, no new orders
+    # (customers.accounts.customer_require_open).
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,6 +160,10 @@ class Customer(models.Model):
     @property
     def name(self) -> str:
         return str(self)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def clean(self) -> None:
         self.email = (self.email or "").strip().lower()
