@@ -75,6 +75,14 @@ class Organisation(models.Model):
     renewal_invoice_days = models.PositiveSmallIntegerField(
         default=14, validators=[MinValueValidator(1), MaxValueValidator(120)]
     )
+    # Two-factor sign-in: when on, the organisation's members (or its customers and their
+    # contacts) must set up and use an authenticator app to get past sign-in.
+    require_2fa_members = models.BooleanField(
+        "require two-factor sign-in for members", default=False
+    )
+    require_2fa_customers = models.BooleanField(
+        "require two-factor sign-in for customers", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -85,23 +93,27 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
+    """A person's place in an organisation. What each role may do: customers/roles.py."""
+
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
-        MEMBER = "member", "Member"
+        BILLING = "billing", "Billing"
+        SUPPORT = "support", "Support"
+        READ_ONLY = "read_only", "Read-only"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.READ_ONLY)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=["owner", "admin", "member"]),
+                condition=models.Q(role__in=["owner", "admin", "billing", "support", "read_only"]),
                 name="membership_role_valid",
             ),
         ]
@@ -298,6 +310,8 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Every authenticated request adds one (an F() update in api_key_authenticate).
+    use_count = models.PositiveBigIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -311,3 +325,78 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Invitation(models.Model):
+    """An e-mail invitation to join an organisation's team with a role. Only a SHA-256 hash of
+    the link's token is stored; the link works once, until ``expires_at``."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField("e-mail address")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "admin", "billing", "support", "read_only"]),
+                name="invitation_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organisation} ({self.role})"
+
+    def clean(self) -> None:
+        self.email = (self.email or "").strip().lower()
+
+
+class RecoveryCode(models.Model):
+    """A one-use code that stands in for the authenticator app at sign-in. Stored as a keyed
+    hash (HMAC-SHA256 with the secret key); shown once when generated."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user} ({'used' if self.used_at else 'unused'})"
+
+
+class UserSession(models.Model):
+    """A signed-in browser session, keyed by its session key: what the account page lists and
+    "sign out everywhere else" ends. Touched at most once a minute per session."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tracked_sessions")
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [models.Index(fields=["user", "last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} session seen {self.last_seen_at:%Y-%m-%d %H:%M}"

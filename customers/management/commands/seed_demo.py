@@ -221,7 +221,7 @@ class Seeder:
             Membership,
             user=self.user("support@demo-reseller.example.com", first_name="Sade", last_name="Ojo"),
             organisation=self.demo,
-            defaults={"role": Membership.Role.MEMBER},
+            defaults={"role": Membership.Role.SUPPORT},
         )
         self.other_owner = self.user(
             "other-reseller@example.com", first_name="Olev", last_name="Tamm"
