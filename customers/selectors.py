@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from customers.models import ApiKey, Contact, Customer, Membership, Organisation
+from customers.models import ApiKey, Contact, Customer, Invitation, Membership, Organisation
 from portal.tenancy import Actor, ActorKind, scope
 
 
@@ -51,3 +51,15 @@ def visible_api_keys(actor: Actor) -> QuerySet[ApiKey]:
         # A key may list its organisation's keys of its own mode, never the other mode's.
         return ApiKey.objects.filter(organisation=actor.organisation, livemode=actor.livemode)
     return scope(ApiKey.objects.select_related("organisation"), actor, customer=None, livemode=None)
+
+
+def visible_invitations(actor: Actor) -> QuerySet[Invitation]:
+    """Team invitations of the actor's organisation (members and staff only)."""
+    if actor.kind == ActorKind.API_KEY:
+        return Invitation.objects.none()
+    return scope(
+        Invitation.objects.select_related("organisation", "invited_by"),
+        actor,
+        customer=None,
+        livemode=None,
+    )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import ApiKey, Organisation
+from customers.roles import Right, require
 from portal.audit import audit
 from portal.tenancy import Actor
 
@@ -24,6 +27,9 @@ def api_key_issue(
     *, actor: Actor, organisation: Organisation, livemode: bool, name: str = ""
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the raw key, which is never stored nor shown again."""
+    require(actor, Right.API_KEYS)
+    if not actor.is_staff and actor.organisation_id != organisation.pk:
+        raise PermissionDenied("You may issue keys for your own organisation only.")
     lookup = secrets.token_hex(6)
     raw_key = f"{API_KEY_PREFIXES[livemode]}{lookup}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -48,6 +54,10 @@ def api_key_issue(
 
 
 def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
+    """Revoke at once: the next request with the key is refused (no cache in front of it)."""
+    require(actor, Right.API_KEYS)
+    if not actor.is_staff and actor.organisation_id != api_key.organisation_id:
+        raise PermissionDenied("You may revoke your own organisation's keys only.")
     with transaction.atomic():
         updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -65,7 +75,9 @@ def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
-    """The active key matching ``raw_key``, or None. Marks it used (at most once a minute)."""
+    """The active key matching ``raw_key``, or None. Counts the use and marks the time in one
+    UPDATE (``F()``, no read-modify-write); read from the database on every request, so a
+    revoked key is refused at once."""
     raw_key = raw_key.strip()
     if not raw_key.startswith(tuple(API_KEY_PREFIXES.values())) or raw_key.count("_") < 3:
         return None
@@ -76,7 +88,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if key.revoked_at is not None or not key.organisation.is_active:
         return None
     now = timezone.now()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+    ApiKey.objects.filter(pk=key.pk).update(use_count=F("use_count") + 1, last_used_at=now)
+    key.last_used_at = now
+    key.use_count += 1
     return key

@@ -9,7 +9,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from domains import names
 from domains.models import RegistrarAccount, Tld
+from domains.registrars import adapter_for
+from domains.registrars.base import ConnectionReport, RegistrarError
 from portal.audit import audit
 from portal.tenancy import Actor
 
@@ -22,6 +25,7 @@ TLD_FIELDS = (
     "max_years",
     "idn_allowed",
     "is_active",
+    "reserved_names",
 )
 
 
@@ -85,13 +89,31 @@ def registrar_account_save(
     return account
 
 
+def _tld_name(raw: str) -> str:
+    """A TLD's name as stored: ASCII, lower case, without the leading dot (com, com.ng)."""
+    name = (raw or "").strip().lower().strip(".")
+    if not name:
+        raise ValidationError({"name": "Enter the TLD without the dot, e.g. com or com.ng."})
+    try:
+        ascii_name = names._to_ascii(name)
+        names._check_ldh(ascii_name, what="TLD")
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from None
+    return ascii_name
+
+
 def tld_create(*, actor: Actor, name: str, **values) -> Tld:
     """Add a TLD to sell (its lifecycle rules and routing as ``tld_update`` takes them)."""
     _require_staff(actor)
     unknown = set(values) - {*TLD_FIELDS, "pending_delete_days", "transfer_default"}
     if unknown:
         raise ValidationError(f"Unknown TLD settings: {', '.join(sorted(unknown))}.")
+    name = _tld_name(name)
+    if "reserved_names" in values:
+        values["reserved_names"] = _reserved(values["reserved_names"], name)
     with transaction.atomic():
+        if Tld.objects.filter(name=name).exists():
+            raise ValidationError({"name": f".{name} is already on the list."})
         tld = Tld(name=name, **values)
         tld.full_clean()
         tld.save()
@@ -99,9 +121,22 @@ def tld_create(*, actor: Actor, name: str, **values) -> Tld:
             actor=actor,
             action="tld.create",
             obj=tld,
-            data={"name": tld.name, "registrar_account": tld.registrar_account_id},
+            data={
+                "name": tld.name,
+                "registrar_account": tld.registrar_account_id,
+                **{key: getattr(tld, key) for key in TLD_FIELDS if key != "registrar_account"},
+            },
         )
     return tld
+
+
+def _reserved(raw, tld: str) -> list[str]:
+    if isinstance(raw, str):
+        raw = raw.replace(",", "\n").splitlines()
+    try:
+        return names.normalise_reserved_names(list(raw or []), tld=tld)
+    except ValidationError as exc:
+        raise ValidationError({"reserved_names": exc.messages}) from None
 
 
 def tld_update(
@@ -117,8 +152,10 @@ def tld_update(
     is_active: bool,
     pending_delete_days: int | None = None,
     transfer_default: str | None = None,
+    reserved_names: list[str] | str | None = None,
 ) -> Tld:
-    """Route a TLD to a registrar account and set its lifecycle rules."""
+    """Route a TLD to a registrar account and set its lifecycle rules (``reserved_names``:
+    None keeps them)."""
     _require_staff(actor)
     values = {
         "registrar_account": registrar_account,
@@ -133,6 +170,8 @@ def tld_update(
         values["pending_delete_days"] = pending_delete_days
     if transfer_default is not None:
         values["transfer_default"] = transfer_default
+    if reserved_names is not None:
+        values["reserved_names"] = _reserved(reserved_names, tld.name)
 
     def snapshot(row: Tld) -> dict:
         return {
@@ -154,3 +193,35 @@ def tld_update(
             data={k: after[k] for k in values if before[k] != after[k]},
         )
     return tld
+
+
+def registrar_account_test(*, actor: Actor, account: RegistrarAccount) -> ConnectionReport:
+    """Log in with the account's adapter on a new session and report what the registry
+    answered (code and message). Settings or credentials the adapter cannot use are reported,
+    not raised. Audited (the outcome, never a credential)."""
+    _require_staff(actor)
+    adapter = None
+    try:
+        adapter = adapter_for(account)
+        report = adapter.test_connection()
+    except RegistrarError as exc:
+        report = ConnectionReport(False, _code(exc.code), exc.message)
+    finally:
+        close = getattr(adapter, "close", None)
+        if callable(close):
+            close()
+    audit(
+        actor=actor,
+        action="registrar_account.test",
+        obj=account,
+        organisation=None,
+        data={"ok": report.ok, "code": report.code},
+    )
+    return report
+
+
+def _code(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -85,6 +85,11 @@ class Tld(models.Model):
     )
     idn_allowed = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    reserved_names = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Labels (without the TLD) that are never offered or registered here.",
+    )
     transfer_default = models.CharField(
         max_length=8,
         choices=TransferDefault.choices,
@@ -447,6 +452,52 @@ class RegistrarOperation(models.Model):
     def __str__(self) -> str:
         target = self.domain.name if self.domain_id else "-"
         return f"{self.get_kind_display()} {target} [{self.status}]"
+
+
+class RegistrarOperationAttempt(models.Model):
+    """One call of an operation to its registry: when, what was sent (never a secret), what came
+    back, and when the next attempt is due. Written by the worker (``domains.outbox``) with the
+    attempt's outcome; staff read them on the operation page."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRY = "retry", "Will retry"
+        FAILED = "failed", "Failed"
+        HELD = "held", "Held for staff"
+        AWAITING_FUNDS = "awaiting_funds", "Awaiting funds"
+        SKIPPED = "skipped", "Not recorded (the operation had moved on)"
+
+    operation = models.ForeignKey(
+        RegistrarOperation, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveSmallIntegerField(help_text="The operation's attempt count then")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    request = models.JSONField(default=dict, blank=True, help_text="What was sent, no secrets")
+    response = models.JSONField(default=dict, blank=True, help_text="What came back")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["operation", "started_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    outcome__in=[
+                        "succeeded",
+                        "retry",
+                        "failed",
+                        "held",
+                        "awaiting_funds",
+                        "skipped",
+                    ]
+                ),
+                name="operationattempt_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.operation_id} attempt {self.number}: {self.outcome}"
 
 
 class DomainDrift(models.Model):

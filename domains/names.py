@@ -79,7 +79,34 @@ def parse_domain_name(raw: str, *, tlds: dict[str, Tld] | None = None) -> Domain
     unicode_name = idna.decode(ascii_name)
     if unicode_name != ascii_name and not tld.idn_allowed:
         raise ValidationError(f".{tld.name} does not accept internationalised names.")
+    if label in set(tld.reserved_names or []):
+        raise ValidationError(f"{unicode_name} is reserved: it cannot be registered.")
     return DomainName(unicode=unicode_name, ascii=ascii_name, label=label, tld=tld)
+
+
+def normalise_reserved_names(raw: list[str], *, tld: str) -> list[str]:
+    """Reserved labels as stored: ASCII (punycode), lower case, without the TLD, each once, in
+    order; a ValidationError names the first one that is not a single valid label."""
+    suffix = f".{tld}"
+    names: list[str] = []
+    for item in raw:
+        name = (item or "").strip().lower().rstrip(".")
+        if not name:
+            continue
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+        try:
+            ascii_name = _to_ascii(name)
+            if "." in ascii_name:
+                raise ValidationError("")
+            _check_ldh(ascii_name, what="Reserved name")
+        except ValidationError:
+            raise ValidationError(
+                f"{item!r} is not a single label (letters, digits or hyphens; e.g. premium)."
+            ) from None
+        if ascii_name not in names:
+            names.append(ascii_name)
+    return names
 
 
 def validate_hostname(raw: str) -> str:

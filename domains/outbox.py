@@ -42,7 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
-from domains import hooks, ratelimit, transfers
+from domains import attempts, hooks, ratelimit, transfers
 from domains.dispatch import PARKED_AT, enqueue, operation_enqueue, wake_next
 from domains.lifecycle import (
     FLAG_FIELDS,
@@ -166,7 +166,10 @@ def run_operation(operation_id: int) -> Outcome:
         operation.attempts += 1
         if not _charge([operation]):
             return Outcome(Status.AWAITING_FUNDS)
-    return _record(operation, *_attempt(operation))
+    result, error = _attempt(operation)
+    outcome = _record(operation, result, error)
+    attempts.record([(operation, result, error, outcome)])
+    return outcome
 
 
 # --- paying for it: the reseller's account with the platform -----------------------------------
@@ -293,7 +296,10 @@ def upstream_topped_up(*, actor, account) -> list[int]:
 
 def _attempt(operation: Op, adapter=None, lease=None) -> tuple[object, Exception | None]:
     """Call the registry for a claimed operation: ``(result, None)`` or ``(None, error)``.
-    Writes nothing, so the drain can run it in a calling thread and record results in bulk."""
+    Writes nothing, so the drain can run it in a calling thread and record results in bulk.
+    Notes on the instance when the call started and ended, and its log lines, for the
+    attempt's record (``domains.attempts``)."""
+    operation._attempt_started = timezone.now()
     try:
         return _call(operation, adapter, lease), None
     except RegistrarError as exc:
@@ -301,6 +307,9 @@ def _attempt(operation: Op, adapter=None, lease=None) -> tuple[object, Exception
     except Exception as exc:  # an adapter bug or an unexpected reply: retry, bounded
         logger.exception("operation %s crashed", operation.pk)
         return None, exc
+    finally:
+        operation._attempt_finished = timezone.now()
+        operation._attempt_lines = list(getattr(operation, "_log_lines", None) or [])
 
 
 def _record(operation: Op, result, error: Exception | None) -> Outcome:
@@ -885,15 +894,20 @@ def record_many(finished: list[tuple[Op, object, Exception | None]]) -> list[str
     """
     bulk = [(op, result) for op, result, error in finished if _plain_success(op, error)]
     bulk_ids = {op.pk for op, _ in bulk}
-    statuses = [
-        _record(op, result, error).status for op, result, error in finished if op.pk not in bulk_ids
-    ]
+    outcomes = {
+        op.pk: _record(op, result, error) for op, result, error in finished if op.pk not in bulk_ids
+    }
     if bulk:
-        statuses += _succeed_many(bulk)
-    return statuses
+        for (op, _), status in zip(bulk, _succeed_many(bulk), strict=True):
+            outcomes[op.pk] = Outcome(status)
+    attempts.record([(op, result, error, outcomes[op.pk]) for op, result, error in finished])
+    return [outcomes[op.pk].status for op, _, _ in finished]
 
 
 def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
+    """Record a group of plain successes; each one's status, in the order given ("skipped" for
+    one that was no longer running)."""
+    given = pairs
     now = timezone.now()
     with transaction.atomic():
         running = set(
@@ -901,7 +915,6 @@ def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
             .filter(pk__in=[op.pk for op, _ in pairs], status=Status.RUNNING)
             .values_list("pk", flat=True)
         )
-        skipped = len(pairs) - len(running)
         pairs = [(op, result) for op, result in pairs if op.pk in running]
         core.update_rows(
             Op,
@@ -930,7 +943,7 @@ def _succeed_many(pairs: list[tuple[Op, object]]) -> list[str]:
         if pairs:
             wake_next(op.domain_id for op, _ in pairs)
             hooks.operations_succeeded(operation_ids=[op.pk for op, _ in pairs])
-    return [Status.SUCCEEDED] * len(pairs) + ["skipped"] * skipped
+    return [Status.SUCCEEDED if op.pk in running else "skipped" for op, _ in given]
 
 
 def _next_due(within: float) -> float | None:

@@ -145,3 +145,21 @@ def operation_message_for(actor: Actor, operation: RegistrarOperation) -> str:
     if status == "pending" and operation.next_attempt_at == OPERATION_PARKED_AT:
         return WAITING_TEXT
     return RETRYING_TEXT if status in {"pending", "running"} else ""
+
+
+def attempt_view_for(actor: Actor, attempt) -> dict:
+    """One recorded attempt as ``actor`` may read it on the operation page: staff see what was
+    sent and what came back in full (secrets were never recorded); a reseller sees the command,
+    the payload keys it may see, and the registry's code and message, except the reasons of a
+    hold (platform prices)."""
+    request = dict(attempt.request or {})
+    response = dict(attempt.response or {})
+    if actor.is_staff:
+        return {"request": request, "response": response}
+    payload = request.get("payload") or {}
+    request["payload"] = {k: v for k, v in payload.items() if k in SHOWN_PAYLOAD_KEYS}
+    request.pop("account", None)
+    response.pop("log", None)
+    if attempt.outcome == "held":
+        response["message"] = HELD_TEXT
+    return {"request": request, "response": response}

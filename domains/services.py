@@ -780,6 +780,8 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
             attempts=0,
             next_attempt_at=timezone.now(),
             finished_at=None,
+            # The old error stays in the attempts' record; the operation shows the new run.
+            last_error="",
             updated_at=timezone.now(),
         )
         if not updated:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from domains.views import detail, lists, orders, staff
+from domains.views import detail, lists, operations, orders, staff
 
 app_name = "domains"
 urlpatterns = [
@@ -47,13 +47,17 @@ urlpatterns = [
     path("<int:pk>/drifts/<int:drift_id>/repush/", detail.drift_repush, name="drift_repush"),
     # registry operations (staff and resellers)
     path("operations/", lists.operation_list, name="operation_list"),
+    path("operations/<int:pk>/", operations.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/retry/", lists.operation_retry, name="operation_retry"),
     path("operations/<int:pk>/cancel/", lists.operation_cancel, name="operation_cancel"),
     # staff: registrar accounts and TLD routing
     path("registrars/", staff.account_list, name="account_list"),
     path("registrars/new/", staff.account_create, name="account_create"),
     path("registrars/<int:pk>/", staff.account_edit, name="account_edit"),
+    path("registrars/<int:pk>/test/", staff.account_test, name="account_test"),
     path("tlds/", staff.tld_list, name="tld_list"),
+    path("tlds/new/", staff.tld_create, name="tld_create"),
     path("tlds/<int:pk>/", staff.tld_edit, name="tld_edit"),
+    path("tlds/<int:pk>/edit/", staff.tld_page, name="tld_page"),
     path("registry-messages/", staff.registry_message_list, name="registry_message_list"),
 ]

@@ -1,9 +1,9 @@
-"""Sign-in, sign-out, password reset and the staff second factor, mounted at /accounts/."""
+"""Sign-in, sign-out and password reset, mounted at /accounts/ (the second factor's pages are
+customers/signin_urls.py, mounted there too)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from portal import views
 from portal.forms import LoginForm, StyledPasswordResetForm, StyledSetPasswordForm
 
 urlpatterns = [
@@ -44,6 +44,4 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("otp/", views.otp, name="otp"),
-    path("otp/setup/", views.otp_setup, name="otp_setup"),
 ]

@@ -59,10 +59,43 @@ def _sections_for(actor) -> list[str]:
     return []
 
 
+# The "Staff" menu: every staff tool, for staff only (key, label, url name, url names that
+# count as "on it"). Reseller owners and admins get the audit log of their organisation.
+_STAFF_TOOLS = [
+    ("operations", "Registry operations", "domains:operation_list", ("operation_list",)),
+    ("registrars", "Registrar accounts", "domains:account_list", ("account_list",)),
+    ("tlds", "TLDs", "domains:tld_list", ("tld_list", "tld_create", "tld_page")),
+    ("registry-messages", "Registry messages", "domains:registry_message_list", ()),
+    ("audit", "Audit log", "audit_log", ("audit_log",)),
+    ("balances", "Reseller balances", "billing:account_list", ("account_list",)),
+    ("django-admin", "Django admin", "admin:index", ()),
+]
+
+
+def _tools_for(actor, namespace: str, url_name: str) -> list[NavItem]:
+    if actor.kind == ActorKind.STAFF:
+        tools = _STAFF_TOOLS
+    elif actor.kind == ActorKind.RESELLER and actor.membership_role in {"owner", "admin"}:
+        tools = [t for t in _STAFF_TOOLS if t[0] == "audit"]
+    else:
+        return []
+    items = []
+    for key, label, name, names in tools:
+        space = name.split(":", 1)[0] if ":" in name else ""
+        active = url_name in names and namespace == space
+        items.append(NavItem(key=key, label=label, url=reverse(name), active=active))
+    return items
+
+
 def navigation(request):
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
-        return {"nav_items": [], "show_mode_switch": False, "sandbox_mode": False}
+        return {
+            "nav_items": [],
+            "tools_nav": [],
+            "show_mode_switch": False,
+            "sandbox_mode": False,
+        }
     match = getattr(request, "resolver_match", None)
     namespace = match.namespace if match else ""
     url_name = match.url_name if match else ""
@@ -90,6 +123,7 @@ def navigation(request):
     return {
         "actor": actor,
         "nav_items": items,
+        "tools_nav": _tools_for(actor, namespace, url_name),
         "show_mode_switch": is_reseller,
         "sandbox_mode": actor.livemode is False,
     }

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from portal.tenancy import actor_for_user
@@ -33,25 +31,3 @@ class SecurityHeadersMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
-
-
-class StaffOtpMiddleware:
-    """With NAMEPORT_STAFF_OTP_REQUIRED on, staff must verify a TOTP device before going on."""
-
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            settings.STAFF_OTP_REQUIRED
-            and user is not None
-            and user.is_authenticated
-            and user.is_staff
-            and not user.is_verified()
-            and not request.path.startswith(self.ALLOWED_PREFIXES)
-        ):
-            return redirect(f"{reverse('otp')}?next={request.get_full_path()}")
-        return self.get_response(request)

@@ -19,6 +19,10 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # From where: the client's address (as portal.auth.client_ip reads it) and the channel
+    # ("web", "api", or "system" for workers and commands); see portal.audit.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    origin = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

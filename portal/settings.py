@@ -69,7 +69,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.ActorMiddleware",
-    "portal.middleware.StaffOtpMiddleware",
+    "portal.audit_middleware.AuditOriginMiddleware",
+    "customers.middleware.SecondFactorMiddleware",
+    "customers.middleware.SessionTrackingMiddleware",
+    "customers.middleware.RoleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -87,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "customers.middleware.role_rights",
             ],
         },
     }
@@ -162,7 +166,8 @@ AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # TOTP for staff: on unless NAMEPORT_STAFF_OTP_REQUIRED=0 (make run's demo turns it off). Staff
-# without a verified device are sent to the OTP page before anything else.
+# without a verified device are sent to the OTP page before anything else; so is anyone who
+# turned two-factor sign-in on, or whose organisation requires it (customers.middleware).
 STAFF_OTP_REQUIRED = env_bool("NAMEPORT_STAFF_OTP_REQUIRED", True)
 OTP_TOTP_ISSUER = "Nameport"
 

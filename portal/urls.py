@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import health, views
+from portal import health, views, views_audit
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
     path("mode/", views.set_mode, name="set_mode"),
+    path("audit/", views_audit.audit_log, name="audit_log"),
     path("accounts/", include("portal.account_urls")),
+    path("accounts/", include("customers.signin_urls")),
+    path("account/", include("customers.account_urls")),
+    path("team/", include("customers.team_urls")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("domains/", include("domains.urls")),

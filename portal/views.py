@@ -1,12 +1,10 @@
-"""The portal shell: the HTMX helpers every page uses, dashboards, the mode switch, TOTP pages and
-the error handlers."""
+"""The portal shell: the HTMX helpers every page uses, dashboards, the mode switch and the error
+handlers (the two-factor pages are customers.account_views)."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
-import django_otp
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -21,14 +19,11 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_filters import FilterSet
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.forms import OtpSetupForm, StaffOtpForm, style_form
+from portal.forms import style_form
 from portal.pagination import CappedPaginator, cap_for
 from portal.tenancy import SESSION_LIVEMODE_KEY, ActorKind
 
@@ -220,65 +215,6 @@ def set_mode(request: HttpRequest) -> HttpResponse:
             request, "Sandbox mode: you see and change sandbox data only. Nothing is billed."
         )
     return redirect("dashboard")
-
-
-# --- TOTP for staff -------------------------------------------------------------------------
-
-
-def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("dashboard")
-
-
-@login_required
-def otp(request: HttpRequest) -> HttpResponse:
-    """Verify a TOTP code (the second factor) for the signed-in user."""
-    user = request.user
-    if user.is_verified():
-        return redirect(_next_url(request))
-    if not TOTPDevice.objects.devices_for_user(user, confirmed=True).exists():
-        return redirect(f"{reverse('otp_setup')}?{urlencode({'next': _next_url(request)})}")
-    form = StaffOtpForm(user, request, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        django_otp.login(request, user.otp_device)
-        return redirect(_next_url(request))
-    return render(request, "registration/otp.html", {"form": form, "next": _next_url(request)})
-
-
-@login_required
-def otp_setup(request: HttpRequest) -> HttpResponse:
-    """Add an authenticator app: an unconfirmed TOTP device until the user enters a code."""
-    user = request.user
-    has_confirmed = TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
-    if has_confirmed and not user.is_verified():
-        # Adding a device must not become a way around the existing second factor.
-        return redirect(f"{reverse('otp')}?{urlencode({'next': reverse('otp_setup')})}")
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by(
-        "-pk"
-    ).first() or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    form = OtpSetupForm(device, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        django_otp.login(request, device)
-        messages.success(request, "Your authenticator app is set up.")
-        return redirect(_next_url(request))
-    secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]
-    return render(
-        request,
-        "registration/otp_setup.html",
-        {
-            "form": form,
-            "device": device,
-            "config_url": device.config_url,
-            "secret": secret,
-            "next": _next_url(request),
-        },
-    )
 
 
 # --- Error handlers -------------------------------------------------------------------------

@@ -342,6 +342,18 @@ class Greeting:
 
 
 @dataclass(frozen=True)
+class ConnectionReport:
+    """What a registry answered when staff tested an account's connection (a login, then a
+    logout): its result code and message, and notes (the server's name, what it offers). Never
+    holds a credential."""
+
+    ok: bool
+    code: int | None
+    message: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class PollMessage:
     """The message at the head of the registry's queue (RFC 5730 ``<poll op="req">``, 1301).
 

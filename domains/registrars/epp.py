@@ -143,6 +143,7 @@ from domains.registrars.base import (
     FEE_1_0,
     AuthorizationError,
     CheckResult,
+    ConnectionReport,
     ContactData,
     DomainInfo,
     DsData,
@@ -539,12 +540,12 @@ class EppAdapter:
     def _timeout(self) -> float:
         return float(self.options.get("timeout", 30) or 30)
 
-    def _pool(self) -> _Pool:
+    def _config(self) -> Config:
         client_id, password = self._credentials()
         host = str(self.options.get("host") or "")
         if not host:
             raise PermanentError(f"Registrar account {self.account.name!r} has no EPP host")
-        config = Config(
+        return Config(
             host=host,
             port=int(self.options.get("port", 700) or 700),
             clid=client_id,
@@ -557,6 +558,10 @@ class EppAdapter:
             cltrid_prefix="NP",
             login_security=False,
         )
+
+    def _pool(self) -> _Pool:
+        client_id, password = self._credentials()
+        config = self._config()
         keepalive = float(self.options.get("keepalive_seconds", 240))
         settings = {
             k: self.options.get(k) for k in ("host", "port", "cafile", "certfile", "keyfile")
@@ -641,6 +646,36 @@ class EppAdapter:
                 except (ValidationException, ConfigException) as exc:
                     raise PermanentError(f"EPP request refused before sending: {exc}") from None
         raise TransientError("unreachable")  # pragma: no cover
+
+    def test_connection(self) -> ConnectionReport:
+        """Connect on a new session (not the pool's), read the greeting, log in and out; what
+        the server answered. Missing settings or credentials raise PermanentError."""
+        config = self._config()
+        where = f"{config.host}:{config.port}"
+        client = _Client(config)
+        details: list[str] = []
+        try:
+            try:
+                client.connect()
+                greeting = parse_greeting(client.greeting.raw)
+            except (EppException, OSError, RegistrarError) as exc:
+                return ConnectionReport(False, None, f"Could not connect to {where}: {exc}")
+            details.append(f"Greeting from {greeting.server_id or 'an unnamed server'} at {where}")
+            if greeting.fee:
+                details.append("Offers the fee extension (fee-1.0)")
+            try:
+                answer = client.login()
+            except CommandException as exc:
+                return ConnectionReport(False, exc.epp_code, f"Login refused: {exc}", details)
+            except (ConnectionException, OSError) as exc:
+                return ConnectionReport(False, None, f"The login got no answer: {exc}", details)
+            report = ConnectionReport(True, answer.code(), answer.message() or "", details)
+            with contextlib.suppress(EppException, OSError):
+                client.logout()
+            return report
+        finally:
+            with contextlib.suppress(Exception):
+                client.disconnect()
 
     def _price(self, name: str, action: str, years: int) -> Decimal | None:
         tld = name.split(".", 1)[1] if "." in name else name

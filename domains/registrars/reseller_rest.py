@@ -34,6 +34,7 @@ closest to expiry first) and its status follows the registry's view (``apply_reg
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -52,6 +53,7 @@ from domains.models import RegistrarAccount
 from domains.registrars.base import (
     AuthorizationError,
     CheckResult,
+    ConnectionReport,
     ContactData,
     DomainInfo,
     DsData,
@@ -185,6 +187,13 @@ def _parse_date(value) -> datetime | None:
     except ValueError:
         raise TransientError(f"The registrar sent an unreadable date: {value!r:.40}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _decimal(value) -> Decimal | None:
@@ -410,6 +419,34 @@ class ResellerRestAdapter:
             token = _SESSIONS.pop(self._session_key, None)
         if token:
             self._send("GET", "/api/logout", body=None, headers={"Api-Session-Token": token})
+
+    def test_connection(self) -> ConnectionReport:
+        """Log in afresh (``POST /api/login``, then log out) or, with header authentication,
+        read the account (``GET /api/account/get``); what the registrar answered. The cached
+        session is neither used nor replaced."""
+        where = str(self._client.base_url)
+        try:
+            if self.auth_mode == "headers":
+                headers = {"Api-Username": self._username, "Api-Token": self._token}
+                data = self._send("GET", "/api/account/get", body=None, headers=headers)
+                details = [f"Header authentication at {where}"]
+            else:
+                data = self._send(
+                    "POST",
+                    "/api/login",
+                    body={"username": self._username, "api_token": self._token},
+                    headers={},
+                )
+                details = [f"Session login at {where}"]
+                token = data.get("session_token")
+                if data["_code"] == 100 and isinstance(token, str) and token:
+                    with contextlib.suppress(RegistrarError):
+                        self._send(
+                            "GET", "/api/logout", body=None, headers={"Api-Session-Token": token}
+                        )
+        except RegistrarError as exc:
+            return ConnectionReport(False, _int(exc.code), exc.message, [f"At {where}"])
+        return ConnectionReport(data["_code"] == 100, data["_code"], data["_message"], details)
 
     @staticmethod
     def _path(*parts: str) -> str:

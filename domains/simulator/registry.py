@@ -53,6 +53,7 @@ from domains.models import (
 from domains.registrars.base import (
     AuthorizationError,
     CheckResult,
+    ConnectionReport,
     ContactData,
     DomainInfo,
     DsData,
@@ -115,6 +116,16 @@ class SandboxRegistry:
         self.account = account
         self.options = dict(account.settings or {})
         self.rng = rng or random.Random()
+
+    def test_connection(self) -> ConnectionReport:
+        """The simulated registry runs inside Nameport: nothing to log in to; its knobs."""
+        details = [f"Simulated registry (account {self.account.name})"]
+        rate = float(self.options.get("failure_rate", 0) or 0)
+        if rate:
+            details.append(
+                f"Fails {rate:.0%} of changes ({self.options.get('failure_kind', 'transient')})"
+            )
+        return ConnectionReport(True, 1000, "Command completed successfully", details)
 
     # --- behaviour knobs ----------------------------------------------------------------------
     def _delay(self) -> None:

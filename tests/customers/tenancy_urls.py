@@ -7,8 +7,41 @@ the extra objects that ``prepare(tenant)`` below adds when the app needs some).
 OBJECT_URLS = {
     "customers:detail": lambda t: {"pk": t.customer.pk},
     "api:customer-detail": lambda t: {"pk": t.customer.pk},
+    # The team and API keys pages (tests/customers/test_team_views.py).
+    "team:member_role": lambda t: {"pk": t.spare_membership.pk},
+    "team:member_remove": lambda t: {"pk": t.spare_membership.pk},
+    "team:invitation_revoke": lambda t: {"pk": t.invitation.pk},
+    "team:api_key_revoke": lambda t: {"pk": t.live_key.pk},
+}
+
+# The team pages are for the organisation's members: its customers and contacts get 404 too.
+RESELLER_ONLY = {
+    "team:member_role",
+    "team:member_remove",
+    "team:invitation_revoke",
+    "team:api_key_revoke",
 }
 
 
 def prepare(tenant) -> None:
     """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
+    # A second member and an open invitation for the team pages.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Invitation, Membership
+    from tests.customers.factories import MembershipFactory, UserFactory
+
+    tenant.spare_membership = MembershipFactory(
+        organisation=tenant.organisation,
+        user=UserFactory(email=f"readonly@{tenant.organisation.slug}.test"),
+        role=Membership.Role.READ_ONLY,
+    )
+    tenant.invitation = Invitation.objects.create(
+        organisation=tenant.organisation,
+        email=f"invited@{tenant.organisation.slug}.test",
+        role=Membership.Role.SUPPORT,
+        token_hash=f"{tenant.organisation.slug:0<64}"[:64],
+        expires_at=timezone.now() + timedelta(days=7),
+    )

@@ -50,9 +50,13 @@ OBJECT_URLS = {
     "domains:transfer_cancel": lambda t: {"pk": t.domain.pk},
     "domains:drift_accept": lambda t: {"pk": t.domain.pk, "drift_id": t.drift.pk},
     "domains:drift_repush": lambda t: {"pk": t.domain.pk, "drift_id": t.drift.pk},
+    "domains:operation_detail": lambda t: {"pk": t.operation.pk},
     "domains:operation_retry": lambda t: {"pk": t.operation.pk},
     "domains:operation_cancel": lambda t: {"pk": t.operation.pk},
 }
+
+# The operation page is for those who run the queue (staff and the organisation's members).
+RESELLER_ONLY = {"domains:operation_detail"}
 
 
 def prepare(tenant) -> None:
