@@ -1,6 +1,7 @@
 """Staff and reseller pages: the operations queue with retry and cancel; registrar accounts and
 TLD routing for staff only."""
 
+import json
 import re
 
 import pytest
@@ -112,11 +113,14 @@ def test_another_reseller_gets_404_and_get_is_refused(client, world):
 
 
 # --- registrar accounts ---------------------------------------------------------------------------
-ACCOUNT = {
+ACCOUNT = {  # the typed form of a reseller REST account (domains.forms_staff)
     "name": "Name.com",
     "kind": "reseller_rest",
-    "settings": '{"url": "https://api.example.test", "timeout": 10}',
-    "credentials": "user:s3cret-token",
+    "base_url": "https://api.example.test",
+    "timeout": "10",
+    "auth": "session",
+    "username": "user",
+    "api_token": "s3cret-token",
     "rate_per_second": "20",
     "max_sessions": "4",
     "is_active": "on",
@@ -150,8 +154,12 @@ def test_staff_create_an_account_whose_credentials_are_never_shown(client, world
     response = client.post(reverse("domains:account_create"), ACCOUNT)
     assert response.status_code == 302
     account = RegistrarAccount.objects.get(name="Name.com")
-    assert account.settings == {"url": "https://api.example.test", "timeout": 10}
-    assert str(account.credentials) == "user:s3cret-token"
+    assert account.settings == {
+        "base_url": "https://api.example.test",
+        "timeout": 10.0,
+        "auth": "session",
+    }
+    assert json.loads(str(account.credentials)) == {"username": "user", "api_token": "s3cret-token"}
     page = client.get(reverse("domains:account_edit", args=[account.pk])).content.decode()
     assert "s3cret" not in page and "stored" in page
     assert "s3cret" not in client.get(reverse("domains:account_list")).content.decode()
@@ -161,22 +169,27 @@ def test_staff_create_an_account_whose_credentials_are_never_shown(client, world
 
 
 def test_blank_credentials_keep_the_stored_ones(client, world):
-    account = RegistrarAccountFactory(name="Keep", credentials="old-secret")
+    stored = json.dumps({"username": "user", "api_token": "old-secret"})
+    account = RegistrarAccountFactory(name="Keep", kind="reseller_rest", credentials=stored)
     client.force_login(world.staff)
-    data = {**ACCOUNT, "name": "Keep", "credentials": "", "rate_per_second": "5"}
+    data = {**ACCOUNT, "name": "Keep", "username": "", "api_token": "", "rate_per_second": "5"}
     client.post(reverse("domains:account_edit", args=[account.pk]), data)
     account.refresh_from_db()
-    assert str(account.credentials) == "old-secret"
+    assert json.loads(str(account.credentials)) == json.loads(stored)
     assert account.rate_per_second == 5
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
-    [("[1, 2]", "must be a JSON object"), ("{not json", "Enter a valid JSON")],
+    ("field", "raw", "message"),
+    [
+        ("base_url", "not a url", "Enter a valid URL"),
+        ("timeout", "0", "greater than or equal to 1"),
+        ("auth", "magic", "Select a valid choice"),
+    ],
 )
-def test_settings_must_be_a_json_object(client, world, raw, message):
+def test_typed_settings_are_checked(client, world, field, raw, message):
     client.force_login(world.staff)
-    response = client.post(reverse("domains:account_create"), {**ACCOUNT, "settings": raw})
+    response = client.post(reverse("domains:account_create"), {**ACCOUNT, field: raw})
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not RegistrarAccount.objects.filter(name="Name.com").exists()
