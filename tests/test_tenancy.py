@@ -29,7 +29,9 @@ NOT_OBJECT_URLS = {
     "team:join",  # an invitation token, for whoever holds it: tests/security/test_team_tokens.py
     # Platform set-up, staff only (everyone else 404): tests/domains/test_views_staff.py
     "domains:account_edit",
+    "domains:account_test",
     "domains:tld_edit",
+    "domains:tld_page",
     # Exchange rates are the platform's, not a tenant's (staff write them; resellers read them):
     # tests/billing/test_price_api.py
     "api:exchange-rate-detail",
