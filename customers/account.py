@@ -182,7 +182,7 @@ def _session_store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def session_touch(*, user: User, session, user_agent: str, ip_address: str | None) -> bool:
+def session_touch(*, user_id: int, session, user_agent: str, ip_address: str | None) -> bool:
     """Write down that ``session`` was used now, at most once a SESSION_TOUCH_SECONDS per
     session (the last write's key and time are kept in the session itself)."""
     key = session.session_key
@@ -197,10 +197,12 @@ def session_touch(*, user: User, session, user_agent: str, ip_address: str | Non
         and now.timestamp() - int(seen_at) < (SESSION_TOUCH_SECONDS)
     ):
         return False
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        return False
     UserSession.objects.update_or_create(
         session_key=key,
         defaults={
-            "user": user,
+            "user_id": user_id,
             "user_agent": (user_agent or "")[:300],
             "ip_address": ip_address or None,
             "last_seen_at": now,

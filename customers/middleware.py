@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from customers.account import session_touch, two_factor_enabled, two_factor_required
+from customers.models import User
 from customers.roles import may, refusal, right_for_path, rights_of
 from portal.auth import client_ip, raw_key_from_request
 from portal.tenancy import ActorKind
@@ -81,11 +83,13 @@ class SessionTrackingMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         session = getattr(request, "session", None)
-        if user is not None and user.is_authenticated and session is not None:
+        # The session's own signed-in user (request.user may be an API key's stand-in by now).
+        user = getattr(request, "user", None)
+        user_id = session.get(SESSION_KEY) if session is not None else None
+        if user_id is not None and user is not None and user.is_authenticated:
             session_touch(
-                user=user,
+                user_id=User._meta.pk.to_python(user_id),
                 session=session,
                 user_agent=request.headers.get("User-Agent", ""),
                 ip_address=client_ip(request) or None,
