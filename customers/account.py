@@ -35,11 +35,10 @@ def _check_password(user: User, current_password: str, field: str) -> None:
 # --- Password and e-mail -------------------------------------------------------------------
 
 
-def password_change(
-    *, actor: Actor, user: User, current_password: str, new_password: str, keep_session: str = ""
-) -> User:
-    """Set a new password after checking the current one. Every other session ends (the
-    session key ``keep_session`` stays; the view refreshes its auth hash)."""
+def password_change(*, actor: Actor, user: User, current_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one. Other sessions stop working (their
+    auth hash no longer matches); the view keeps its own and clears the others' rows with
+    :func:`sessions_end` once it has refreshed its session."""
     _check_password(user, current_password, "old_password")
     try:
         validate_password(new_password, user)
@@ -49,7 +48,6 @@ def password_change(
         user.set_password(new_password)
         user.save(update_fields=["password"])
         audit(actor=actor, action="account.password_change", obj=user, organisation=None)
-        transaction.on_commit(lambda: sessions_end(user=user, keep=keep_session))
     return user
 
 

@@ -79,12 +79,12 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 current_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password1"],
-                keep_session=request.session.session_key or "",
             )
         except ValidationError as error:
             form_errors(form, error)
         else:
-            update_session_auth_hash(request, request.user)
+            update_session_auth_hash(request, request.user)  # a new key for this session
+            account.sessions_end(user=request.user, keep=request.session.session_key or "")
             messages.success(request, "Your password is changed; your other sessions ended.")
             return redirect("account:page")
     return _page(request, password_form=form, status=400)
