@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from django import forms
-from django.forms.fields import InvalidJSONInput
 
 from domains.models import DomainContact, RegistrarAccount, Tld
 from domains.names import CONTACT_FIELDS
-from portal.api.parsers import UnstorableData, check_data
 from portal.filtersets import is_id
 from portal.forms import StyledFormMixin, style_form
 
@@ -289,80 +286,7 @@ class BulkForm(StyledFormMixin, forms.Form):
         return data
 
 
-# --- staff ------------------------------------------------------------------------------------
-class PrettyJSONField(forms.JSONField):
-    """Shown indented, so a settings object of twenty keys stays readable."""
-
-    def prepare_value(self, value):
-        if isinstance(value, InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-
-    def to_python(self, value):
-        try:
-            data = super().to_python(value)
-            check_data(data)  # the API's rule: bounded depth, storable text
-        except RecursionError:
-            raise forms.ValidationError("The JSON is nested too deeply.", code="invalid") from None
-        except UnstorableData as exc:
-            raise forms.ValidationError(str(exc), code="invalid") from None
-        return data
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:
-            return InvalidJSONInput(data)
-
-
-class RegistrarAccountForm(StyledFormMixin, forms.Form):
-    name = forms.CharField(max_length=100)
-    kind = forms.ChoiceField(choices=RegistrarAccount.Kind.choices)
-    livemode = forms.BooleanField(
-        required=False,
-        label="Live account",
-        help_text="Live accounts register for real; sandbox ones never bill.",
-    )
-    settings = PrettyJSONField(
-        required=False,
-        label="Settings (JSON)",
-        widget=forms.Textarea(attrs={"rows": 12, "class": "np-mono", "spellcheck": "false"}),
-        help_text='Endpoint, timeouts and other non-secret options, e.g. {"url": "https://…"}.',
-    )
-    credentials = forms.CharField(
-        required=False,
-        label="Credentials",
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only: stored encrypted and never shown. Leave blank to keep the "
-        "stored value.",
-    )
-    rate_per_second = forms.IntegerField(min_value=1, label="Requests per second")
-    max_sessions = forms.IntegerField(min_value=1, label="Concurrent sessions")
-    is_active = forms.BooleanField(required=False, label="Active", initial=True)
-
-    def clean_settings(self) -> dict:
-        value = self.cleaned_data.get("settings")
-        if value in (None, ""):
-            return {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError('Settings must be a JSON object, e.g. {"timeout": 10}.')
-        return value
-
-    @classmethod
-    def for_account(cls, account: RegistrarAccount) -> RegistrarAccountForm:
-        return cls(
-            initial={
-                "name": account.name,
-                "kind": account.kind,
-                "livemode": account.livemode,
-                "settings": account.settings,
-                "rate_per_second": account.rate_per_second,
-                "max_sessions": account.max_sessions,
-                "is_active": account.is_active,
-            }
-        )
-
-
+# --- staff (the TLD list's rows; the pages' forms are in domains.forms_staff) ---------------
 class TldForm(StyledFormMixin, forms.Form):
     registrar_account = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label="Registrar account"
