@@ -24,6 +24,7 @@ RECOVERY_CODE_COUNT = 10
 # Sessions are written down at most this often each (the list's "last seen" is this precise).
 SESSION_TOUCH_SECONDS = 60
 SESSION_SEEN_KEY = "_np_seen"
+NO_DEVICE_KEY = "_np_no_2fa"
 WRONG_PASSWORD = "Your current password is not correct."
 
 
@@ -180,33 +181,68 @@ def _session_store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def session_touch(*, user_id: int, session, user_agent: str, ip_address: str | None) -> bool:
-    """Write down that ``session`` was used now, at most once a SESSION_TOUCH_SECONDS per
-    session (the last write's key and time are kept in the session itself)."""
-    key = session.session_key
-    if not key:
-        return False
-    now = timezone.now()
-    seen = session.get(SESSION_SEEN_KEY) or ""
-    seen_key, _, seen_at = str(seen).partition("@")
-    if (
+def _fresh(session, name: str, key: str) -> bool:
+    """Was ``session[name]`` written for this session key less than a minute ago?"""
+    seen_key, _, seen_at = str(session.get(name) or "").partition("@")
+    return (
         seen_key == key
         and seen_at.isdigit()
-        and now.timestamp() - int(seen_at) < (SESSION_TOUCH_SECONDS)
-    ):
-        return False
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
-        return False
-    UserSession.objects.update_or_create(
-        session_key=key,
-        defaults={
-            "user_id": user_id,
-            "user_agent": (user_agent or "")[:300],
-            "ip_address": ip_address or None,
-            "last_seen_at": now,
-        },
+        and timezone.now().timestamp() - int(seen_at) < SESSION_TOUCH_SECONDS
     )
-    session[SESSION_SEEN_KEY] = f"{key}@{int(now.timestamp())}"
+
+
+def _stamp(session, name: str) -> None:
+    session[name] = f"{session.session_key}@{int(timezone.now().timestamp())}"
+
+
+def session_touch(*, user: User, session, user_agent: str, ip_address: str | None) -> bool:
+    """Write down that ``session`` was used now, at most once a SESSION_TOUCH_SECONDS per
+    session (the last write's key and time are kept in the session itself): one UPDATE, or an
+    INSERT for a session not seen before."""
+    key = session.session_key
+    if not key or _fresh(session, SESSION_SEEN_KEY, key):
+        return False
+    now = timezone.now()
+    fields = {
+        "user_agent": (user_agent or "")[:300],
+        "ip_address": ip_address or None,
+        "last_seen_at": now,
+    }
+    if not UserSession.objects.filter(session_key=key, user=user).update(**fields):
+        UserSession.objects.filter(session_key=key).delete()  # a key reused by someone else
+        UserSession.objects.create(session_key=key, user=user, **fields)
+    _stamp(session, SESSION_SEEN_KEY)
+    return True
+
+
+def session_signed_in(request, user: User) -> None:
+    """At sign-in (``user_logged_in``): write the new session down, and note whether the user
+    has an authenticator app, so that the first requests after it cost no extra queries."""
+    from portal.auth import client_ip
+
+    session = getattr(request, "session", None)
+    if session is None or not session.session_key:
+        return
+    session_touch(
+        user=user,
+        session=session,
+        user_agent=request.headers.get("User-Agent", "") if hasattr(request, "headers") else "",
+        ip_address=client_ip(request) or None,
+    )
+    if not two_factor_enabled(user):
+        _stamp(session, NO_DEVICE_KEY)
+
+
+def has_no_device(user: User, session) -> bool:
+    """True when the user has no authenticator app; the answer is kept in the session for a
+    minute (the second factor's check runs on every request)."""
+    key = session.session_key if session is not None else None
+    if key and _fresh(session, NO_DEVICE_KEY, key):
+        return True
+    if two_factor_enabled(user):
+        return False
+    if key:
+        _stamp(session, NO_DEVICE_KEY)
     return True
 
 

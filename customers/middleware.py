@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from customers.account import session_touch, two_factor_enabled, two_factor_required
+from customers.account import has_no_device, session_touch, two_factor_required
 from customers.models import User
 from customers.roles import may, refusal, right_for_path, rights_of
 from portal.auth import client_ip, raw_key_from_request
@@ -40,7 +39,10 @@ class SecondFactorMiddleware:
             and user.is_authenticated
             and not request.path.startswith(self.ALLOWED_PREFIXES)
             and not user.is_verified()
-            and (two_factor_enabled(user) or two_factor_required(user, request.actor))
+            and (
+                not has_no_device(user, getattr(request, "session", None))
+                or two_factor_required(user, request.actor)
+            )
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(
@@ -84,12 +86,11 @@ class SessionTrackingMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        # The session's own signed-in user (request.user may be an API key's stand-in by now).
         user = getattr(request, "user", None)
-        user_id = session.get(SESSION_KEY) if session is not None else None
-        if user_id is not None and user is not None and user.is_authenticated:
+        # An API-key request's user is the key's stand-in: nothing to write down for it.
+        if session is not None and isinstance(user, User) and user.is_authenticated:
             session_touch(
-                user_id=User._meta.pk.to_python(user_id),
+                user=user,
                 session=session,
                 user_agent=request.headers.get("User-Agent", ""),
                 ip_address=client_ip(request) or None,

@@ -276,3 +276,22 @@ def test_a_session_is_written_at_most_once_a_minute(client, world, django_assert
     row.refresh_from_db()
     assert row.last_seen_at > seen
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_signing_in_writes_the_session_down_so_the_first_pages_cost_nothing_extra(
+    client, world, django_assert_max_num_queries
+):
+    user = world.a.member
+    client.force_login(user)
+    assert UserSession.objects.filter(user=user, session_key=client.session.session_key).exists()
+    with django_assert_max_num_queries(0):
+        from django.test import RequestFactory
+
+        from customers.account import has_no_device, session_touch
+
+        request = RequestFactory().get("/")
+        request.session = client.session
+        assert has_no_device(user, request.session)
+        assert not session_touch(
+            user=user, session=request.session, user_agent="x", ip_address=None
+        )
