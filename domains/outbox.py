@@ -821,6 +821,7 @@ def sweep() -> list[int]:
     """Ids to enqueue again (see ``portal.outbox.sweep_ids``), after stopping the lost ones that
     have no attempt left and waking the parked ones nothing holds up any more."""
     _mark_lost_in_doubt()
+    _record_lost_attempts()
     _give_up_lost()
     ids = core.sweep_ids(
         Op,
@@ -828,6 +829,24 @@ def sweep() -> list[int]:
         lost_note="Worker lost during the call; retried with the same idempotency key",
     )
     return ids + [pk for pk in _unpark_orphans() if pk not in set(ids)]
+
+
+def _record_lost_attempts() -> None:
+    """An attempt whose worker was lost (killed, its machine gone) is recorded too: the sweep
+    is about to retry it, or to stop it when it has no attempt left (``_give_up_lost``)."""
+    cutoff = timezone.now() - timedelta(seconds=LEASE_SECONDS)
+    lost = list(
+        Op.objects.filter(status=Status.RUNNING, started_at__lt=cutoff).select_related(
+            "domain", "registrar_account"
+        )[:1000]
+    )
+    error = OutcomeUnknown("The worker was lost during the call; the registry may have applied it.")
+    finished = []
+    for operation in lost:
+        operation._attempt_started = operation.started_at
+        status = Status.FAILED if operation.attempts >= operation.max_attempts else Status.PENDING
+        finished.append((operation, None, error, Outcome(status, retry_in=0.0)))
+    attempts.record(finished)
 
 
 def _give_up_lost() -> None:

@@ -428,6 +428,22 @@ class TestAttemptsRecorded:
         row = RegistrarOperationAttempt.objects.get(operation=op)
         assert (row.outcome, row.response["code"]) == ("failed", 2306)
 
+    def test_a_call_whose_worker_was_lost_is_recorded_by_the_sweep(self):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        op = self._operation()
+        long_ago = timezone.now() - timedelta(seconds=outbox.LEASE_SECONDS + 60)
+        Op.objects.filter(pk=op.pk).update(
+            status=Op.Status.RUNNING, started_at=long_ago, attempts=1
+        )
+        assert op.pk in outbox.sweep()
+        row = RegistrarOperationAttempt.objects.get(operation=op)
+        assert (row.outcome, row.started_at) == ("retry", long_ago)
+        assert row.response["error"] == "OutcomeUnknown"
+        assert "worker was lost" in row.response["message"]
+
 
 def test_services_refuse_non_staff(world):
     from portal.tenancy import actor_for_user
