@@ -68,6 +68,7 @@ _STAFF_TOOLS = [
     ("registry-messages", "Registry messages", "domains:registry_message_list", ()),
     ("audit", "Audit log", "audit_log", ("audit_log",)),
     ("balances", "Reseller balances", "billing:account_list", ("account_list",)),
+    ("platform-prices", "Platform costs and prices", "billing:price_list", ()),
     ("django-admin", "Django admin", "admin:index", ()),
 ]
 

@@ -152,6 +152,7 @@ def test_the_staff_menu_lists_every_tool(client, world):
         "domains:registry_message_list",
         "audit_log",
         "billing:account_list",
+        "billing:price_list",
         "admin:index",
     ]:
         assert f'href="{reverse(name)}"' in html, name
