@@ -3,6 +3,7 @@ signed-in sessions."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -73,7 +74,14 @@ class RoleMiddleware:
         right = right_for_path(request.path_info)
         if right is None or may(actor, right):
             return None
-        return permission_denied(request, PermissionDenied(refusal(actor, right)))
+        reason = refusal(actor, right)
+        response = permission_denied(request, PermissionDenied(reason))
+        if request.headers.get("HX-Request"):
+            # An htmx action shows the reason as a toast (static/js/nameport.js).
+            response["HX-Trigger"] = json.dumps(
+                {"np-toast": {"message": reason, "level": "danger"}}
+            )
+        return response
 
 
 class SessionTrackingMiddleware:

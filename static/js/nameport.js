@@ -90,7 +90,8 @@
   });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status === 403) toast("You are not allowed to do that.", "danger");
+    var told = event.detail.xhr && event.detail.xhr.getResponseHeader("HX-Trigger");
+    if (status === 403) { if (!told) toast("You are not allowed to do that.", "danger"); }
     else if (status === 404) toast("Not found: it may have been removed.", "danger");
     else toast("Something went wrong; please try again.", "danger");
   });

@@ -123,3 +123,15 @@ def test_an_api_key_is_not_held_to_the_session_members_role(client, world):
     _as(client, world, Role.READ_ONLY)
     response = client.get("/api/v1/domains/", HTTP_ACCESS_TOKEN=world.a.live_key_raw)
     assert response.status_code == 200
+
+
+def test_an_htmx_action_refused_by_the_role_says_why_in_a_toast(client, world):
+    import json
+
+    _as(client, world, Role.SUPPORT)
+    response = client.post(
+        reverse("domains:lock", args=[world.a.domain.pk]), {"value": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 403
+    toast = json.loads(response["HX-Trigger"])["np-toast"]
+    assert "Support" in toast["message"] and toast["level"] == "danger"
