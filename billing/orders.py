@@ -32,6 +32,7 @@ from billing import ledger, renewals, services
 from billing.models import Invoice, Order, OrderItem, PaymentMethod
 from billing.promotions import promotion_for, promotion_redeem
 from billing.quotes import quote
+from customers.accounts import customer_require_open
 from customers.models import Customer
 from domains.models import RELEASED_STATUSES, Domain, RegistrarOperation
 from domains.names import parse_domain_name, validate_nameservers
@@ -84,6 +85,7 @@ def order_place(
     """Place the cart once per key; see the module docstring."""
     key = _check_key(idempotency_key)
     authorize_customer(actor, customer)
+    customer_require_open(customer)  # before asking any registry; again, locked, in _write
     found = _existing(customer, key)
     if found is not None:
         if found.customer_id != customer.pk:
@@ -178,6 +180,7 @@ def _option_errors(items: list[Any], lines: list[dict]) -> list[str]:
 
 
 def _write(actor, customer, items, priced, key, pay_method, promo_code) -> Order:
+    customer_require_open(customer)  # the customer's row stays locked until the order is written
     summary = priced["summary"]
     order = Order.objects.create(
         organisation=customer.organisation,

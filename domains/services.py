@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from customers.accounts import customer_require_open
 from customers.models import Customer
 from domains import hooks, policies
 from domains.dispatch import enqueue, operation_enqueue, wake_next
@@ -65,6 +66,13 @@ def authorize_customer(actor: Actor, customer: Customer) -> None:
     """May ``actor`` order for ``customer``? (The selectors already hide other tenants.)"""
     if not policies.can_order(actor, customer):
         raise PermissionDenied(policies.order_refusal(actor))
+
+
+def _require_open(actor: Actor, customer: Customer | int) -> None:
+    """An archived customer starts nothing new (customers.accounts.customer_require_open); work
+    it paid for before (an order's items, renewal invoices) goes on under the system actor."""
+    if not actor.extra.get("system"):
+        customer_require_open(customer)
 
 
 def _require_status(domain: Domain, *allowed: str, action: str) -> None:
@@ -166,6 +174,7 @@ def domain_register(
         parsed.ascii, nameservers or settings.NAMEPORT_DEFAULT_NAMESERVERS, glue=set()
     )
     with transaction.atomic():
+        _require_open(actor, customer)
         domain = Domain(
             organisation=customer.organisation,
             customer=customer,
@@ -259,6 +268,7 @@ def domain_transfer_in(
     if not (1 <= years <= parsed.tld.max_years):
         raise ValidationError({"years": f"Choose 1 to {parsed.tld.max_years} years."})
     with transaction.atomic():
+        _require_open(actor, customer)
         domain = Domain(
             organisation=customer.organisation,
             customer=customer,
@@ -348,6 +358,7 @@ def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperat
         raise ValidationError({"years": f".{tld.name} renews for 1 to {tld.max_years} years."})
     _authorize(actor, domain, "renew")
     with transaction.atomic():
+        _require_open(actor, domain.customer_id)
         locked = _lock(domain, *CHANGEABLE, action="renewed")
         _refuse_beyond_ten_years(locked, years)
         operation = operation_enqueue(

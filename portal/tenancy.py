@@ -51,6 +51,11 @@ class Actor:
     membership_role: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def impersonator(self) -> Actor | None:
+        """While staff or a reseller signs in as a customer: the real person's own actor."""
+        return self.extra.get("impersonator")
+
     # --- what kind of actor --------------------------------------------------------------
     @property
     def is_staff(self) -> bool:
@@ -82,6 +87,8 @@ class Actor:
             return f"api-key:{self.api_key.prefix}"
         if self.kind == ActorKind.REGISTRANT:
             return f"registrant:{self.registrant_handle}"
+        if self.impersonator is not None:
+            return f"{self.impersonator} as customer:{self.customer_id}"
         if self.user is not None:
             return f"{self.kind}:{self.user.email}"
         return str(self.kind)
@@ -103,10 +110,60 @@ ANONYMOUS = Actor(kind=ActorKind.ANONYMOUS, livemode=None)
 SYSTEM = Actor(kind=ActorKind.STAFF, livemode=None, extra={"system": True})
 
 SESSION_LIVEMODE_KEY = "nameport_livemode"
+# "Sign in as this customer": the customer's id, kept in the real person's session
+# (customers.impersonation starts and ends it, and audits both).
+SESSION_IMPERSONATE_KEY = "nameport_impersonate"
+IMPERSONATING_ROLES = frozenset({"owner", "admin"})
+
+
+def may_impersonate(actor: Actor, customer: Customer) -> bool:
+    """Staff may sign in as any customer; a reseller's owner or admin as its own customers;
+    nobody else (customers and contacts, other roles, API keys, someone already signed in as a
+    customer)."""
+    if actor.impersonator is not None:
+        return False
+    if actor.kind == ActorKind.STAFF:
+        return True
+    return (
+        actor.kind == ActorKind.RESELLER
+        and actor.membership_role in IMPERSONATING_ROLES
+        and actor.organisation_id is not None
+        and customer.organisation_id == actor.organisation_id
+    )
+
+
+def _impersonated(real: Actor, session: Any) -> Actor | None:
+    customer_id = session.get(SESSION_IMPERSONATE_KEY)
+    if not customer_id:
+        return None
+    from customers.models import Customer
+
+    customer = Customer.objects.select_related("organisation").filter(pk=customer_id).first()
+    if customer is None or not may_impersonate(real, customer):
+        return None
+    return Actor(
+        kind=ActorKind.CUSTOMER,
+        user=real.user,
+        organisation=customer.organisation,
+        customer=customer,
+        livemode=customer.livemode,
+        extra={"impersonator": real},
+    )
 
 
 def actor_for_user(user: User | None, *, session: Any = None) -> Actor:
-    """The actor for a signed-in person: staff, reseller member, customer or contact."""
+    """The actor for a signed-in person: staff, reseller member, customer or contact; while
+    staff or a reseller signs in as a customer, that customer (``Actor.impersonator`` is the
+    real person, ``Actor.user`` stays the real user, so the audit trail names them)."""
+    real = _actor_for_user(user, session=session)
+    if session is not None and real.kind in {ActorKind.STAFF, ActorKind.RESELLER}:
+        impersonated = _impersonated(real, session)
+        if impersonated is not None:
+            return impersonated
+    return real
+
+
+def _actor_for_user(user: User | None, *, session: Any = None) -> Actor:
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
     if user.is_staff:

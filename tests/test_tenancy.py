@@ -27,6 +27,7 @@ for _app in APPS:
 NOT_OBJECT_URLS = {
     "password_reset_confirm",  # uidb64 + token, checked by Django's own token generator
     "team:join",  # an invitation token, for whoever holds it: tests/security/test_team_tokens.py
+    "customers:contact_invitation",  # uidb64 + token: tests/customers/test_contacts.py
     # Platform set-up, staff only (everyone else 404): tests/domains/test_views_staff.py
     "domains:account_edit",
     "domains:account_test",

@@ -6,7 +6,16 @@ the extra objects that ``prepare(tenant)`` below adds when the app needs some).
 
 OBJECT_URLS = {
     "customers:detail": lambda t: {"pk": t.customer.pk},
+    "customers:edit": lambda t: {"pk": t.customer.pk},
+    "customers:archive": lambda t: {"pk": t.customer.pk},
+    "customers:impersonate": lambda t: {"pk": t.customer.pk},
+    "customers:contact_create": lambda t: {"pk": t.customer.pk},
+    "customers:contact_edit": lambda t: {"pk": t.contact.pk},
+    "customers:contact_invite": lambda t: {"pk": t.contact.pk},
+    "customers:contact_delete": lambda t: {"pk": t.spare_contact.pk},
     "api:customer-detail": lambda t: {"pk": t.customer.pk},
+    "api:customer-archive": lambda t: {"pk": t.customer.pk},
+    "api:customer-unarchive": lambda t: {"pk": t.customer.pk},
     # The team and API keys pages (tests/customers/test_team_views.py).
     "team:member_role": lambda t: {"pk": t.spare_membership.pk},
     "team:member_remove": lambda t: {"pk": t.spare_membership.pk},
@@ -14,8 +23,17 @@ OBJECT_URLS = {
     "team:api_key_revoke": lambda t: {"pk": t.live_key.pk},
 }
 
-# The team pages are for the organisation's members: its customers and contacts get 404 too.
+# The reseller's pages (customers, contacts, the team): customers and contacts get 404 too.
 RESELLER_ONLY = {
+    "customers:edit",
+    "customers:archive",
+    "customers:impersonate",
+    "customers:contact_create",
+    "customers:contact_edit",
+    "customers:contact_invite",
+    "customers:contact_delete",
+    "api:customer-archive",
+    "api:customer-unarchive",
     "team:member_role",
     "team:member_remove",
     "team:invitation_revoke",
@@ -25,6 +43,12 @@ RESELLER_ONLY = {
 
 def prepare(tenant) -> None:
     """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
+    from tests.customers.factories import ContactFactory
+
+    # A contact the matrix may remove (the owner's POST to contact_delete removes it).
+    tenant.spare_contact = ContactFactory(
+        customer=tenant.customer, email=f"spare@{tenant.organisation.slug}.test"
+    )
     # A second member and an open invitation for the team pages.
     from datetime import timedelta
 
