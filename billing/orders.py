@@ -378,6 +378,7 @@ def operation_resumed(*, operation: RegistrarOperation) -> None:
     its paid items were credited back is taken back from the customer's account credit (the
     items are queued again, the invoice says so); when the customer has spent that credit the
     retry is refused: a new order is the way then."""
+    renewals.renewal_resumed(operation=operation)
     items = OrderItem.objects.select_for_update().filter(operation_id=operation.pk, status="failed")
     for item in items.select_related("order__customer"):
         credited = (

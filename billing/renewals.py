@@ -98,7 +98,7 @@ from customers.models import Customer, Organisation
 from domains.lifecycle import add_years
 from domains.models import Domain, DomainStatus, RegistrarOperation
 from domains.services import domain_renew
-from portal.audit import audit
+from portal.audit import SYSTEM_ORIGIN, audit
 from portal.models import AuditEntry
 from portal.tenancy import SYSTEM, Actor, ActorKind
 
@@ -455,15 +455,15 @@ def _audit_issued(invoices: list[Invoice], items: list[_Pending], now: datetime)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {AuditEntry._meta.db_table} (organisation_id, user_id, actor, "
-                "action, object_type, object_id, data, created_at) "
+                "action, object_type, object_id, data, created_at, origin) "
                 "SELECT i.organisation_id, NULL, %s, 'invoice.issue', 'billing.invoice', "
                 "i.id::text, jsonb_build_object('number', i.number, 'total', i.total::text, "
-                "'currency', i.currency, 'renewal', d.name, 'renews_expiry', l.renews_expiry), %s "
+                "'currency', i.currency, 'renewal', d.name, 'renews_expiry', l.renews_expiry), %s, %s "
                 f"FROM {Invoice._meta.db_table} i "
                 f"JOIN {InvoiceLine._meta.db_table} l ON l.invoice_id = i.id "
                 f"JOIN {Domain._meta.db_table} d ON d.id = l.domain_id "
                 "WHERE i.id = ANY(%s) ORDER BY i.id",
-                [actor, now, [invoice.pk for invoice in invoices]],
+                [actor, now, SYSTEM_ORIGIN.channel, [invoice.pk for invoice in invoices]],
             )
         return
     AuditEntry.objects.bulk_create(
@@ -472,6 +472,7 @@ def _audit_issued(invoices: list[Invoice], items: list[_Pending], now: datetime)
                 organisation_id=invoice.organisation_id,
                 actor=actor,
                 action="invoice.issue",
+                origin=SYSTEM_ORIGIN.channel,
                 object_type="billing.invoice",
                 object_id=str(invoice.pk),
                 data={
@@ -624,10 +625,8 @@ def credit_back_failed_renewal(*, operation: RegistrarOperation) -> bool:
     line = invoice and invoice.lines.filter(pk=queued.data.get("line")).first()
     if line is None:
         return False
-    if AuditEntry.objects.filter(
-        action="renewal.credited_back", data__operation=operation.pk
-    ).exists():
-        return False
+    if _credited_rounds(operation.pk) > _taken_back_rounds(operation.pk):
+        return False  # credited back already (and not retried since)
     data = {**queued.data, "operation": operation.pk}
     _not_queued(
         invoice,
@@ -637,6 +636,65 @@ def credit_back_failed_renewal(*, operation: RegistrarOperation) -> bool:
         action="renewal.credited_back",
     )
     return True
+
+
+def _credited_rounds(operation_id: int) -> int:
+    return AuditEntry.objects.filter(
+        action="renewal.credited_back", data__operation=operation_id
+    ).count()
+
+
+def _taken_back_rounds(operation_id: int) -> int:
+    return AuditEntry.objects.filter(
+        action="renewal.credit_taken_back", data__operation=operation_id
+    ).count()
+
+
+def renewal_resumed(*, operation: RegistrarOperation) -> None:
+    """Staff retry a failed or cancelled renewal that a paid renewal invoice queued and whose
+    amount went back to the customer's credit: that credit is taken back (the invoice's notes
+    say so), or the retry is refused when the customer has spent it since. Under the invoice's
+    lock; a later failure credits it back again (one more round)."""
+    credited = (
+        AuditEntry.objects.filter(action="renewal.credited_back", data__operation=operation.pk)
+        .order_by("-pk")
+        .first()
+    )
+    if credited is None:
+        return
+    invoice = Invoice.objects.select_for_update().filter(pk=int(credited.object_id)).first()
+    if invoice is None or _credited_rounds(operation.pk) <= _taken_back_rounds(operation.pk):
+        return
+    amount = Decimal(credited.data.get("credited", "0"))
+    name = credited.data.get("domain", "")
+    if amount > 0:
+        customer = invoice.customer
+        if services.credit_balance(customer, invoice.currency) < amount:
+            raise ValidationError(
+                f"The renewal of {name} was credited back to the customer ({amount} "
+                f"{invoice.currency}), who has used that credit since: raise a new renewal "
+                "invoice instead of retrying."
+            )
+        services.credit_adjust(
+            actor=SYSTEM,
+            customer=customer,
+            amount=-amount,
+            currency=invoice.currency,
+            reason=f"{name}: renewal retried, the credit given back is taken back"[:255],
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(
+            notes=(
+                f"{invoice.notes}\n{name}: the renewal is retried; the {amount} "
+                f"{invoice.currency} credited back was taken back from your account."
+            ).strip()
+        )
+    audit(
+        actor=SYSTEM,
+        action="renewal.credit_taken_back",
+        obj=invoice,
+        organisation=invoice.organisation,
+        data={"operation": operation.pk, "domain": name, "amount": str(amount)},
+    )
 
 
 services.on_invoice_paid(queue_paid_renewals)

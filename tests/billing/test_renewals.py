@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from billing import renewals, services
@@ -436,3 +437,56 @@ def test_a_paid_renewal_that_does_not_happen_is_credited_back_once(org, com):
     assert f"{invoice.total} USD credited to your account" in invoice.notes
     assert "not completed by the registry" in invoice.notes
     assert AuditEntry.objects.filter(action="renewal.credited_back").count() == 1
+
+
+def _renewal_credited_back(org, com):
+    from domains.services import operation_cancel
+
+    domain = domain_of(org, com, 5)
+    sweep()
+    [invoice] = renewal_invoices(domain)
+    services.invoice_mark_paid(actor=reseller_of(domain.customer), invoice=invoice, reference="B-1")
+    operation = RegistrarOperation.objects.get(domain=domain, kind="renew")
+    operation_cancel(actor=SYSTEM, operation=operation)
+    operation.refresh_from_db()
+    assert services.credit_balance(domain.customer, "USD") == invoice.total
+    return domain, invoice, operation
+
+
+def test_a_staff_retry_of_a_credited_renewal_takes_the_credit_back(org, com):
+    from domains.services import operation_cancel, operation_retry
+
+    domain, invoice, operation = _renewal_credited_back(org, com)
+
+    operation_retry(actor=SYSTEM, operation=operation)
+
+    assert services.credit_balance(domain.customer, "USD") == Decimal("0.00")
+    invoice.refresh_from_db()
+    assert "the renewal is retried" in invoice.notes
+    # Cancelled again: credited back again, once more (a new round), never twice.
+    operation.refresh_from_db()
+    operation_cancel(actor=SYSTEM, operation=operation)
+    operation.refresh_from_db()
+    renewals.credit_back_failed_renewal(operation=operation)
+    assert services.credit_balance(domain.customer, "USD") == invoice.total
+    assert AuditEntry.objects.filter(action="renewal.credited_back").count() == 2
+
+
+def test_a_renewal_retry_is_refused_when_the_credit_is_spent(org, com):
+    from domains.services import operation_retry
+
+    domain, invoice, operation = _renewal_credited_back(org, com)
+    services.credit_adjust(
+        actor=SYSTEM,
+        customer=domain.customer,
+        amount=-invoice.total,
+        currency="USD",
+        reason="Spent on something else",
+    )
+
+    with pytest.raises(ValidationError, match="has used that credit since"):
+        operation_retry(actor=SYSTEM, operation=operation)
+
+    operation.refresh_from_db()
+    assert operation.status == RegistrarOperation.Status.CANCELLED
+    assert not AuditEntry.objects.filter(action="renewal.credit_taken_back").exists()
