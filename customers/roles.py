@@ -118,6 +118,7 @@ PAGE_PREFIXES: tuple[tuple[str, Right], ...] = (
     ("/team/api-keys/", Right.API_KEYS),
     ("/team/security/", Right.SETTINGS),
     ("/team/", Right.TEAM),
+    ("/settings/", Right.SETTINGS),
     ("/domains/", Right.DOMAINS),
     ("/dns/", Right.DOMAINS),
     ("/billing/", Right.BILLING),
@@ -128,6 +129,9 @@ PAGE_PREFIXES: tuple[tuple[str, Right], ...] = (
 API_RESOURCES: dict[str, Right] = {
     "customers": Right.CUSTOMERS,
     "contacts": Right.CUSTOMERS,
+    "api-keys": Right.API_KEYS,
+    "team-members": Right.TEAM,
+    "team-invitations": Right.TEAM,
     "domains": Right.DOMAINS,
     "operations": Right.DOMAINS,
     "zones": Right.DOMAINS,

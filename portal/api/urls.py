@@ -14,6 +14,8 @@ from billing.api.prices import (
 )
 from billing.api.quotes import OrderViewSet, QuoteViewSet
 from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
+from customers.api.contacts import ContactViewSet
+from customers.api.team import ApiKeyViewSet, TeamInvitationViewSet, TeamMemberViewSet
 from customers.api.views import CustomerViewSet
 from dns.api.views import (
     ZoneDnssecKeyViewSet,
@@ -31,6 +33,10 @@ app_name = "api"
 
 router = ApiRouter()
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("team-members", TeamMemberViewSet, basename="team-member")
+router.register("team-invitations", TeamInvitationViewSet, basename="team-invitation")
 router.register("domains", DomainViewSet, basename="domain")
 router.register("operations", OperationViewSet, basename="operation")
 router.register("zones", ZoneViewSet, basename="zone")
