@@ -34,7 +34,7 @@ from domains.services import operation_retry
 from portal.audit import audit
 from portal.tenancy import SYSTEM, Actor, ActorKind
 from support import policies
-from support.models import Attachment, Department, Message, Ticket, Via
+from support.models import DEFAULT_DEPARTMENT, Attachment, Department, Message, Ticket, Via
 from support.selectors import is_agent, visible_departments
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,11 @@ def _author(actor: Actor) -> tuple[str, str]:
         return f"{contact.first_name} {contact.last_name}".strip(), contact.email
     if actor.kind == ActorKind.CUSTOMER and actor.customer is not None:
         customer = actor.customer
-        return customer.name, (actor.user.email if actor.user else customer.email)
+        if actor.impersonator is not None or actor.user is None:
+            # Signed in as the customer: the message is the customer's (answers go to the
+            # customer's address); the audit row names the real person.
+            return customer.name, customer.email
+        return customer.name, actor.user.email
     if actor.user is not None:
         return actor.user.get_full_name() or actor.user.email, actor.user.email
     if actor.api_key is not None:
@@ -194,6 +198,30 @@ def _store_attachments(message: Message, files: Iterable[File]) -> list[Attachme
     return stored
 
 
+# --- departments ------------------------------------------------------------------------------
+
+
+def department_ensure_default(*, organisation) -> Department:
+    """The organisation's default support department (``DEFAULT_DEPARTMENT``), made when
+    missing: its customers' tickets land there, and its members answer them. Called when an
+    organisation is made (``customers.hooks.organisation_created``) and, as a safety net, before
+    one of its customers opens a ticket."""
+    department, created = Department.objects.get_or_create(
+        organisation=organisation,
+        name=DEFAULT_DEPARTMENT,
+        defaults={"is_public": True, "position": 0, "email": ""},
+    )
+    if created:
+        audit(
+            actor=SYSTEM,
+            action="department.create",
+            obj=department,
+            organisation=organisation,
+            data={"name": department.name},
+        )
+    return department
+
+
 # --- opening ----------------------------------------------------------------------------------
 
 
@@ -225,7 +253,7 @@ def ticket_open(
     from domains.selectors import visible_domains
 
     if not policies.can_open(actor):
-        raise PermissionDenied("You may not open support tickets.")
+        raise PermissionDenied(_refusal(actor, "You may not open support tickets."))
     errors: dict[str, str] = {}
     subject = (subject or "").strip()
     body = (body or "").strip()
@@ -353,9 +381,9 @@ def ticket_reply(
     is a new follow-up ticket when the requester wrote to a ticket closed too long ago."""
     agent = is_agent(actor, ticket)
     if not policies.can_reply(actor, ticket):
-        raise PermissionDenied("You may not reply to support tickets.")
+        raise PermissionDenied(_refusal(actor, "You may not reply to support tickets."))
     if internal and not policies.can_write_internal(actor, ticket):
-        raise PermissionDenied("Only the support team writes internal notes.")
+        raise PermissionDenied(_refusal(actor, "Only the support team writes internal notes."))
     body = _clean_text(body, "body", "Message")
     validate_attachments(attachments)
 
@@ -459,7 +487,7 @@ def _change_status(*, actor: Actor, ticket: Ticket, to: str, action: str) -> Tic
 
 def ticket_close(*, actor: Actor, ticket: Ticket) -> Ticket:
     if not policies.can_close(actor, ticket):
-        raise PermissionDenied("You may not close support tickets.")
+        raise PermissionDenied(_refusal(actor, "You may not close support tickets."))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == Status.CLOSED:
@@ -471,7 +499,7 @@ def ticket_reopen(*, actor: Actor, ticket: Ticket) -> Ticket:
     """Re-open a closed ticket: agents always, requesters within the re-open window."""
     agent = is_agent(actor, ticket)
     if not policies.can_reopen(actor, ticket):
-        raise PermissionDenied("You may not re-open support tickets.")
+        raise PermissionDenied(_refusal(actor, "You may not re-open support tickets."))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != Status.CLOSED:
@@ -495,23 +523,26 @@ def ticket_update(
     assignee: Any = UNSET,
 ) -> Ticket:
     """Agents triage a ticket: status (On Hold...), priority, department, assignee."""
-    from support.selectors import assignable_agents
+    from support.selectors import assignable_agents, triage_departments
 
     if not policies.can_triage(actor, ticket):
-        raise PermissionDenied("Only the support team changes these.")
+        raise PermissionDenied(_refusal(actor, "Only the support team changes these."))
     errors = {}
     if status is not None and status not in Status.values:
         errors["status"] = "Unknown status."
     if priority is not None and priority not in Ticket.Priority.values:
         errors["priority"] = "Unknown priority."
-    if department is not None and not visible_departments(actor).filter(pk=department.pk).exists():
-        errors["department"] = "Unknown department."
+    if (
+        department is not None
+        and not triage_departments(actor, ticket).filter(pk=department.pk).exists()
+    ):
+        errors["department"] = "Choose one of your own departments."
     if (
         assignee is not UNSET
         and assignee is not None
         and not assignable_agents(ticket).filter(pk=assignee.pk).exists()
     ):
-        errors["assignee"] = "This person does not answer tickets of this department."
+        errors["assignee"] = assignee_refusal(ticket)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -541,6 +572,23 @@ def ticket_update(
         if status is not None and status != ticket.status:
             ticket = _change_status(actor=actor, ticket=ticket, to=status, action="ticket.status")
     return ticket
+
+
+def assignee_refusal(ticket: Ticket) -> str:
+    """Why someone cannot be assigned ``ticket`` (the same words whoever it was)."""
+    if ticket.department.organisation_id is None:
+        return "Only the platform's staff can be assigned tickets of this department."
+    return (
+        f"Only members of {ticket.department.organisation} who answer tickets (owner, admin "
+        "or support role) can be assigned this ticket."
+    )
+
+
+def _refusal(actor: Actor, default: str) -> str:
+    """Why the actor may not act on a ticket: its role's reason when that is it."""
+    from customers.roles import Right, may, refusal
+
+    return default if may(actor, Right.SUPPORT) else refusal(actor, Right.SUPPORT)
 
 
 def ticket_mark_read(*, actor: Actor, ticket: Ticket) -> Ticket:

@@ -91,3 +91,18 @@ def test_a_get_starts_nothing(client, world):
     response = client.get(reverse("customers:impersonate", kwargs={"pk": world.a.customer.pk}))
     assert response.status_code == 405
     assert SESSION_IMPERSONATE_KEY not in client.session
+
+
+def test_a_reply_written_as_the_customer_carries_the_customers_address(client, world):
+    client.force_login(world.a.member)
+    start(client, world.a.customer)
+    ticket = world.a.ticket
+    response = client.post(
+        reverse("support:ticket_reply", kwargs={"ticket_number": ticket.ticket_number}),
+        {"body": "Written for the customer."},
+    )
+    assert response.status_code in (200, 302)
+    message = ticket.messages.order_by("-pk").first()
+    assert message.body == "Written for the customer."
+    assert message.author_email == world.a.customer.email
+    assert world.a.member.email not in (message.author_email, message.author_name)
