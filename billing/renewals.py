@@ -94,7 +94,7 @@ from billing.models import (
     PriceGroupMembership,
 )
 from billing.pricing import ActorPrice, PriceList
-from customers.models import Customer, Organisation
+from customers.models import DEFAULT_REMINDER_DAYS, Customer, Organisation
 from domains.lifecycle import add_years
 from domains.models import Domain, DomainStatus, RegistrarOperation
 from domains.services import domain_renew
@@ -106,7 +106,8 @@ logger = logging.getLogger(__name__)
 
 RENEW_LINE_TYPE = "DomainRenew"
 RENEWABLE = (DomainStatus.ACTIVE, DomainStatus.GRACE, DomainStatus.EXPIRED)
-REMINDER_DAYS = (30, 14, 7, 1)
+# The default reminder days; each organisation sets its own (Organisation.reminder_days).
+REMINDER_DAYS = DEFAULT_REMINDER_DAYS
 DEFAULT_CHUNK = 2000
 ONE = Decimal("1")
 
@@ -704,13 +705,16 @@ services.on_invoice_paid(queue_paid_renewals)
 # --- reminders -------------------------------------------------------------------------------
 
 
-def reminder_due(expires_on: date, issued_on: date, today: date) -> int | None:
-    """The reminder threshold (30, 14, 7 or 1 days before expiry) due today, or None: the
-    smallest threshold reached, if the invoice was issued before that threshold's day."""
+def reminder_due(
+    expires_on: date, issued_on: date, today: date, days: Iterable[int] = REMINDER_DAYS
+) -> int | None:
+    """The reminder threshold (one of ``days`` before expiry: the organisation's reminder days,
+    30, 14, 7 and 1 by default) due today, or None: the smallest threshold reached, if the
+    invoice was issued before that threshold's day."""
     left = (expires_on - today).days
     if left < 0:
         return None
-    reached = [d for d in REMINDER_DAYS if d >= left]
+    reached = [d for d in days if d >= left]
     if not reached:
         return None
     threshold = min(reached)
@@ -725,10 +729,18 @@ def send_reminders(*, now: datetime | None = None, chunk_size: int | None = None
     now = now or datetime.now(UTC)
     today = now.astimezone(UTC).date()
     chunk = chunk_size or _chunk_size()
+    # Each organisation's reminder days (its settings page); an empty list sends none.
+    days_of = {
+        pk: tuple(days) if isinstance(days, list) else REMINDER_DAYS
+        for pk, days in Organisation.objects.values_list("pk", "reminder_days")
+    }
+    furthest = max((max(days) for days in days_of.values() if days), default=0)
+    if not furthest:
+        return 0
     lines = InvoiceLine.objects.filter(
         type=RENEW_LINE_TYPE,
         renews_expiry__gte=_start_of(today),
-        renews_expiry__lt=_start_of(today + timedelta(days=max(REMINDER_DAYS) + 1)),
+        renews_expiry__lt=_start_of(today + timedelta(days=furthest + 1)),
         invoice__status=Invoice.Status.UNPAID,
     )
     sent = 0
@@ -751,7 +763,8 @@ def send_reminders(*, now: datetime | None = None, chunk_size: int | None = None
         last = rows[-1][0]
         todo = []
         for pk, invoice_id, organisation_id, expiry, reminded, issued_on in rows:
-            threshold = reminder_due(expiry.astimezone(UTC).date(), issued_on, today)
+            days = days_of.get(organisation_id, REMINDER_DAYS)
+            threshold = reminder_due(expiry.astimezone(UTC).date(), issued_on, today, days)
             if threshold is None or (reminded is not None and reminded <= threshold):
                 continue
             todo.append((pk, invoice_id, organisation_id, threshold))
@@ -795,6 +808,8 @@ def send_renewal_mails(kind: str, items: list) -> int:
         return sum(services.send_invoice_issued(pk) for pk in items)
     from django.core.mail import EmailMessage, get_connection
 
+    from customers.branding import brand_of, branded_sender, site_url_for
+
     days_of = {int(pk): int(days) for pk, days in items}
     invoices = (
         Invoice.objects.filter(pk__in=days_of, status=Invoice.Status.UNPAID)
@@ -814,14 +829,15 @@ def send_renewal_mails(kind: str, items: list) -> int:
             f"Hello {invoice.customer.first_name},\n\n"
             f"{names} expires {when}. Invoice {invoice.number} for its renewal is unpaid: "
             f"{invoice.balance_due} {invoice.currency} due by {invoice.duedate:%d %b %Y}.\n\n"
-            "You can pay it in your account. Once it is paid the renewal is sent to the "
-            "registry.\n"
+            f"You can pay it in your account at {brand_of(invoice.organisation).name}: "
+            f"{site_url_for(invoice.organisation)}/billing/invoices/. Once it is paid the "
+            "renewal is sent to the registry.\n"
         )
         messages.append(
             EmailMessage(
                 subject=f"Reminder: {names} expires {when} (invoice {invoice.number})",
                 body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
+                from_email=branded_sender(invoice.organisation, settings.DEFAULT_FROM_EMAIL),
                 to=[invoice.customer.email],
                 headers={"Auto-Submitted": "auto-generated"},
             )

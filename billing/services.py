@@ -409,12 +409,21 @@ def send_invoice_issued(invoice_id: int) -> int:
     from django.core.mail import EmailMultiAlternatives
     from django.template.loader import render_to_string
 
+    from customers.branding import brand_of, branded_sender, site_url_for
+
     invoice = Invoice.objects.select_related("customer", "organisation").get(pk=invoice_id)
-    context = {"invoice": invoice, "lines": list(invoice.lines.all())}
+    organisation = invoice.organisation
+    context = {
+        "invoice": invoice,
+        "lines": list(invoice.lines.all()),
+        "brand": brand_of(organisation),
+        "site_url": site_url_for(organisation),
+    }
     message = EmailMultiAlternatives(
         subject=f"Invoice {invoice.number} from {invoice.organisation.name}",
         body=render_to_string("billing/invoice_email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        # The customer's brand (its reseller's portal name) as the sender's name.
+        from_email=branded_sender(organisation, settings.DEFAULT_FROM_EMAIL),
         to=[invoice.customer.email],
         cc=[invoice.organisation.invoice_email] if invoice.organisation.invoice_email else [],
         headers={"Auto-Submitted": "auto-generated"},

@@ -28,7 +28,7 @@ class SecondFactorMiddleware:
     it), passes the TOTP check (or spends a recovery code) before anything else. Those who must
     and have no authenticator app yet are sent to set one up."""
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/brand/")
 
     def __init__(self, get_response):
         self.get_response = get_response

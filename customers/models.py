@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -57,6 +59,23 @@ class User(AbstractUser):
         return self.email
 
 
+COLOUR_VALIDATOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, e.g. #1f4e79.")
+HOST_PATTERN = re.compile(
+    r"^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$"
+)
+HOST_VALIDATOR = RegexValidator(HOST_PATTERN, "Give a host name, e.g. portal.example.com.")
+DEFAULT_REMINDER_DAYS = (30, 14, 7, 1)
+
+
+def default_reminder_days() -> list[int]:
+    return list(DEFAULT_REMINDER_DAYS)
+
+
+def logo_path(instance: Organisation, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    return f"brand/{instance.pk or 'new'}/{uuid.uuid4().hex}{suffix}"
+
+
 class Organisation(models.Model):
     """A reseller: owns customers, their domains, zones, invoices, API keys and its price list."""
 
@@ -83,6 +102,27 @@ class Organisation(models.Model):
     require_2fa_customers = models.BooleanField(
         "require two-factor sign-in for customers", default=False
     )
+    # Settings page (/settings/, customers.org_settings). Nameservers a registration without
+    # any gets (empty: the platform's NAMEPORT_DEFAULT_NAMESERVERS).
+    default_nameservers = models.JSONField(default=list, blank=True)
+    # Unpaid renewal invoices are reminded this many days before the expiry (billing.renewals).
+    reminder_days = models.JSONField(default=default_reminder_days, blank=True)
+    # From address of the ticket e-mails to its customers (empty: the platform's).
+    support_email = models.EmailField(blank=True)
+    # The brand its customers and contacts see (customers.branding); empty: Nameport's.
+    portal_name = models.CharField(max_length=60, blank=True)
+    logo = models.ImageField(upload_to=logo_path, max_length=255, blank=True)
+    accent_colour = models.CharField(max_length=7, blank=True, validators=[COLOUR_VALIDATOR])
+    # A host name of its own (mapped by staff): requests to it show the brand before sign-in.
+    custom_host = models.CharField(
+        max_length=253,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[HOST_VALIDATOR],
+        error_messages={"unique": "This host name already belongs to another organisation."},
+        help_text="e.g. portal.reseller.example; point its DNS at the portal.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,6 +130,34 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.custom_host = (self.custom_host or "").strip().lower().rstrip(".") or None
+        self.accent_colour = (self.accent_colour or "").strip().lower()
+        self.portal_name = (self.portal_name or "").strip()
+        errors = {}
+        nameservers = self.default_nameservers or []
+        if not isinstance(nameservers, list) or not all(
+            isinstance(h, str) and HOST_PATTERN.match(h) for h in nameservers
+        ):
+            errors["default_nameservers"] = "Give host names, e.g. ns1.example.net."
+        elif nameservers and not 2 <= len(nameservers) <= 13:
+            errors["default_nameservers"] = "Give 2 to 13 nameservers, or none."
+        elif len({h.lower() for h in nameservers}) != len(nameservers):
+            errors["default_nameservers"] = "A nameserver is listed twice."
+        days = self.reminder_days
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 120 for d in days
+        ):
+            errors["reminder_days"] = "Give whole days from 1 to 120, e.g. 30, 14, 7, 1."
+        elif len(days) > 10:
+            errors["reminder_days"] = "Give at most 10 reminder days."
+        elif len(set(days)) != len(days):
+            errors["reminder_days"] = "A day is listed twice."
+        else:
+            self.reminder_days = sorted(days, reverse=True)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Membership(models.Model):

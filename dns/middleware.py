@@ -96,7 +96,15 @@ class ForwardingMiddleware:
         host = host.strip().lower().rstrip(".")
         if self.portal_hosts is None:
             self.portal_hosts = _portal_hosts()
-        if host and host not in self.portal_hosts and _HOST.match(host) and not _is_ip(host):
+        # A host name staff mapped to an organisation is the portal (customers.branding).
+        mapped = getattr(request, "host_organisation", None) is not None
+        if (
+            not mapped
+            and host
+            and host not in self.portal_hosts
+            and _HOST.match(host)
+            and not _is_ip(host)
+        ):
             response = forwarding_response(host)
             if response is not None:
                 return response

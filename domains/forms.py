@@ -82,7 +82,7 @@ class RegisterForm(_OrderForm):
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "ns1.example.net\nns2.example.net", "class": "np-mono"}
         ),
-        help_text="One per line, 2 to 13. Leave blank to use our nameservers.",
+        help_text="One per line, 2 to 13. Leave blank for the default nameservers.",
     )
     id_protection = forms.BooleanField(
         required=False,

@@ -170,8 +170,13 @@ def domain_register(
         raise ValidationError(
             {"years": f".{tld.name} registers for {tld.min_years} to {tld.max_years} years."}
         )
+    # None given: the organisation's default nameservers (its settings page), else ours.
     hosts = validate_nameservers(
-        parsed.ascii, nameservers or settings.NAMEPORT_DEFAULT_NAMESERVERS, glue=set()
+        parsed.ascii,
+        nameservers
+        or customer.organisation.default_nameservers
+        or settings.NAMEPORT_DEFAULT_NAMESERVERS,
+        glue=set(),
     )
     with transaction.atomic():
         _require_open(actor, customer)

@@ -55,7 +55,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: answers HTTP for forwarded domains (URL/FRAME records) before host validation.
+    # First: a host name staff mapped to an organisation is the portal (customers.branding),
+    # accepted although ALLOWED_HOSTS does not list it; then forwarded domains (URL/FRAME
+    # records) are answered before host validation.
+    "customers.branding.CustomHostMiddleware",
     "dns.middleware.ForwardingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -90,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "customers.branding.brand",
                 "customers.middleware.role_rights",
             ],
         },

@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/", include("customers.signin_urls")),
     path("account/", include("customers.account_urls")),
     path("team/", include("customers.team_urls")),
+    path("settings/", include("customers.settings_urls")),
+    path("brand/", include("customers.brand_urls")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("domains/", include("domains.urls")),

@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from customers.branding import brand_of, branded_sender, site_url_for
 from support.models import Message, Ticket
 
 logger = logging.getLogger(__name__)
@@ -86,16 +87,31 @@ def read_reply_address(address: str) -> ReplyAddress | None:
     return ReplyAddress(number=number, valid=valid)
 
 
-def sender_for(ticket: Ticket) -> str:
+def customer_organisation(ticket: Ticket):
+    """The reseller whose customer the ticket is about (its brand is the customer's)."""
+    return ticket.customer.organisation if ticket.customer_id else None
+
+
+def sender_for(ticket: Ticket, *, team: bool = True) -> str:
+    """The From of a ticket e-mail. To the customer side: the reseller's support address (its
+    settings page) under its portal name, when it set them; to the team: the department's
+    address or the platform's. (Reply-To is always the ticket's signed address, so answers
+    reach the ticket.)"""
     department = ticket.department
+    organisation = None if team else customer_organisation(ticket)
+    name = brand_of(organisation).name
+    if organisation is not None and organisation.support_email:
+        return formataddr((f"{department.name} · {name}", organisation.support_email))
     if department.email:
-        return formataddr((f"{department.name} · Nameport", department.email))
-    return settings.NAMEPORT_SUPPORT_FROM_EMAIL
+        return formataddr((f"{department.name} · {name}", department.email))
+    return branded_sender(organisation, settings.NAMEPORT_SUPPORT_FROM_EMAIL)
 
 
-def ticket_url(ticket: Ticket) -> str:
+def ticket_url(ticket: Ticket, *, team: bool = True) -> str:
+    """The ticket's page; for the customer side on the reseller's own host name, if any."""
     path = reverse("support:ticket_detail", args=[ticket.ticket_number])
-    return f"{settings.SITE_URL.rstrip('/')}{path}"
+    organisation = None if team else customer_organisation(ticket)
+    return f"{site_url_for(organisation)}{path}"
 
 
 def customer_side_recipients(ticket: Ticket) -> list[str]:
@@ -136,9 +152,10 @@ def _build(
     """One ticket e-mail; ``team``: to the department and assignee (they answer in the portal)."""
     context = {
         "ticket": ticket,
-        "url": ticket_url(ticket),
+        "url": ticket_url(ticket, team=team),
         "marker": REPLY_MARKER,
         "for_team": team,
+        "brand": brand_of(None if team else customer_organisation(ticket)),
         **context,
     }
     text = render_to_string(f"support/email/{template}.txt", context)
@@ -146,7 +163,7 @@ def _build(
     mail = EmailMultiAlternatives(
         subject=f"[#{ticket.ticket_number}] {subject}",
         body=text,
-        from_email=sender_for(ticket),
+        from_email=sender_for(ticket, team=team),
         to=to,
         reply_to=[reply_address(ticket)],
         headers={**HEADERS, "X-Nameport-Ticket": ticket.ticket_number},
@@ -219,7 +236,7 @@ def send_ticket_notification(
     event: str, ticket_id: int, message_id: int | None = None, previous: str = ""
 ) -> int:
     ticket = (
-        Ticket.objects.select_related("department", "customer", "assignee")
+        Ticket.objects.select_related("department", "customer__organisation", "assignee")
         .prefetch_related("customer__contacts")
         .filter(pk=ticket_id)
         .first()
