@@ -72,6 +72,13 @@ class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (MembershipInline,)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            from customers import hooks
+
+            hooks.organisation_created(organisation=obj)
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):

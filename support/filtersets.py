@@ -19,6 +19,12 @@ AGE_CHOICES = [
     ("30", "Older than 30 days"),
 ]
 
+ESCALATION_CHOICES = [
+    ("waiting", "Escalated, waiting for staff"),
+    ("answered", "Escalation answered"),
+    ("any", "Ever escalated"),
+]
+
 
 def actor_of(request):
     """The actor of a page request or of an API request (set by the API's ActorMixin)."""
@@ -51,10 +57,26 @@ class TicketFilterSet(FilterSet):
         help_text="Opened more than N days ago",
     )
     is_system = django_filters.BooleanFilter(label="Opened by Nameport")
+    escalation = django_filters.ChoiceFilter(
+        choices=ESCALATION_CHOICES,
+        empty_label="Any",
+        method="filter_escalation",
+        label="Escalation",
+        help_text="Escalated by a reseller to the platform's staff (support.escalation)",
+    )
 
     class Meta:
         model = Ticket
-        fields = ["q", "status", "priority", "department", "assignee", "age", "is_system"]
+        fields = [
+            "q",
+            "status",
+            "priority",
+            "department",
+            "assignee",
+            "age",
+            "escalation",
+            "is_system",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,6 +109,15 @@ class TicketFilterSet(FilterSet):
             user = actor_of(self.request).user
             return queryset.filter(assignee=user) if user else queryset.none()
         return queryset.filter(assignee_id=int(value))  # an id (validate_assignee)
+
+    def filter_escalation(self, queryset, name, value):
+        if value == "waiting":
+            return queryset.filter(escalated_at__isnull=False, escalation_answered_at__isnull=True)
+        if value == "answered":
+            return queryset.filter(escalation_answered_at__isnull=False)
+        if value == "any":
+            return queryset.filter(escalated_at__isnull=False)
+        return queryset
 
     def filter_age(self, queryset, name, value):
         if not value:

@@ -8,7 +8,8 @@ from django.conf import settings
 from portal.forms import style_form
 from portal.tenancy import Actor
 from support.models import Ticket
-from support.selectors import assignable_agents, visible_departments
+from support.selectors import assignable_agents, triage_departments, visible_departments
+from support.services import assignee_refusal
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -44,9 +45,9 @@ class TicketOpenForm(forms.Form):
     department = forms.ModelChoiceField(queryset=None, empty_label=None)
     subject = forms.CharField(max_length=200)
     priority = forms.ChoiceField(choices=Ticket.Priority.choices, initial="medium")
-    domain = forms.ModelChoiceField(queryset=None, required=False, empty_label="None")
+    domain = forms.ModelChoiceField(queryset=None, required=False, empty_label="Not about a domain")
     customer = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="None (a question of our own)"
+        queryset=None, required=False, empty_label="Not about a customer (a question of our own)"
     )
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(help_text="")
@@ -107,6 +108,45 @@ class TicketManageForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = visible_departments(actor)
+        self.fields["department"].queryset = triage_departments(actor, ticket)
         self.fields["assignee"].queryset = assignable_agents(ticket).order_by("email")
+        self.fields["assignee"].error_messages["invalid_choice"] = assignee_refusal(ticket)
+        style_form(self)
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        label="What do you need from the platform's staff?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Staff answer you in an internal note; your customer does not see it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_form(self)
+
+
+class EscalationAnswerForm(forms.Form):
+    body = forms.CharField(
+        label="Answer the reseller",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="An internal note: the reseller's team reads it, its customer does not.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_form(self)
+
+
+class CannedReplyForm(forms.Form):
+    title = forms.CharField(max_length=100)
+    body = forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 8}))
+    position = forms.IntegerField(
+        min_value=0, max_value=32767, initial=0, help_text="Lower numbers come first in the list."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         style_form(self)

@@ -13,6 +13,10 @@ from billing.models import Invoice, Order
 from customers.models import Customer, Organisation
 from domains.models import Domain, RegistrarOperation
 
+# Every organisation has a department of this name, made with the organisation
+# (``support.services.department_ensure_default``): its customers' tickets land there.
+DEFAULT_DEPARTMENT = "Support"
+
 
 class Department(models.Model):
     organisation = models.ForeignKey(
@@ -102,6 +106,14 @@ class Ticket(models.Model):
     last_reply_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Escalation (support.escalation): a reseller's agent asks the platform's staff for help.
+    # The ticket stays in the reseller's department; staff find it in their queue while it waits
+    # (escalated, not yet answered) and answer the reseller in an internal note.
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_answered_at = models.DateTimeField(null=True, blank=True)
     follow_up_of = models.ForeignKey(
         "self",
         null=True,
@@ -130,6 +142,11 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_number} {self.subject}"
+
+    @property
+    def is_escalated(self) -> bool:
+        """Escalated to the platform's staff and waiting for their answer."""
+        return self.escalated_at is not None and self.escalation_answered_at is None
 
     @property
     def first_response_time(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
 from portal.tenancy import Actor, ActorKind, scope
@@ -80,17 +80,31 @@ def visible_attachments(actor: Actor) -> QuerySet[Attachment]:
 
 
 def visible_departments(actor: Actor) -> QuerySet[Department]:
+    """Staff: every department. A reseller: its own and the platform's (where it asks the
+    platform itself). A customer: its reseller's public departments, so its tickets land with
+    the reseller, who answers them or escalates them to the platform's staff. Every organisation
+    has one (``DEFAULT_DEPARTMENT``, made with it and by migration 0006); only an organisation
+    left without any public department of its own sends its customers to the platform's."""
     queryset = Department.objects.all()
     if actor.is_staff:
         return queryset
     if actor.organisation_id is None:
         return queryset.none()
-    queryset = queryset.filter(
-        Q(organisation__isnull=True) | Q(organisation_id=actor.organisation_id)
-    )
+    own = Q(organisation_id=actor.organisation_id)
     if actor.is_customer:
-        queryset = queryset.filter(is_public=True)
-    return queryset
+        has_own = Exists(
+            Department.objects.filter(organisation_id=actor.organisation_id, is_public=True)
+        )
+        return queryset.filter(own | (Q(organisation__isnull=True) & ~has_own), is_public=True)
+    return queryset.filter(Q(organisation__isnull=True) | own)
+
+
+def triage_departments(actor: Actor, ticket: Ticket) -> QuerySet[Department]:
+    """Where an agent may move ``ticket``: staff anywhere; a reseller's team among its own
+    departments (the platform's staff are asked by escalating, not by moving the ticket away)."""
+    if actor.is_staff:
+        return Department.objects.all()
+    return Department.objects.filter(organisation_id=ticket.department.organisation_id)
 
 
 def visible_canned_replies(actor: Actor) -> QuerySet[CannedReply]:
@@ -107,14 +121,19 @@ def visible_ticket_messages_all(actor: Actor) -> QuerySet[Message]:
 
 
 def assignable_agents(ticket: Ticket):
-    """Who may be assigned a ticket: staff for platform departments, the reseller's members for
-    its own departments."""
+    """Who may be assigned a ticket: staff for platform departments; for a reseller's own
+    departments, its members whose role answers tickets (owner, admin, support)."""
     from customers.models import User
+    from customers.roles import RIGHTS, Right
 
     users = User.objects.filter(is_active=True)
     if ticket.department.organisation_id is None:
         return users.filter(is_staff=True)
-    return users.filter(memberships__organisation_id=ticket.department.organisation_id)
+    roles = [role for role, rights in RIGHTS.items() if Right.SUPPORT in rights]
+    return users.filter(
+        memberships__organisation_id=ticket.department.organisation_id,
+        memberships__role__in=roles,
+    ).distinct()
 
 
 def _median_hours(durations: list[timedelta]) -> float | None:

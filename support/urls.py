@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support import views
+from support import canned_views, views
 
 app_name = "support"
 urlpatterns = [
@@ -13,5 +13,15 @@ urlpatterns = [
     path("tickets/<str:ticket_number>/reopen/", views.ticket_reopen, name="ticket_reopen"),
     path("tickets/<str:ticket_number>/update/", views.ticket_update, name="ticket_update"),
     path("tickets/<str:ticket_number>/retry/", views.ticket_retry, name="ticket_retry"),
+    path("tickets/<str:ticket_number>/escalate/", views.ticket_escalate, name="ticket_escalate"),
+    path(
+        "tickets/<str:ticket_number>/escalation-answer/",
+        views.ticket_escalation_answer,
+        name="ticket_escalation_answer",
+    ),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("canned/", canned_views.canned_list, name="canned_list"),
+    path("canned/new/", canned_views.canned_new, name="canned_new"),
+    path("canned/<int:pk>/", canned_views.canned_edit, name="canned_edit"),
+    path("canned/<int:pk>/delete/", canned_views.canned_delete, name="canned_delete"),
 ]

@@ -17,9 +17,15 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.views import htmx_partial, list_context, render_htmx
-from support import policies, services
+from support import escalation, policies, services
 from support.filtersets import TicketFilterSet
-from support.forms import ReplyForm, TicketManageForm, TicketOpenForm
+from support.forms import (
+    EscalateForm,
+    EscalationAnswerForm,
+    ReplyForm,
+    TicketManageForm,
+    TicketOpenForm,
+)
 from support.models import Ticket
 from support.selectors import (
     is_agent,
@@ -68,14 +74,16 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     queryset = visible_tickets(actor).select_related("organisation")
     fields = ["q", "status", "priority"]
     if agent:
-        fields += ["department", "assignee", "age"]
+        fields += ["department", "assignee", "age", "escalation"]
     context = list_context(
         request,
         queryset,
         TicketFilterSet,
         sort_columns=TICKET_SORT,
         fields=fields,
-        hidden=tuple(n for n in ("department", "assignee", "is_system") if n not in fields),
+        hidden=tuple(
+            n for n in ("department", "assignee", "escalation", "is_system") if n not in fields
+        ),
     )
     context.update(is_queue=agent, poll_seconds=QUEUE_POLL_SECONDS, may_open=_may_open(actor))
     return render_htmx(request, "support/ticket_list.html", "support/_ticket_results.html", context)
@@ -120,7 +128,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 def _ticket(request: HttpRequest, ticket_number: str) -> Ticket:
     return get_object_or_404(
         visible_tickets(request.actor).select_related(
-            "organisation", "domain", "invoice", "operation", "follow_up_of"
+            "organisation", "domain", "invoice", "operation", "follow_up_of", "escalated_by"
         ),
         ticket_number=ticket_number,
     )
@@ -160,6 +168,12 @@ def ticket_detail(request: HttpRequest, ticket_number: str) -> HttpResponse:
         and ticket.operation_id is not None
         and ticket.operation.status in {"failed", "held", "cancelled"},
         follow_ups=list(visible_tickets(actor).filter(follow_up_of=ticket)),
+        may_escalate=policies.can_escalate(actor, ticket)
+        and not ticket.is_escalated
+        and ticket.status != Ticket.Status.CLOSED,
+        escalate_form=EscalateForm(),
+        may_answer_escalation=ticket.is_escalated and policies.can_answer_escalation(actor, ticket),
+        escalation_answer_form=EscalationAnswerForm(),
     )
     return render_htmx(request, "support/ticket_detail.html", "support/_conversation.html", context)
 
@@ -306,6 +320,54 @@ def ticket_update(request: HttpRequest, ticket_number: str) -> HttpResponse:
                 messages.error(request, error)
         else:
             messages.success(request, "Ticket updated.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("support:ticket_detail", ticket.ticket_number)
+
+
+@login_required
+@require_POST
+def ticket_escalate(request: HttpRequest, ticket_number: str) -> HttpResponse:
+    """A reseller's support team asks the platform's staff (support.escalation)."""
+    actor = request.actor
+    ticket = _ticket(request, ticket_number)
+    form = EscalateForm(request.POST)
+    if form.is_valid():
+        try:
+            escalation.ticket_escalate(
+                actor=actor, ticket=ticket, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, "Escalated: the platform's staff will answer you here.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("support:ticket_detail", ticket.ticket_number)
+
+
+@login_required
+@require_POST
+def ticket_escalation_answer(request: HttpRequest, ticket_number: str) -> HttpResponse:
+    """Staff answer an escalation: an internal note to the reseller's team."""
+    actor = request.actor
+    ticket = _ticket(request, ticket_number)
+    form = EscalationAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            escalation.ticket_escalation_answer(
+                actor=actor, ticket=ticket, body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, "Answered: the reseller's team reads it as an internal note.")
     else:
         for errors in form.errors.values():
             for error in errors:

@@ -105,7 +105,11 @@ class TicketViewSet(ScopedReadOnlyViewSet):
         data = self._body(s.TicketUpdateSerializer)
         extra = {}
         if "assignee" in data:
-            extra["assignee"] = _pick(assignable_agents(ticket), data["assignee"], "assignee")
+            pk = data["assignee"]
+            assignee = assignable_agents(ticket).filter(pk=pk).first() if pk is not None else None
+            if pk is not None and assignee is None:
+                raise ValidationError({"assignee": [services.assignee_refusal(ticket)]})
+            extra["assignee"] = assignee
         ticket = services.ticket_update(
             actor=self.actor,
             ticket=ticket,

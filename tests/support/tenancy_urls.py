@@ -14,6 +14,8 @@ TICKET = {
         "support:ticket_reopen",
         "support:ticket_update",
         "support:ticket_retry",
+        "support:ticket_escalate",
+        "support:ticket_escalation_answer",
         "api:ticket-detail",
         "api:ticket-replies",
         "api:ticket-open",
@@ -25,11 +27,16 @@ TICKET = {
 OBJECT_URLS = {
     **TICKET,
     "support:attachment": lambda t: {"pk": t.attachment.pk},
+    "support:canned_edit": lambda t: {"pk": t.canned_reply.pk},
+    "support:canned_delete": lambda t: {"pk": t.canned_reply.pk},
     "api:ticket-attachment": lambda t: {
         "ticket_number": t.ticket.ticket_number,
         "attachment_id": t.attachment.pk,
     },
 }
+
+# Canned replies are the support team's: the owning organisation's customers get 404 too.
+RESELLER_ONLY = {"support:canned_edit", "support:canned_delete"}
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -42,7 +49,7 @@ def prepare(tenant) -> None:
     """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
     from django.core.files.base import ContentFile
 
-    from support.models import Attachment
+    from support.models import Attachment, CannedReply
 
     message = tenant.ticket.messages.first()
     attachment = Attachment(message=message, filename="screen.png", content_type="image/png")
@@ -50,3 +57,6 @@ def prepare(tenant) -> None:
     attachment.file.save("screen.png", ContentFile(PNG), save=False)
     attachment.save()
     tenant.attachment = attachment
+    tenant.canned_reply = CannedReply.objects.create(
+        organisation=tenant.organisation, title="Thanks", body="Thank you for writing."
+    )

@@ -237,7 +237,7 @@ class TestStatus:
             services.ticket_update(
                 actor=actor(world.a.member), ticket=world.a.ticket, priority="low"
             )
-        with pytest.raises(ValidationError, match="does not answer"):
+        with pytest.raises(ValidationError, match="Only the platform's staff can be assigned"):
             services.ticket_update(
                 actor=actor(world.staff), ticket=world.a.ticket, assignee=world.a.member
             )
