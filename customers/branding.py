@@ -34,7 +34,7 @@ LOGO_MAX_PIXELS = 4096
 
 
 def logo_max_bytes() -> int:
-    return int(getattr(settings, "NAMEPORT_LOGO_MAX_BYTES", 512 * 1024))
+    return int(settings.NAMEPORT_LOGO_MAX_BYTES)
 
 
 @dataclass(frozen=True)

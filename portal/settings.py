@@ -454,6 +454,8 @@ NAMEPORT_SUPPORT_REOPEN_DAYS = env_int("NAMEPORT_SUPPORT_REOPEN_DAYS", 7)
 # only a reply to a ticket's signed reply address is taken.
 NAMEPORT_MAILIN_AUTHSERV_ID = env_list("NAMEPORT_MAILIN_AUTHSERV_ID", "")
 NAMEPORT_ATTACHMENT_MAX_BYTES = env_int("NAMEPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# A reseller's logo (settings page): PNG, JPEG, GIF or WebP up to this size.
+NAMEPORT_LOGO_MAX_BYTES = env_int("NAMEPORT_LOGO_MAX_BYTES", 512 * 1024)
 NAMEPORT_ATTACHMENT_MAX_FILES = env_int("NAMEPORT_ATTACHMENT_MAX_FILES", 5)
 NAMEPORT_ATTACHMENT_EXTENSIONS = env_list(
     "NAMEPORT_ATTACHMENT_EXTENSIONS", "png,jpg,jpeg,gif,webp,pdf,txt,log,csv,zip,eml"
