@@ -20,7 +20,7 @@ def test_customer_opens_staff_answers_customer_reads(page, browser, live_server,
     sign_in(page, "customer@example.com")
     page.click("[data-nav=tickets]")
     page.click("[data-action=new-ticket]")
-    page.select_option("select[name=department]", label="Technical support")
+    page.select_option("select[name=department]", label="Support")
     page.fill("input[name=subject]", "Website shows an error")
     page.fill("textarea[name=body]", "Since this morning the site shows error 502.")
     page.set_input_files(

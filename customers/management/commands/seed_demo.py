@@ -49,7 +49,7 @@ from domains.models import (
     RegistrarOperation,
     Tld,
 )
-from support.models import Department, Message, Ticket
+from support.models import DEFAULT_DEPARTMENT, CannedReply, Department, Message, Ticket
 
 DEMO_PASSWORD = "nameport-demo"
 CENT = Decimal("0.01")
@@ -1271,6 +1271,42 @@ class Seeder:
             name="Sales",
             defaults={"email": "sales@demo-reseller.example.com", "position": 1},
         )
+        # Every organisation's default department (made with the organisation): its customers'
+        # tickets land there and its support team answers them.
+        demo_desk = self.ensure(
+            Department,
+            organisation=self.demo,
+            name=DEFAULT_DEPARTMENT,
+            defaults={"email": "support@demo-reseller.example.com", "position": 0},
+        )
+        self.ensure(
+            Department, organisation=self.other, name=DEFAULT_DEPARTMENT, defaults={"position": 0}
+        )
+        self.ensure(
+            CannedReply,
+            organisation=self.demo,
+            title="Nameserver change takes time",
+            defaults={
+                "body": "The change is made at the registry; resolvers may show the old "
+                "nameservers for up to 24 hours while their caches expire.",
+                "position": 1,
+            },
+        )
+        self.ensure(
+            CannedReply,
+            organisation=self.demo,
+            title="We are on it",
+            defaults={
+                "body": "Thank you for writing. We are looking into it and will answer here.",
+                "position": 2,
+            },
+        )
+        self.ensure(
+            CannedReply,
+            organisation=None,
+            title="Registry accepted the change",
+            defaults={"body": "The registry has accepted the change.", "position": 1},
+        )
         ada_user = self.ada.user
         staff_name = "Sam Staff"
         self.ticket(
@@ -1403,6 +1439,41 @@ class Seeder:
                     "Is the DS record published at the .ee registry?",
                     False,
                     False,
+                ),
+            ],
+        )
+
+        # A customer's ticket in its reseller's department, answered by the reseller's support
+        # member, who escalated it to the platform's staff (waiting for their answer).
+        sade = User.objects.get(email="support@demo-reseller.example.com")
+        self.ticket(
+            "700007",
+            customer=self.ada,
+            department=demo_desk,
+            subject="E-mail stopped after the DNS change",
+            status=Ticket.Status.ANSWERED,
+            domain=self.ada_bakery,
+            created_by=ada_user,
+            assignee=sade,
+            first_response_at=self.days(-1),
+            escalated_at=self.days(0),
+            escalated_by=sade,
+            messages=[
+                (ada_user, "Ada Okafor", "Since yesterday no e-mail reaches us.", False, False),
+                (
+                    sade,
+                    "Sade Ojo",
+                    "We are looking into it: the MX records look right to us.",
+                    True,
+                    False,
+                ),
+                (
+                    sade,
+                    "Sade Ojo",
+                    "Escalated to Nameport: the MX records are in the zone but the platform's "
+                    "nameservers do not serve them.",
+                    True,
+                    True,
                 ),
             ],
         )
