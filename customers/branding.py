@@ -126,7 +126,13 @@ def validate_logo(upload) -> str:
             image_format = image.format
             width, height = image.size
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as error:
         raise ValidationError("The logo must be a PNG, JPEG, GIF or WebP image.") from error
     finally:
         upload.seek(0)

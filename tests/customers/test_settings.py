@@ -435,3 +435,42 @@ def test_a_taken_host_is_refused_by_the_model_as_in_the_admin_form(world):
     with pytest.raises(ValidationError) as refused:
         organisation.full_clean()
     assert "another organisation" in str(refused.value)
+
+
+def admin_organisation_form(organisation, **changes) -> dict:
+    data = {
+        "slug": organisation.slug,
+        "name": organisation.name,
+        "default_currency": organisation.default_currency,
+        "is_active": "on",
+        "renewal_invoice_days": "14",
+        "default_nameservers": "[]",
+        "reminder_days": "[30, 14, 7, 1]",
+        "custom_host": "",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def test_staff_map_a_host_in_the_admin_and_a_taken_one_is_refused(client, world):
+    client.force_login(world.staff)
+    alpha = reverse("admin:customers_organisation_change", args=[world.a.organisation.pk])
+    response = client.post(
+        alpha, admin_organisation_form(world.a.organisation, custom_host="Portal.Alpha.test")
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Organisation.objects.get(pk=world.a.organisation.pk).custom_host == "portal.alpha.test"
+    entry = AuditEntry.objects.filter(action="admin.customers.organisation.change").latest("pk")
+    assert "custom_host" in entry.data["changed"]
+
+    bravo = reverse("admin:customers_organisation_change", args=[world.b.organisation.pk])
+    response = client.post(
+        bravo, admin_organisation_form(world.b.organisation, custom_host="portal.alpha.test")
+    )
+    assert response.status_code == 200
+    assert "already belongs to another organisation" in response.content.decode()
+    assert Organisation.objects.get(pk=world.b.organisation.pk).custom_host is None

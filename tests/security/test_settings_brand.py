@@ -157,3 +157,38 @@ def test_the_logo_is_served_as_an_image_only(client, world, alpha_brand):
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'"
+
+
+def huge_png() -> bytes:
+    """A PNG whose header claims 60000 x 60000 pixels (a decompression bomb), a few bytes long."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_logo_is_refused_without_a_500(client, world):
+    client.force_login(world.a.member)
+    bomb = SimpleUploadedFile("logo.png", huge_png(), content_type="image/png")
+    response = client.post("/settings/", {**settings_form("Alpha"), "logo": bomb})
+    assert response.status_code == 400
+    assert not Organisation.objects.get(pk=world.a.organisation.pk).logo
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        organisation_update_settings(
+            actor=SYSTEM,
+            organisation=world.a.organisation,
+            values={},
+            logo=SimpleUploadedFile("logo.png", huge_png(), content_type="image/png"),
+        )
