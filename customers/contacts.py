@@ -28,6 +28,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from customers.accounts import can_manage_customers
+from customers.branding import branded_sender
 from customers.models import Contact, Customer, User
 from portal.audit import audit
 from portal.tenancy import Actor, actor_for_user
@@ -259,7 +260,8 @@ def send_invitation(contact_id: int, link: str) -> int:
     message = EmailMessage(
         subject=f"You are invited to {contact.customer.name}'s account at {organisation.name}",
         body=render_to_string("customers/contact_invitation_email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        # The contact is one of the organisation's customers' people: its brand (settings).
+        from_email=branded_sender(organisation, settings.DEFAULT_FROM_EMAIL),
         to=[contact.email],
         headers={"Auto-Submitted": "auto-generated"},
     )

@@ -474,3 +474,18 @@ def test_staff_map_a_host_in_the_admin_and_a_taken_one_is_refused(client, world)
     assert response.status_code == 200
     assert "already belongs to another organisation" in response.content.decode()
     assert Organisation.objects.get(pk=world.b.organisation.pk).custom_host is None
+
+
+def test_a_contacts_invitation_comes_under_the_brand(world, django_capture_on_commit_callbacks):
+    from customers.contacts import contact_invite
+
+    branded(world.a.organisation)
+    contact = world.a.contact
+    contact.user = None
+    contact.save(update_fields=["user"])
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_invite(
+            actor=actor_for_user(world.a.member), contact=contact, base_url="http://testserver"
+        )
+    [message] = mail.outbox
+    assert message.from_email.startswith("Acme Domains <")
