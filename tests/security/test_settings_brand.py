@@ -192,3 +192,30 @@ def test_a_decompression_bomb_logo_is_refused_without_a_500(client, world):
             values={},
             logo=SimpleUploadedFile("logo.png", huge_png(), content_type="image/png"),
         )
+
+
+def test_a_form_posted_on_a_mapped_host_passes_the_csrf_origin_check(world, alpha_brand):
+    from django.test import Client
+
+    from tests.customers.factories import PASSWORD
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.get("/accounts/login/", HTTP_HOST=HOST_A)
+    token = browser.cookies["csrftoken"].value
+    form = {
+        "username": world.a.customer_user.email,
+        "password": PASSWORD,
+        "csrfmiddlewaretoken": token,
+    }
+    signed_in = browser.post(
+        "/accounts/login/", form, HTTP_HOST=HOST_A, HTTP_ORIGIN=f"http://{HOST_A}"
+    )
+    assert signed_in.status_code == 302
+    # The same form claiming to come from another site is refused.
+    browser.logout()
+    browser.get("/accounts/login/", HTTP_HOST=HOST_A)
+    form["csrfmiddlewaretoken"] = browser.cookies["csrftoken"].value
+    forged = browser.post(
+        "/accounts/login/", form, HTTP_HOST=HOST_A, HTTP_ORIGIN="http://evil.example.test"
+    )
+    assert forged.status_code == 403
