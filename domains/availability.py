@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -219,12 +220,22 @@ def suggestion_candidates(keyword: str, tlds: list[str], limit: int = 20) -> lis
     return list(seen)[:limit]
 
 
-def suggest(actor: Actor, keyword: str, limit: int = 20) -> list[Availability]:
+def suggest(
+    actor: Actor, keyword: str, limit: int = 20, *, exclude: Iterable[str] = ()
+) -> list[Availability]:
+    """Available variants of ``keyword``; names in ``exclude`` (those a page already shows,
+    e.g. the search results) are neither checked nor suggested."""
     tlds = list(hooks.priced_tlds(action="register")) or list(
         Tld.objects.filter(is_active=True).values_list("name", flat=True)
     )
     if "com" in tlds:
         tlds.remove("com")
         tlds.insert(0, "com")
-    results = check_names(actor, suggestion_candidates(keyword, tlds, limit * 2))
+    shown = {name.lower() for name in exclude}
+    candidates = [
+        name
+        for name in suggestion_candidates(keyword, tlds, limit * 2 + len(shown))
+        if name not in shown
+    ][: limit * 2]
+    results = check_names(actor, candidates)
     return [r for r in results if r.available][:limit]

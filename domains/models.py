@@ -227,6 +227,12 @@ class Domain(models.Model):
     def is_idn(self) -> bool:
         return self.name != self.name_puny
 
+    @property
+    def is_released(self) -> bool:
+        """Deleted, transferred away or never obtained: nothing here holds the name, so its
+        registrar lock and auto-renew mean nothing and are not shown."""
+        return self.status in RELEASED_STATUSES
+
 
 class DomainStatusChange(models.Model):
     """History of the domain state machine: one row per transition."""

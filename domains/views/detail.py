@@ -65,6 +65,7 @@ TAB_NAMES = {name for name, _ in TABS}
 MANAGEABLE = {DomainStatus.ACTIVE, DomainStatus.EXPIRED, DomainStatus.GRACE}
 UNFINISHED = {RegistrarOperation.Status.PENDING, RegistrarOperation.Status.RUNNING}
 HISTORY_SIZE = 15
+DOMAIN_CHANGED = "np-domain-changed"
 
 # What each tab's forms need (seed-003 contact privileges; others in scope may act).
 PRIVILEGES = {
@@ -181,6 +182,19 @@ def _transfer_context(actor, domain: Domain) -> dict[str, Any]:
     }
 
 
+def _header_context(request: HttpRequest, domain: Domain) -> dict[str, Any]:
+    """What the page header (domains/detail/_header.html) and the tabs' flags need."""
+    actor = request.actor
+    return {
+        "domain": domain,
+        "can": {
+            key: policies.can_act(actor, domain, privilege) for key, privilege in PRIVILEGES.items()
+        },
+        "manageable": domain.status in MANAGEABLE,
+        "restorable": policies.can_restore(actor, domain, now=True),
+    }
+
+
 def _context(
     request: HttpRequest,
     domain: Domain,
@@ -192,19 +206,15 @@ def _context(
     **extra,
 ) -> dict[str, Any]:
     actor = request.actor
-    can = {key: policies.can_act(actor, domain, privilege) for key, privilege in PRIVILEGES.items()}
     return {
-        "domain": domain,
+        **_header_context(request, domain),
         "tab": tab,
         "tabs": TABS,
         "tab_template": f"domains/detail/_{tab.replace('-', '_')}.html",
-        "can": can,
-        "manageable": domain.status in MANAGEABLE,
         "transfer_request": domain.transfer_requests.filter(
             status=TransferRequest.Status.PENDING
         ).first(),
         "can_answer_transfer": policies.can_answer_transfer(actor, domain),
-        "restorable": policies.can_restore(actor, domain, now=True),
         "notice": notice,
         "error": error,
         **_tab_context(request, domain, tab, forms or {}),
@@ -250,9 +260,20 @@ def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def operation_history(request: HttpRequest, pk: int) -> HttpResponse:
-    """The history fragment; it polls itself while an operation is pending or running."""
+    """The history fragment; it polls itself while an operation is pending or running.
+
+    An HTMX answer also carries the page header out of band (the status an operation changed
+    shows at once) and, when the domain's status is not the one the page shows (``?shown=``),
+    fires ``np-domain-changed`` so that the current tab reloads (its flags and buttons follow
+    the status)."""
     domain = _domain(request, pk)
-    response = render(request, "domains/detail/_operations.html", _history_context(request, domain))
+    context = _history_context(request, domain)
+    if is_htmx(request):
+        context.update(_header_context(request, domain), header_oob=True)
+    response = render(request, "domains/detail/_operations.html", context)
+    shown = request.GET.get("shown")
+    if is_htmx(request) and shown is not None and shown != domain.status:
+        trigger(response, **{DOMAIN_CHANGED.replace("-", "_"): True})
     return vary_on_htmx(response)
 
 

@@ -90,10 +90,14 @@ def domain_check(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def domain_suggestions(request: HttpRequest) -> HttpResponse:
+    """Alternatives below the search results: the names the results already list (the label
+    under every extension on sale) are not repeated here."""
     keyword = request.GET.get("q", "")
+    label = keyword.strip().lower().rstrip(".")
+    listed = [f"{label}.{tld.name}" for tld in _active_tlds(request.actor)]
     error = ""
     try:
-        results = availability.suggest(request.actor, keyword, SUGGESTIONS)
+        results = availability.suggest(request.actor, keyword, SUGGESTIONS, exclude=listed)
     except ValidationError as exc:
         results, error = [], " ".join(exc.messages)
     response = render(

@@ -100,9 +100,15 @@
   });
 
   // Bulk actions: select all on the page, count the selection, show the fields of the action.
+  // The bulk bar is hidden while nothing is ticked.
   function updateCount() {
+    var selected = document.querySelectorAll("input[data-select-row]:checked").length;
     var counter = document.querySelector("[data-selected-count]");
-    if (counter) counter.textContent = document.querySelectorAll("input[data-select-row]:checked").length;
+    if (counter) counter.textContent = selected;
+    var form = document.querySelector("[data-bulk-form]");
+    if (form) form.hidden = selected === 0;
+    var all = document.querySelector("input[data-select-all]");
+    if (all && !selected) all.checked = false;
   }
   function showBulkFields() {
     var form = document.querySelector("[data-bulk-form]");
