@@ -10,7 +10,9 @@ from portal.filtersets import FilterSet
 class CustomerFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Created after"
+    )
     archived = django_filters.ChoiceFilter(
         choices=[("archived", "Archived only"), ("all", "Active and archived")],
         empty_label="Active only",

@@ -1,6 +1,6 @@
 """One FilterSet per model, shared by the list page and the API viewset."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django.utils import timezone
@@ -25,7 +25,8 @@ class DomainFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=DomainStatus.choices, distinct=False)
     tld = django_filters.CharFilter(method="by_tld", label="TLD")
     customer = IdFilter(field_name="customer_id")
-    autorenew = django_filters.BooleanFilter()
+    autorenew = django_filters.BooleanFilter(label="Auto-renew")
+    expires_before = django_filters.DateFilter(method="by_expiry", label="Expires before")
     expiring_within = django_filters.NumberFilter(
         method="expiring",
         label="Expiring within (days)",
@@ -35,7 +36,7 @@ class DomainFilterSet(FilterSet):
 
     class Meta:
         model = Domain
-        fields = ["q", "status", "tld", "customer", "autorenew", "expiring_within"]
+        fields = ["q", "status", "tld", "customer", "autorenew", "expires_before", "expiring_within"]
 
     def search(self, queryset, name, value):
         value = value.strip().lower()
@@ -56,6 +57,13 @@ class DomainFilterSet(FilterSet):
         ids = list(Tld.objects.filter(name=value).values_list("pk", flat=True))
         return queryset.filter(tld_id__in=ids)
 
+    def by_expiry(self, queryset, name, value):
+        """Expires before the start of ``value`` (a date, UTC)."""
+        if value is None:
+            return queryset
+        start = datetime.combine(value, time.min, tzinfo=UTC)
+        return queryset.filter(expires_at__lt=start)
+
     def expiring(self, queryset, name, value):
         if value is None:
             return queryset
@@ -70,7 +78,7 @@ class RegistrarOperationFilterSet(FilterSet):
         choices=RegistrarOperation.Status.choices, distinct=False
     )
     kind = django_filters.MultipleChoiceFilter(
-        choices=RegistrarOperation.Kind.choices, distinct=False
+        choices=RegistrarOperation.Kind.choices, distinct=False, label="Operation"
     )
     domain = IdFilter(field_name="domain_id")
 

@@ -16,6 +16,7 @@ overflowed for ``0001-01-01T00:00:00+01:00`` (an OverflowError); both are form e
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC
 
 import django_filters
@@ -24,6 +25,7 @@ from django.core.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1  # the largest bigint, on SQLite and PostgreSQL alike
 MIN_BIGINT = -(2**63)
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ID_MESSAGE = f"An id is a whole number from 1 to {MAX_ID}."
 
 
@@ -54,9 +56,12 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class UtcDateTimeMixin:
-    """A date-time field whose value is in UTC (and must have a UTC form)."""
+    """A date-time field whose value is in UTC (and must have a UTC form). A date alone (what
+    a list page's date input sends) is the start of that day in UTC."""
 
     def to_python(self, value):
+        if isinstance(value, str) and DATE_ONLY.fullmatch(value.strip()):
+            value = f"{value.strip()}T00:00:00+00:00"
         value = super().to_python(value)  # type: ignore[misc]
         if value is None:
             return None

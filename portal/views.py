@@ -106,8 +106,11 @@ def _friendly_filter_widgets(form) -> None:
             field.choices = [
                 ("", "Any") if value == "" else (value, label) for value, label in field.choices
             ]
-        elif isinstance(field, forms.DateField):
+        elif isinstance(field, forms.DateField | forms.DateTimeField):
+            # A date-time filter takes a date alone too (the start of the day, UTC).
             widget.input_type = "date"
+            if isinstance(field, forms.DateTimeField):
+                widget.format = "%Y-%m-%d"
 
 
 def list_context(
@@ -158,7 +161,7 @@ def list_context(
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from billing.selectors import unpaid_invoices
+    from billing.selectors import credit_balance, unpaid_invoices
     from customers.selectors import visible_customers
     from domains.models import RegistrarOperation
     from domains.selectors import domains_expiring, visible_domains, visible_operations
@@ -185,6 +188,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["customer_count"] = visible_customers(actor).count()
     if show_billing:
         context["unpaid_count"] = unpaid_invoices(actor).count()
+    if actor.is_customer:
+        # A customer (or a contact allowed to see it) sees its account credit; the template
+        # adds the prompt to register a name when the actor may order (``may_order``).
+        customer = actor.customer
+        if actor.can("billing", "balance"):
+            context["credit"] = {
+                "amount": credit_balance(
+                    actor, customer_id=customer.pk, currency=customer.currency
+                ),
+                "currency": customer.currency,
+            }
     if show_support:
         context["open_ticket_count"] = open_tickets(actor).count()
     if show_operations:

@@ -60,7 +60,7 @@ def domain_list(request: HttpRequest) -> HttpResponse:
         queryset,
         DomainFilterSet,
         sort_columns=DOMAIN_SORT,
-        fields=["q", "status", "tld", "autorenew", "expiring_within"],
+        fields=["q", "status", "tld", "autorenew", "expires_before", "expiring_within"],
         hidden=("customer",),
     )
     context["bulk_form"] = BulkForm()
