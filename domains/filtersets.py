@@ -36,7 +36,15 @@ class DomainFilterSet(FilterSet):
 
     class Meta:
         model = Domain
-        fields = ["q", "status", "tld", "customer", "autorenew", "expires_before", "expiring_within"]
+        fields = [
+            "q",
+            "status",
+            "tld",
+            "customer",
+            "autorenew",
+            "expires_before",
+            "expiring_within",
+        ]
 
     def search(self, queryset, name, value):
         value = value.strip().lower()

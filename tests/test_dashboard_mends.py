@@ -4,6 +4,7 @@ bars have human labels, date pickers and a currency select."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -98,8 +99,7 @@ def test_every_page_links_a_favicon_from_our_static_files(client, world):
     assert link and link.group(1) == "/static/favicon.svg"
     path = finders.find("favicon.svg")
     assert path, "static/favicon.svg"
-    with open(path, encoding="utf-8") as svg:
-        assert svg.read().lstrip().startswith("<svg")
+    assert Path(path).read_text(encoding="utf-8").lstrip().startswith("<svg")
     client.logout()
     assert '<link rel="icon"' in client.get(reverse("login")).content.decode()
 
