@@ -86,6 +86,13 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         ),
     )
     context.update(is_queue=agent, poll_seconds=QUEUE_POLL_SECONDS, may_open=_may_open(actor))
+    if actor.is_staff and not htmx_partial(request):
+        # Escalations waiting for the platform's staff (support.escalation), one click away.
+        context["escalations_waiting"] = (
+            visible_tickets(actor)
+            .filter(escalated_at__isnull=False, escalation_answered_at__isnull=True)
+            .count()
+        )
     return render_htmx(request, "support/ticket_list.html", "support/_ticket_results.html", context)
 
 

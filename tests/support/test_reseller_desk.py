@@ -309,6 +309,8 @@ class TestEscalation:
         body = queue.content.decode()
         assert f'data-row="{desk.pk}"' in body and f'data-row="{other.pk}"' not in body
         assert "data-escalated" in body
+        everything = client.get(reverse("support:ticket_list")).content.decode()
+        assert 'data-action="escalations"' in everything and "Escalated to us" in everything
         page = client.get(url("ticket_detail", desk)).content.decode()
         assert "The registry refuses the DS record." in page
         assert 'data-action="answer-escalation"' in page
