@@ -427,8 +427,14 @@ def _open(message, actors, sender, subject, body, files, message_id) -> Outcome:
     for actor in actors:
         departments = visible_departments(actor)
         chosen = department if department and departments.filter(pk=department.pk) else None
-        if chosen is None and department is None:
-            chosen = departments.filter(is_public=True, organisation__isnull=True).first()
+        if chosen is None and (department is None or department.organisation_id is None):
+            # Sent to no department, or to a platform one that is not the sender's: a customer's
+            # mail lands in its reseller's department (visible_departments), anyone else's in
+            # the platform's.
+            fallback = departments.filter(is_public=True)
+            if not actor.is_customer:
+                fallback = fallback.filter(organisation__isnull=True)
+            chosen = fallback.order_by("position", "pk").first()
         if chosen is None:
             continue
         try:

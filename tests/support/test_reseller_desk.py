@@ -372,3 +372,15 @@ class TestEscalation:
         escalation.ticket_escalate(actor=actor(support), ticket=desk, reason="Help")
         desk.refresh_from_db()
         assert desk.is_escalated
+
+
+def test_a_customers_mail_to_the_platforms_address_lands_with_its_reseller(world, settings):
+    from tests.support.test_mail_in import ALPHA_PASSED, OUR_MX, build, mail_in
+
+    settings.NAMEPORT_MAILIN_AUTHSERV_ID = [OUR_MX]
+    Department.objects.create(organisation=None, name="Technical", email="tech@nameport.test")
+    default = services.department_ensure_default(organisation=world.a.organisation)
+    outcome = mail_in(build(subject="By mail", body="Hello there", headers=ALPHA_PASSED))
+    assert outcome.startswith("opened #")
+    ticket = Ticket.objects.get(ticket_number=outcome.split("#")[1])
+    assert ticket.department == default and ticket.customer == world.a.customer
