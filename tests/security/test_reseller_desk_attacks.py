@@ -155,3 +155,28 @@ def test_a_read_only_member_changes_nothing_through_the_api(client, world, ticke
     assert api.status_code == 403
     assert client.post(url("ticket_escalate", ticket), {"reason": "x"}).status_code == 403
     _unchanged(ticket, priority="medium", assignee=None, escalated_at=None)
+
+
+BIG = "99999999999999999999"  # past the largest bigint
+
+
+def test_bad_input_on_the_new_pages_is_refused_without_a_500(client, world, tickets):
+    from support.models import CannedReply
+
+    client.force_login(world.a.member)
+    for path in (f"/support/canned/{BIG}/", f"/support/canned/{BIG}/delete/"):
+        assert client.post(path, {"title": "x", "body": "y", "position": 0}).status_code == 404
+    for data in (
+        {"title": "a\x00b", "body": "y", "position": 0},
+        {"title": "ab", "body": "y", "position": BIG},
+        {"title": "x" * 101, "body": "y", "position": 0},
+        {"title": "ab", "body": "   ", "position": 0},
+    ):
+        assert client.post(reverse("support:canned_new"), data).status_code == 400
+    assert not CannedReply.objects.exists()
+    assert client.get(reverse("support:ticket_list"), {"escalation": "bogus"}).status_code == 200
+    ticket = tickets["a"]
+    response = client.post(url("ticket_escalate", ticket), {"reason": "help\x00"}, follow=True)
+    assert response.status_code == 200
+    assert client.get(url("ticket_escalate", ticket)).status_code == 405
+    _unchanged(ticket, escalated_at=None)
