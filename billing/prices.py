@@ -18,6 +18,7 @@ from django.db import transaction
 from billing.models import ExchangeRate, MarkupRule, Price
 from billing.pricing import PriceList, apply_markup, exchange_rate
 from customers.models import Organisation
+from customers.roles import Right, requires
 from domains.models import Tld
 from portal.audit import audit
 from portal.tenancy import Actor, ActorKind
@@ -78,6 +79,7 @@ def _require_staff(actor: Actor) -> None:
 
 
 # --- a reseller's markup rules and own prices ---------------------------------------------------
+@requires(Right.BILLING)
 def markup_rule_save(
     *,
     actor: Actor,
@@ -155,6 +157,7 @@ def markup_rule_save(
     return rule
 
 
+@requires(Right.BILLING)
 def markup_rule_delete(*, actor: Actor, rule: MarkupRule) -> None:
     seller = _seller(actor, rule.organisation)
     if seller.pk != rule.organisation_id:
@@ -183,6 +186,7 @@ def reseller_cost(seller: Organisation, tld: Tld, action: str, years: int, curre
     return (quote.cost * rate).quantize(Decimal("0.01")) if rate is not None else None
 
 
+@requires(Right.BILLING)
 def price_override_save(
     *,
     actor: Actor,
@@ -248,6 +252,7 @@ def _save_row(
     return row
 
 
+@requires(Right.BILLING)
 def price_override_delete(*, actor: Actor, row: Price) -> None:
     seller = _seller(actor, row.organisation)
     if row.organisation_id is None or seller.pk != row.organisation_id:

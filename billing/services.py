@@ -43,6 +43,7 @@ from billing.models import (
     TaxRule,
 )
 from customers.models import Customer
+from customers.roles import Right, requires
 from domains.models import Domain
 from portal.audit import audit
 from portal.tenancy import SYSTEM, Actor
@@ -266,6 +267,7 @@ def _as_line(raw: Any) -> Line:
     return Line(*raw)
 
 
+@requires(Right.BILLING)
 def invoice_create(
     *,
     actor: Actor,
@@ -363,6 +365,7 @@ def _next_number(invoice: Invoice) -> str:
     return f"{prefix}{invoice.date.year}/{invoice.date.month:02d}/{sequence.last}"
 
 
+@requires(Right.BILLING)
 def invoice_issue(
     *,
     actor: Actor,
@@ -435,6 +438,7 @@ def send_invoice_issued(invoice_id: int) -> int:
         return 0
 
 
+@requires(Right.BILLING)
 def invoice_cancel(*, actor: Actor, invoice: Invoice, reason: str = "") -> Invoice:
     """Draft or Unpaid -> Cancelled; credit applied to it goes back to the credit ledger."""
     _require_manage(actor, invoice)
@@ -507,6 +511,7 @@ def _credit_entry(
     )
 
 
+@requires(Right.BILLING)
 def credit_add(
     *, actor: Actor, customer: Customer, amount: Any, currency: str, reason: str
 ) -> CreditEntry:
@@ -540,6 +545,7 @@ def credit_adjust_check(*, customer: Customer, amount: Decimal, currency: str) -
         raise ValidationError({"amount": "The credit cannot go below zero."})
 
 
+@requires(Right.BILLING)
 def credit_adjust(
     *,
     actor: Actor,
@@ -591,6 +597,7 @@ def _mark_paid(actor: Actor, invoice: Invoice, *, how: str) -> None:
     _invoice_paid(invoice)
 
 
+@requires(Right.BILLING)
 def credit_apply(*, actor: Actor, invoice: Invoice, amount: Any = None) -> Decimal:
     """Apply account credit to an unpaid invoice (seed 003 ``POST /invoice/@id/credit``):
     ``amount``, or when None all the credit that fits. Returns the amount applied; the invoice
@@ -757,6 +764,7 @@ def _set_fee_line(invoice: Invoice, method: PaymentMethod | None) -> None:
     invoice.save(update_fields=["subtotal", "tax", "tax2", "total"])
 
 
+@requires(Right.BILLING)
 def invoice_choose_method(*, actor: Actor, invoice: Invoice, method: PaymentMethod) -> Invoice:
     """The customer picks how to pay: the method's fee becomes the invoice's one fee line
     (picking again replaces it) and the totals follow. Only while Unpaid."""
@@ -793,6 +801,7 @@ def _check_key(idempotency_key: str) -> str:
     return key
 
 
+@requires(Right.BILLING)
 def invoice_pay(
     *,
     actor: Actor,
@@ -846,6 +855,7 @@ def invoice_pay(
     return payment
 
 
+@requires(Right.BILLING)
 def invoice_mark_paid(
     *, actor: Actor, invoice: Invoice, reference: str, method: PaymentMethod | None = None
 ) -> Payment:
@@ -880,6 +890,7 @@ def invoice_mark_paid(
         return pending
 
 
+@requires(Right.BILLING)
 def payment_start(
     *,
     actor: Actor,
@@ -1008,6 +1019,7 @@ def refundable(invoice: Invoice) -> dict[str, Decimal]:
     return {"method": cents(min(paid - to_method, total)), "total": total}
 
 
+@requires(Right.BILLING)
 def invoice_refund(
     *, actor: Actor, invoice: Invoice, amount: Any = None, to: str = "method", reason: str = ""
 ) -> Decimal:

@@ -20,14 +20,20 @@ Where it is enforced:
 - every change a member makes through a page or the native API passes :class:`RoleMiddleware`
   (``customers.middleware``), which maps the URL to its right with :func:`right_for_path` and
   answers 403 with :func:`refusal` when the role lacks it;
-- the team, invitation and API-key services call :func:`require` themselves;
+- the team, invitation and API-key services call :func:`require` themselves, and the services
+  of the other apps that change things carry :func:`requires` (domains and DNS: ``domains``;
+  invoices, payments, credit and the price list: ``billing``), so a change made through any
+  entry point (a page, the native API, a compatibility API) is refused the same way;
 - templates ask :func:`may` (the ``role_rights`` context variable) only to hide what the member
   may not do.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 
@@ -101,6 +107,26 @@ def require(actor: Actor, right: Right | str) -> None:
     """Raise PermissionDenied (403 with the reason) unless ``actor`` may."""
     if not may(actor, right):
         raise PermissionDenied(refusal(actor, right))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires(right: Right | str) -> Callable[[F], F]:
+    """Decorate a service taking ``actor=``: refuse (PermissionDenied, 403 with the reason)
+    before it reads or changes anything unless the actor may make changes needing ``right``."""
+    right = Right(right)
+
+    def decorate(service: F) -> F:
+        @functools.wraps(service)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            require(kwargs["actor"], right)
+            return service(*args, **kwargs)
+
+        checked.required_right = right  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
 
 
 def rights_of(actor: Actor) -> dict[str, bool]:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from customers.roles import Right, requires
 from dns import hooks
 from dns.models import DnssecKey, EmailForward, Record, Zone, ZoneChange, ZonePush, ZoneTemplate
 from dns.ownership import OWNERSHIP_MESSAGE, holding_domain, is_reserved, zones_at_or_under
@@ -269,6 +270,7 @@ def _ttl_followers(zone: Zone, clean: Clean, siblings: list[Record], exclude: in
     ]
 
 
+@requires(Right.DOMAINS)
 def record_create(
     *, actor: Actor, zone: Zone, name, type, content, ttl=None, priority=None
 ) -> Record:
@@ -297,6 +299,7 @@ def record_create(
     return created[0]
 
 
+@requires(Right.DOMAINS)
 def record_update(
     *, actor: Actor, record: Record, name=None, type=None, content=None, ttl=None, priority=None
 ) -> Record:
@@ -343,6 +346,7 @@ def _keep_apex_ns(zone: Zone, leaving: int) -> None:
         )
 
 
+@requires(Right.DOMAINS)
 def record_delete(*, actor: Actor, record: Record) -> None:
     zone = record.zone
     _may_edit(actor, zone)
@@ -365,6 +369,7 @@ def record_delete(*, actor: Actor, record: Record) -> None:
 # --- forwarding -----------------------------------------------------------------------------------
 
 
+@requires(Right.DOMAINS)
 def forwarding_set(
     *, actor: Actor, zone: Zone, name: str = "@", kind: str = "URL", target: str, ttl=None
 ) -> Record:
@@ -395,6 +400,7 @@ def forwarding_set(
     return created[0]
 
 
+@requires(Right.DOMAINS)
 def forwarding_clear(*, actor: Actor, zone: Zone, name: str = "@") -> int:
     _may_edit(actor, zone)
     with transaction.atomic():
@@ -521,6 +527,7 @@ def import_plan(zone: Zone, text: str, *, mode: str = "replace") -> ImportPlan:
     return plan
 
 
+@requires(Right.DOMAINS)
 def zone_import(
     *,
     actor: Actor,
@@ -572,6 +579,7 @@ def _analyze_records() -> None:
 # --- history --------------------------------------------------------------------------------------
 
 
+@requires(Right.DOMAINS)
 def zone_rollback(*, actor: Actor, zone: Zone, change: ZoneChange) -> ZoneChange:
     """Bring the records back to how they were right after ``change``; the rollback is itself a
     change (and can be rolled back)."""
@@ -679,6 +687,7 @@ def _zone_holder(*, actor: Actor, customer: Customer, zone_name: str, domain=Non
     return holder
 
 
+@requires(Right.DOMAINS)
 def zone_create(
     *,
     actor: Actor,
@@ -801,6 +810,7 @@ def _disable_zones_of_others(*, domain, actor: Actor) -> list[Zone]:
     return disabled
 
 
+@requires(Right.DOMAINS)
 def zone_disable(*, actor: Actor, zone: Zone, reason: str) -> Zone:
     """Stop serving ``zone`` (no forwarding, no push; unpublished from a real backend) and keep
     it, read only, for audit, with a history row and an audit row."""
@@ -887,6 +897,7 @@ def zone_create_for_domain(*, domain, actor: Actor = SYSTEM) -> Zone | None:
     return zone_create(actor=actor, customer=customer, name=domain.name_puny, domain=domain)
 
 
+@requires(Right.DOMAINS)
 def zone_delete(*, actor: Actor, zone: Zone) -> None:
     """Delete a zone (unpublished from a real backend; a sandbox zone never reaches one)."""
     _may_manage_zones(actor)
@@ -904,6 +915,7 @@ def zone_delete(*, actor: Actor, zone: Zone) -> None:
         zone.delete()
 
 
+@requires(Right.DOMAINS)
 def zone_republish(*, actor: Actor, zone: Zone) -> ZonePush | None:
     """Publish the whole zone again (after a failure, or after the server lost it)."""
     _may_edit(actor, zone)
@@ -917,6 +929,7 @@ def zone_republish(*, actor: Actor, zone: Zone) -> ZonePush | None:
         return _enqueue_push(zone, ZonePush.Kind.SYNC)
 
 
+@requires(Right.DOMAINS)
 def zone_set_default_ttl(*, actor: Actor, zone: Zone, default_ttl) -> Zone:
     _may_edit(actor, zone)
     try:
@@ -959,6 +972,7 @@ def _may_edit_template(actor: Actor, organisation_id: int | None) -> None:
     raise PermissionDenied("You may not edit this template.")
 
 
+@requires(Right.DOMAINS)
 def template_save(
     *,
     actor: Actor,
@@ -1026,6 +1040,7 @@ def template_save(
     return template
 
 
+@requires(Right.DOMAINS)
 def template_delete(*, actor: Actor, template: ZoneTemplate) -> None:
     _may_edit_template(actor, template.organisation_id)
     if actor.livemode is not None and actor.livemode != template.livemode:
@@ -1044,6 +1059,7 @@ def template_delete(*, actor: Actor, template: ZoneTemplate) -> None:
 # --- e-mail forwarding ----------------------------------------------------------------------------
 
 
+@requires(Right.DOMAINS)
 def email_forward_add(*, actor: Actor, zone: Zone, source: str, destination: str) -> EmailForward:
     _may_edit(actor, zone)
     source = (source or "").strip().lower()
@@ -1085,6 +1101,7 @@ def email_forward_add(*, actor: Actor, zone: Zone, source: str, destination: str
     return forward
 
 
+@requires(Right.DOMAINS)
 def email_forward_delete(*, actor: Actor, forward: EmailForward) -> None:
     zone = forward.zone
     _may_edit(actor, zone)
@@ -1137,6 +1154,7 @@ def ds_digest(zone_name: str, rdata: bytes, digest_type: int = 2) -> str:
     return algorithm(_wire_name(zone_name) + rdata).hexdigest().upper()
 
 
+@requires(Right.DOMAINS)
 def dnssec_key_add(
     *, actor: Actor, zone: Zone, flags, algorithm, public_key: str, digest_type: int = 2
 ) -> DnssecKey:
@@ -1203,6 +1221,7 @@ def dnssec_key_add(
     return dnssec_key
 
 
+@requires(Right.DOMAINS)
 def dnssec_key_delete(*, actor: Actor, key: DnssecKey) -> None:
     zone = key.zone
     _may_edit(actor, zone)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from customers.accounts import customer_require_open
 from customers.models import Customer
+from customers.roles import Right, requires
 from domains import hooks, policies
 from domains.dispatch import enqueue, operation_enqueue, wake_next
 from domains.lifecycle import (
@@ -153,6 +154,7 @@ def renewal_expectation(domain: Domain, years: int) -> dict:
     }
 
 
+@requires(Right.DOMAINS)
 def domain_register(
     *,
     actor: Actor,
@@ -259,6 +261,7 @@ def _contacts_from_customer(domain: Domain, customer: Customer) -> None:
     )
 
 
+@requires(Right.DOMAINS)
 def domain_transfer_in(
     *, actor: Actor, customer: Customer, name: str, auth_code: str, years: int = 1
 ) -> Domain:
@@ -357,6 +360,7 @@ def _refuse_beyond_ten_years(domain: Domain, years: int) -> None:
     )
 
 
+@requires(Right.DOMAINS)
 def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperation:
     tld = domain.tld
     if not (1 <= years <= tld.max_years):
@@ -380,6 +384,7 @@ def domain_renew(*, actor: Actor, domain: Domain, years: int) -> RegistrarOperat
     return operation
 
 
+@requires(Right.DOMAINS)
 def domain_set_nameservers(
     *, actor: Actor, domain: Domain, nameservers: list[str]
 ) -> RegistrarOperation:
@@ -424,6 +429,7 @@ def _set_flag(
     return operation
 
 
+@requires(Right.DOMAINS)
 def domain_set_lock(*, actor: Actor, domain: Domain, locked: bool) -> RegistrarOperation:
     return _set_flag(
         actor=actor,
@@ -434,6 +440,7 @@ def domain_set_lock(*, actor: Actor, domain: Domain, locked: bool) -> RegistrarO
     )
 
 
+@requires(Right.DOMAINS)
 def domain_set_privacy(*, actor: Actor, domain: Domain, enabled: bool) -> RegistrarOperation:
     return _set_flag(
         actor=actor,
@@ -444,6 +451,7 @@ def domain_set_privacy(*, actor: Actor, domain: Domain, enabled: bool) -> Regist
     )
 
 
+@requires(Right.DOMAINS)
 def domain_set_autorenew(*, actor: Actor, domain: Domain, enabled: bool) -> RegistrarOperation:
     return _set_flag(
         actor=actor,
@@ -455,6 +463,7 @@ def domain_set_autorenew(*, actor: Actor, domain: Domain, enabled: bool) -> Regi
 
 
 # --- auth code, contacts, glue hosts, DNSSEC, sync ------------------------------------------------
+@requires(Right.DOMAINS)
 def domain_request_auth_code(*, actor: Actor, domain: Domain) -> RegistrarOperation:
     """Fetch the transfer code from the registry (it is stored encrypted when it arrives)."""
     if not actor.can("domains", "eppcode", domain.pk):
@@ -472,6 +481,7 @@ def domain_request_auth_code(*, actor: Actor, domain: Domain) -> RegistrarOperat
     return operation
 
 
+@requires(Right.DOMAINS)
 def domain_reveal_auth_code(*, actor: Actor, domain: Domain) -> str:
     """The stored transfer code; every view of it is audited."""
     if not actor.can("domains", "eppcode", domain.pk):
@@ -486,6 +496,7 @@ def domain_reveal_auth_code(*, actor: Actor, domain: Domain) -> str:
     return str(domain.auth_code)
 
 
+@requires(Right.DOMAINS)
 def domain_set_contacts(
     *, actor: Actor, domain: Domain, contacts: dict[str, dict]
 ) -> RegistrarOperation:
@@ -542,6 +553,7 @@ def _validate_addresses(ipv4: list[str], ipv6: list[str]) -> tuple[list[str], li
     return clean4, clean6
 
 
+@requires(Right.DOMAINS)
 def host_create(
     *, actor: Actor, domain: Domain, hostname: str, ipv4: list[str], ipv6: list[str]
 ) -> HostRecord:
@@ -565,6 +577,7 @@ def host_create(
     return host
 
 
+@requires(Right.DOMAINS)
 def host_set_addresses(
     *, actor: Actor, host: HostRecord, ipv4: list[str], ipv6: list[str]
 ) -> HostRecord:
@@ -588,6 +601,7 @@ def host_set_addresses(
     return host
 
 
+@requires(Right.DOMAINS)
 def host_delete(*, actor: Actor, host: HostRecord) -> None:
     domain = host.domain
     _authorize(actor, domain, "nameservers")
@@ -612,6 +626,7 @@ def host_delete(*, actor: Actor, host: HostRecord) -> None:
 DIGEST_LENGTHS = {1: 40, 2: 64, 4: 96}
 
 
+@requires(Right.DOMAINS)
 def ds_add(
     *, actor: Actor, domain: Domain, key_tag: int, algorithm: int, digest_type: int, digest: str
 ) -> DnssecDs:
@@ -651,6 +666,7 @@ def ds_add(
     return ds
 
 
+@requires(Right.DOMAINS)
 def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
     domain = ds.domain
     _authorize(actor, domain, "dnsmanagement")
@@ -668,6 +684,7 @@ def ds_remove(*, actor: Actor, ds: DnssecDs) -> None:
         audit(actor=actor, action="domain.ds.remove", obj=domain, data={"key_tag": key_tag})
 
 
+@requires(Right.DOMAINS)
 def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
     _authorize(actor, domain, "basic")
     with transaction.atomic():
@@ -681,6 +698,7 @@ def domain_sync(*, actor: Actor, domain: Domain) -> RegistrarOperation:
 RESTORE_REASON_LENGTH = 200
 
 
+@requires(Right.DOMAINS)
 def domain_restore(*, actor: Actor, domain: Domain, reason: str = "") -> RegistrarOperation:
     """Restore a domain in its redemption period (RFC 3915: the rgp restore request, and the
     restore report where the registry requires one). Who may: ``policies.can_restore``. Priced
@@ -749,6 +767,7 @@ def _suspension(*, actor: Actor, domain: Domain, to: str, reason: str, action: s
     return domain
 
 
+@requires(Right.DOMAINS)
 def domain_suspend(*, actor: Actor, domain: Domain, reason: str = "") -> Domain:
     """Suspend a domain in the portal (staff); its history and the audit trail say why."""
     return _suspension(
@@ -756,6 +775,7 @@ def domain_suspend(*, actor: Actor, domain: Domain, reason: str = "") -> Domain:
     )
 
 
+@requires(Right.DOMAINS)
 def domain_unsuspend(*, actor: Actor, domain: Domain, reason: str = "") -> Domain:
     return _suspension(
         actor=actor, domain=domain, to=S.ACTIVE, reason=reason, action="domain.unsuspend"
@@ -768,6 +788,7 @@ def _require_staff_or_reseller(actor: Actor, what: str) -> None:
         raise PermissionDenied(f"Only staff and resellers can {what}.")
 
 
+@requires(Right.DOMAINS)
 def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> RegistrarOperation:
     """Put a failed, held or cancelled operation back in the queue, with a fresh attempt budget."""
     _require_staff_or_reseller(actor, "retry registry operations")
@@ -832,6 +853,7 @@ def operation_retry(*, actor: Actor, operation: RegistrarOperation) -> Registrar
     return operation
 
 
+@requires(Right.DOMAINS)
 def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> RegistrarOperation:
     _require_staff_or_reseller(actor, "cancel registry operations")
     Status = RegistrarOperation.Status
@@ -865,6 +887,7 @@ def operation_cancel(*, actor: Actor, operation: RegistrarOperation) -> Registra
     return operation
 
 
+@requires(Right.DOMAINS)
 def drift_resolve(*, actor: Actor, drift: DomainDrift, accept: bool) -> DomainDrift:
     """Accept the registry's value into the portal, or push the portal's value again."""
     _require_staff_or_reseller(actor, "resolve differences with the registry")
@@ -979,6 +1002,7 @@ def sync_schedule(*, now: datetime | None = None, minimum: int = 20) -> int:
 
 
 # --- transfers in progress: answering another registrar, withdrawing ours, following them ------
+@requires(Right.DOMAINS)
 def transfer_request_answer(*, actor: Actor, domain: Domain, approve: bool) -> RegistrarOperation:
     """Approve or reject another registrar's pending request for ``domain`` (a name we hold):
     the answer goes to the registry as a ``transfer_approve`` / ``transfer_reject`` operation."""
@@ -1075,6 +1099,7 @@ def _answer_stopped(request: TransferRequest) -> bool:
     return answer is None or answer.status in (Status.FAILED, Status.CANCELLED)
 
 
+@requires(Right.DOMAINS)
 def domain_transfer_cancel(*, actor: Actor, domain: Domain) -> RegistrarOperation:
     """Withdraw our own pending transfer in of ``domain`` (a ``transfer_cancel`` operation)."""
     if not policies.can_cancel_transfer(actor, domain):

@@ -9,6 +9,7 @@ when the request carries a key, the session user's actor otherwise. Each viewset
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.functional import SimpleLazyObject, empty
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, routers, viewsets
 from rest_framework.request import Request
@@ -20,12 +21,20 @@ from portal.tenancy import ANONYMOUS, Actor, actor_for_api_key, actor_for_user
 
 
 def actor_for_request(request: Request) -> Actor:
-    """The actor of a DRF request, after DRF has authenticated it."""
+    """The actor of a DRF request, after DRF has authenticated it. A session user's is the one
+    ``portal.middleware.ActorMiddleware`` already gave the Django request (worked out once per
+    request, whichever of the middlewares and the view asks first)."""
     if isinstance(request.auth, ApiKey):
         return actor_for_api_key(request.auth)
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
+    django_request = getattr(request, "_request", None)
+    lazy = getattr(django_request, "actor", None)
+    if isinstance(lazy, SimpleLazyObject) and getattr(django_request, "user", None) is user:
+        if lazy._wrapped is empty:
+            lazy._setup()
+        return lazy._wrapped
     return actor_for_user(user, session=getattr(request, "session", None))
 
 

@@ -238,7 +238,7 @@ def test_a_bulk_action_hands_its_operations_to_the_workers_together(client, monk
     customer = CustomerFactory()
     domains = [DomainFactory(customer=customer) for _ in range(5)]
     member = UserFactory()
-    customer.organisation.memberships.create(user=member)
+    customer.organisation.memberships.create(user=member, role="admin")
     client.force_login(member)
 
     bulk(client, [d.pk for d in domains], "unlock")
