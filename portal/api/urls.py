@@ -15,6 +15,7 @@ from billing.api.prices import (
 from billing.api.quotes import OrderViewSet, QuoteViewSet
 from billing.api.views import CreditViewSet, InvoiceViewSet, PaymentMethodViewSet
 from customers.api.contacts import ContactViewSet
+from customers.api.organisation import OrganisationSettingsView
 from customers.api.team import ApiKeyViewSet, TeamInvitationViewSet, TeamMemberViewSet
 from customers.api.views import CustomerViewSet
 from dns.api.views import (
@@ -79,5 +80,6 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
         name="docs",
     ),
+    path("organisation/", OrganisationSettingsView.as_view(), name="organisation"),
     *router.urls,
 ]
