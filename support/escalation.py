@@ -16,6 +16,10 @@ The design, in one place:
   stamps ``escalation_answered_at`` and audits ``ticket.escalation_answer``; the reseller's
   queue shows the ticket as answered by Nameport, and the reseller answers its customer in its
   own words. A ticket may be escalated again after an answer (a new reason, a new note).
+* **Where**: the ticket page (a form in its sidebar; staff get an "Answer the reseller" form
+  while it waits) and the native API (``POST /api/v1/tickets/<number>/escalate/ {"reason"}``;
+  the ticket's ``escalated_at`` and ``escalation_answered_at``, null for customers; the list's
+  ``escalation`` filter: ``waiting``, ``answered``, ``any``).
 * **Rights**: only a reseller's agents whose role may answer tickets (owner, admin, support)
   escalate, only tickets of their own departments, never a staff-only one; only staff answer an
   escalation. Another reseller never sees the ticket at all (404, as for any ticket of

@@ -8,7 +8,7 @@ from rest_framework.reverse import reverse
 
 from portal.api.fields import BooleanField
 from support.models import Attachment, CannedReply, Department, Message, Ticket
-from support.selectors import visible_messages
+from support.selectors import is_agent, visible_messages
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -98,10 +98,35 @@ class TicketDetailSerializer(TicketSerializer):
     """A ticket with its conversation; internal notes are shown to the support team only."""
 
     messages = serializers.SerializerMethodField()
+    escalated_at = serializers.SerializerMethodField(
+        help_text="When the reseller escalated it to the platform's staff (support team only; "
+        "null for customers)."
+    )
+    escalation_answered_at = serializers.SerializerMethodField(
+        help_text="When the platform's staff answered the escalation (support team only)."
+    )
 
     class Meta(TicketSerializer.Meta):
-        fields = [*TicketSerializer.Meta.fields, "messages"]
+        fields = [
+            *TicketSerializer.Meta.fields,
+            "escalated_at",
+            "escalation_answered_at",
+            "messages",
+        ]
         read_only_fields = fields
+
+    def _for_agents(self, ticket: Ticket, value):
+        if value is None or not is_agent(self.context["actor"], ticket):
+            return None
+        return serializers.DateTimeField().to_representation(value)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_escalated_at(self, ticket: Ticket) -> str | None:
+        return self._for_agents(ticket, ticket.escalated_at)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_escalation_answered_at(self, ticket: Ticket) -> str | None:
+        return self._for_agents(ticket, ticket.escalation_answered_at)
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, ticket: Ticket) -> list[dict]:
@@ -148,6 +173,12 @@ class TicketUpdateSerializer(serializers.Serializer):
     department = serializers.IntegerField(required=False)
     assignee = serializers.IntegerField(
         required=False, allow_null=True, help_text="A user id; null to unassign."
+    )
+
+
+class EscalateSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=5000, help_text="What the reseller needs from the platform's staff."
     )
 
 

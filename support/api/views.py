@@ -19,7 +19,7 @@ from domains.selectors import visible_domains
 from portal.api.idempotency import run_idempotent
 from portal.api.parsers import FormParser, JSONParser, MultiPartParser
 from portal.api.views import ActorMixin, ScopedReadOnlyViewSet
-from support import services
+from support import escalation, services
 from support.api import serializers as s
 from support.filtersets import TicketFilterSet
 from support.models import Department, Ticket
@@ -165,6 +165,17 @@ class TicketViewSet(ScopedReadOnlyViewSet):
     def close(self, request, ticket_number=None):
         """Close the ticket (seed 003 ``PUT /tickets/@number/close``)."""
         ticket = services.ticket_close(actor=self.actor, ticket=self.get_object())
+        return self._detail(ticket)
+
+    @extend_schema(request=s.EscalateSerializer, responses={200: s.TicketDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, ticket_number=None):
+        """The reseller's support team asks the platform's staff about one of its tickets
+        (``support.escalation``): the ticket stays with the reseller, flagged, with an internal
+        note giving the reason; staff answer in an internal note."""
+        ticket = self.get_object()
+        data = self._body(s.EscalateSerializer)
+        ticket = escalation.ticket_escalate(actor=self.actor, ticket=ticket, reason=data["reason"])
         return self._detail(ticket)
 
     @extend_schema(request=None, responses={200: s.TicketDetailSerializer})

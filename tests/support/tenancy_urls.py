@@ -21,6 +21,7 @@ TICKET = {
         "api:ticket-open",
         "api:ticket-close",
         "api:ticket-retry",
+        "api:ticket-escalate",
     )
 }
 

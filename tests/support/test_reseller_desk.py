@@ -384,3 +384,33 @@ def test_a_customers_mail_to_the_platforms_address_lands_with_its_reseller(world
     assert outcome.startswith("opened #")
     ticket = Ticket.objects.get(ticket_number=outcome.split("#")[1])
     assert ticket.department == default and ticket.customer == world.a.customer
+
+
+def test_the_resellers_software_escalates_through_the_api(client, world, desk):
+    response = client.post(
+        f"/api/v1/tickets/{desk.ticket_number}/escalate/",
+        {"reason": "Registry says 2400"},
+        content_type="application/json",
+        HTTP_ACCESS_TOKEN=world.a.live_key_raw,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["escalated_at"] is not None
+    assert any("Registry says 2400" in m["body"] for m in response.json()["messages"])
+    again = client.post(
+        f"/api/v1/tickets/{desk.ticket_number}/escalate/",
+        {"reason": "Again"},
+        content_type="application/json",
+        HTTP_ACCESS_TOKEN=world.a.live_key_raw,
+    )
+    assert again.status_code == 400 and "already escalated" in again.json()["message"]
+    # The customer reads the ticket without the escalation or its note.
+    client.force_login(world.a.customer_user)
+    mine = client.get(f"/api/v1/tickets/{desk.ticket_number}/").json()
+    assert mine["escalated_at"] is None
+    assert not any("Registry says 2400" in m["body"] for m in mine["messages"])
+    refused = client.post(
+        f"/api/v1/tickets/{desk.ticket_number}/escalate/",
+        {"reason": "Me too"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
