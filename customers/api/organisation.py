@@ -19,6 +19,9 @@ from portal.api.views import ActorMixin
 
 class OrganisationSettingsSerializer(serializers.ModelSerializer):
     has_logo = serializers.SerializerMethodField(help_text="Whether a logo is uploaded")
+    # Empty when not set (an e-mail format would refuse "").
+    invoice_email = serializers.CharField(read_only=True)
+    support_email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Organisation

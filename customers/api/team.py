@@ -9,8 +9,8 @@ teams in the admin site; here every row of another organisation is 404.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from customers import services as key_services
 from customers import team
 from customers.models import ApiKey, Invitation, Membership
+from customers.roles import Right, require
 from customers.selectors import visible_api_keys, visible_invitations, visible_memberships
 from portal.api.views import ScopedReadOnlyViewSet
 from portal.tenancy import ActorKind
@@ -26,7 +27,7 @@ from portal.tenancy import ActorKind
 
 class ApiKeySerializer(serializers.ModelSerializer):
     mode = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
     revoked = serializers.SerializerMethodField()
 
     class Meta:
@@ -83,7 +84,7 @@ class ApiKeyViewSet(ScopedReadOnlyViewSet):
     def create(self, request, *args, **kwargs):
         actor = self.actor
         if actor.kind not in {ActorKind.RESELLER, ActorKind.API_KEY}:
-            raise Http404
+            raise PermissionDenied("Only the organisation's members manage its API keys.")
         incoming = ApiKeyWriteSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         key, raw = key_services.api_key_issue(
@@ -124,9 +125,14 @@ class TeamRoleSerializer(serializers.Serializer):
 
 class _TeamViewSet(ScopedReadOnlyViewSet):
     def _member(self):
-        if self.actor.kind != ActorKind.RESELLER:
-            raise Http404
-        return self.actor
+        """The team is its members' business: a key is refused (403, as the roles say), and
+        so is anyone outside the organisation (its rows are 404 to them in any case)."""
+        actor = self.actor
+        if actor.kind == ActorKind.API_KEY:
+            require(actor, Right.TEAM)
+        if actor.kind != ActorKind.RESELLER:
+            raise PermissionDenied("Only the organisation's members manage its team.")
+        return actor
 
 
 class TeamMemberViewSet(_TeamViewSet):
@@ -160,7 +166,7 @@ class TeamMemberViewSet(_TeamViewSet):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    invited_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    invited_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
     state = serializers.SerializerMethodField()
 
     class Meta:
