@@ -311,22 +311,33 @@ def ticket_update(request: HttpRequest, ticket_number: str) -> HttpResponse:
     if not policies.can_triage(actor, ticket):
         raise PermissionDenied("Only the support team changes these.")
     form = TicketManageForm(request.POST, actor=actor, ticket=ticket)
+    return _form_action(
+        request,
+        ticket,
+        form,
+        lambda data: services.ticket_update(
+            actor=actor,
+            ticket=ticket,
+            status=data["status"],
+            priority=data["priority"],
+            department=data["department"],
+            assignee=data["assignee"],
+        ),
+        "Ticket updated.",
+    )
+
+
+def _form_action(request, ticket, form, perform, success: str) -> HttpResponse:
+    """Run ``perform(cleaned_data)`` for a valid form; the form's or the service's refusal, or
+    ``success``, is a message on the ticket page the answer goes back to."""
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            services.ticket_update(
-                actor=actor,
-                ticket=ticket,
-                status=data["status"],
-                priority=data["priority"],
-                department=data["department"],
-                assignee=data["assignee"],
-            )
+            perform(form.cleaned_data)
         except ValidationError as exc:
             for error in exc.messages:
                 messages.error(request, error)
         else:
-            messages.success(request, "Ticket updated.")
+            messages.success(request, success)
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -340,22 +351,13 @@ def ticket_escalate(request: HttpRequest, ticket_number: str) -> HttpResponse:
     """A reseller's support team asks the platform's staff (support.escalation)."""
     actor = request.actor
     ticket = _ticket(request, ticket_number)
-    form = EscalateForm(request.POST)
-    if form.is_valid():
-        try:
-            escalation.ticket_escalate(
-                actor=actor, ticket=ticket, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        else:
-            messages.success(request, "Escalated: the platform's staff will answer you here.")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect("support:ticket_detail", ticket.ticket_number)
+    return _form_action(
+        request,
+        ticket,
+        EscalateForm(request.POST),
+        lambda data: escalation.ticket_escalate(actor=actor, ticket=ticket, reason=data["reason"]),
+        "Escalated: the platform's staff will answer you here.",
+    )
 
 
 @login_required
@@ -364,22 +366,15 @@ def ticket_escalation_answer(request: HttpRequest, ticket_number: str) -> HttpRe
     """Staff answer an escalation: an internal note to the reseller's team."""
     actor = request.actor
     ticket = _ticket(request, ticket_number)
-    form = EscalationAnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            escalation.ticket_escalation_answer(
-                actor=actor, ticket=ticket, body=form.cleaned_data["body"]
-            )
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        else:
-            messages.success(request, "Answered: the reseller's team reads it as an internal note.")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect("support:ticket_detail", ticket.ticket_number)
+    return _form_action(
+        request,
+        ticket,
+        EscalationAnswerForm(request.POST),
+        lambda data: escalation.ticket_escalation_answer(
+            actor=actor, ticket=ticket, body=data["body"]
+        ),
+        "Answered: the reseller's team reads it as an internal note.",
+    )
 
 
 # --- attachments ------------------------------------------------------------------------------

@@ -149,8 +149,8 @@ class TeamMemberViewSet(_TeamViewSet):
 
     @extend_schema(request=TeamRoleSerializer, responses={200: TeamMemberSerializer})
     def partial_update(self, request, *args, **kwargs):
+        membership = self.get_object()  # another organisation's (or nobody's) row: 404 first
         actor = self._member()
-        membership = self.get_object()
         incoming = TeamRoleSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         membership = team.membership_set_role(
@@ -160,8 +160,8 @@ class TeamMemberViewSet(_TeamViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request, *args, **kwargs):
-        actor = self._member()
-        team.membership_remove(actor=actor, membership=self.get_object())
+        membership = self.get_object()
+        team.membership_remove(actor=self._member(), membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -237,8 +237,8 @@ class TeamInvitationViewSet(_TeamViewSet):
     @extend_schema(request=None, responses={200: InvitationSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        actor = self._member()
-        invitation = team.invitation_revoke(actor=actor, invitation=self.get_object())
+        invitation = self.get_object()
+        invitation = team.invitation_revoke(actor=self._member(), invitation=invitation)
         return Response(
             InvitationSerializer(invitation, context=self.get_serializer_context()).data
         )

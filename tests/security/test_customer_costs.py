@@ -194,8 +194,13 @@ def test_a_premium_name_is_offered_to_a_customer_at_the_sell_price(client, world
     ).json()
     [premium] = [r for r in suggested if r["name"] == "gold.io"]
     assert Decimal(premium["price"]) == Decimal("1425.00") and premium["cost"] is None
+    # The page's suggestions leave out the names the results list (gold.io among them): a
+    # premium alternative shows its sell price there, never the registry's.
+    account = priced["io"].registrar_account
+    account.settings = {"premium": {"gold.io": "950.00", "gogold.io": "950.00"}}
+    account.save()
     html = client.get(reverse("domains:suggestions"), {"q": "gold"}).content.decode()
-    assert "1425.00 USD" in html and "950.00" not in html
+    assert "gogold.io" in html and "1425.00 USD" in html and "950.00" not in html
 
 
 def test_a_reseller_still_sees_its_cost_and_its_sell_price(client, world, priced):
