@@ -8,7 +8,8 @@ SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
 NAMEPORT_VAR_DIR ?= $(CURDIR)/var
-PYTEST_ARGS ?=
+# Two pytest-xdist workers, a test file each at a time (one browser per module stays one).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 # The web server speaks plain HTTP on loopback: Secure-only cookies would never come back.
 SECURE_COOKIES ?= 0
 ALLOWED_HOSTS ?= $(HOST),localhost,127.0.0.1
