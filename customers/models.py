@@ -137,6 +137,10 @@ class Organisation(models.Model):
         self.portal_name = (self.portal_name or "").strip()
         errors = {}
         nameservers = self.default_nameservers or []
+        if isinstance(nameservers, list) and all(isinstance(h, str) for h in nameservers):
+            nameservers = self.default_nameservers = [
+                h.strip().lower().rstrip(".") for h in nameservers
+            ]
         if not isinstance(nameservers, list) or not all(
             isinstance(h, str) and HOST_PATTERN.match(h) for h in nameservers
         ):
@@ -279,15 +283,21 @@ SERVICE_PRIVILEGES = [
 ]
 
 
+def _names_within(items: object, allowed: list[str]) -> bool:
+    """``items`` is a list of privilege names, each one of ``allowed`` (nothing else: not a
+    nested list or object, which a JSON body may carry)."""
+    return isinstance(items, list) and all(
+        isinstance(item, str) and item in allowed for item in items
+    )
+
+
 def validate_privileges(value: object) -> None:
     """The shape of seed 003's privileges: flat lists per section, per-object lists per domain."""
     if not isinstance(value, dict):
         raise ValidationError("Privileges must be an object of sections.")
     for section, granted in value.items():
         if section in PRIVILEGE_CATALOGUE:
-            if not isinstance(granted, list) or not set(granted) <= set(
-                PRIVILEGE_CATALOGUE[section]
-            ):
+            if not _names_within(granted, PRIVILEGE_CATALOGUE[section]):
                 allowed = ", ".join(PRIVILEGE_CATALOGUE[section])
                 raise ValidationError(f"Unknown {section} privilege; allowed: {allowed}.")
         elif section in {"domains", "services"}:
@@ -301,7 +311,7 @@ def validate_privileges(value: object) -> None:
                     continue
                 if not str(key).isdigit():
                     raise ValidationError(f"{section} privileges are keyed by numeric id.")
-                if not isinstance(items, list) or not set(items) <= set(allowed):
+                if not _names_within(items, allowed):
                     raise ValidationError(
                         f"Unknown {section} privilege; allowed: {', '.join(allowed)}."
                     )
