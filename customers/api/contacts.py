@@ -20,6 +20,7 @@ from customers.models import DOMAIN_PRIVILEGES, PRIVILEGE_CATALOGUE, SERVICE_PRI
 from customers.selectors import visible_contacts, visible_customers
 from domains.selectors import visible_domains
 from portal.api.views import ScopedReadOnlyViewSet
+from portal.filtersets import ID_MESSAGE, MAX_ID, is_id
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -27,21 +28,11 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
+        # The contact's own fields are customers.contacts.FIELDS, the ones its services set.
         fields = [
             "id",
             "customer",
-            "email",
-            "first_name",
-            "last_name",
-            "company_name",
-            "address1",
-            "address2",
-            "city",
-            "state",
-            "post_code",
-            "country",
-            "phone",
-            "type",
+            *contacts.FIELDS,
             "privileges",
             "has_login",
             "last_login",
@@ -58,7 +49,9 @@ class ContactWriteSerializer(serializers.Serializer):
     seed 003's object: ``billing``, ``support`` and ``misc`` are lists of names; ``domains`` and
     ``services`` map a domain id (or ``full``) to a list of names (``{"full": true}`` for all)."""
 
-    customer = serializers.IntegerField(help_text="The customer the contact belongs to")
+    customer = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The customer the contact belongs to"
+    )
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
@@ -104,8 +97,8 @@ class ContactViewSet(ScopedReadOnlyViewSet):
         queryset = visible_contacts(self.actor)
         customer = self.request.query_params.get("customer")
         if self.action == "list" and customer:
-            if not customer.isdigit():
-                raise serializers.ValidationError({"customer": "A customer id is a number."})
+            if not is_id(customer):
+                raise serializers.ValidationError({"customer": ID_MESSAGE})
             queryset = queryset.filter(customer_id=int(customer))
         return queryset
 

@@ -25,24 +25,8 @@ class OrganisationSettingsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organisation
-        fields = [
-            "id",
-            "slug",
-            "name",
-            "legal_name",
-            "address",
-            "tax_number",
-            "invoice_email",
-            "default_currency",
-            "default_nameservers",
-            "renewal_invoice_days",
-            "reminder_days",
-            "support_email",
-            "portal_name",
-            "accent_colour",
-            "has_logo",
-            "custom_host",
-        ]
+        # The settings are customers.org_settings.SETTINGS_FIELDS, the ones its service sets.
+        fields = ["id", "slug", *org_settings.SETTINGS_FIELDS, "has_logo", "custom_host"]
         read_only_fields = fields
 
     def get_has_logo(self, organisation: Organisation) -> bool:
@@ -102,12 +86,6 @@ class OrganisationSettingsView(ActorMixin, APIView):
         values = dict(incoming.validated_data)
         logo = values.pop("logo", None)
         remove_logo = values.pop("remove_logo", False)
-        if "accent_colour" in values:
-            values["accent_colour"] = values["accent_colour"].strip().lower()
-        if "default_nameservers" in values:
-            values["default_nameservers"] = [
-                host.strip().lower().rstrip(".") for host in values["default_nameservers"]
-            ]
         organisation, _changed = org_settings.organisation_update_settings(
             actor=self.actor,
             organisation=organisation,
