@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import health, views, views_audit
+from portal.compat.urls import compat_urlpatterns, docs_urlpatterns
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -20,6 +21,9 @@ urlpatterns = [
     path("dns/", include("dns.urls")),
     path("billing/", include("billing.urls")),
     path("support/", include("support.urls")),
+    # before api/v1/: the registrant API lives under /api/v1/registrant/ (its document says so)
+    *compat_urlpatterns,
+    *docs_urlpatterns,
     path("api/v1/", include("portal.api.urls")),
 ]
 

@@ -18,7 +18,7 @@ from tests.customers.factories import CustomerFactory, UserFactory
 
 # URL name -> how to build its kwargs for an object of tenant ``t`` (a tests.conftest.Tenant).
 # Each app lists its own in tests/<app>/tenancy_urls.py; a URL may also be added here.
-APPS = ("customers", "domains", "dns", "billing", "support")
+APPS = ("customers", "domains", "dns", "billing", "support", "compat")
 OBJECT_URLS: dict[str, Callable] = {}
 for _app in APPS:
     OBJECT_URLS.update(import_module(f"tests.{_app}.tenancy_urls").OBJECT_URLS)
@@ -36,6 +36,10 @@ NOT_OBJECT_URLS = {
     # Exchange rates are the platform's, not a tenant's (staff write them; resellers read them):
     # tests/billing/test_price_api.py
     "api:exchange-rate-detail",
+    # RDAP is public by design: anyone may ask about a name Nameport sponsors (live, held
+    # names only, personal data redacted): tests/compat/test_rdap.py
+    "compat-rdap:domain",
+    "compat-rdap:nameserver",
 }
 # URL prefixes outside the matrix: the admin site is for staff only (tested in test_admin.py).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -45,6 +49,17 @@ EXCLUDED_NAMESPACES = {"admin"}
 RESELLER_ONLY = {"customers:detail"}
 for _app in APPS:
     RESELLER_ONLY |= getattr(import_module(f"tests.{_app}.tenancy_urls"), "RESELLER_ONLY", set())
+
+# The compatibility APIs take only their own credentials: KEY_ONLY URLs (the Leanstack
+# enterprise API) an API key, REGISTRANT_ONLY URLs (the registrant API) a registrant's Bearer
+# token (``tenant.registrant_token_raw``, made by the app's ``prepare``). Anything else is a 401
+# there, which shows nothing either; the intruder's own credentials of that kind must get 404.
+KEY_ONLY: set[str] = set()
+REGISTRANT_ONLY: set[str] = set()
+for _app in APPS:
+    _module = import_module(f"tests.{_app}.tenancy_urls")
+    KEY_ONLY |= getattr(_module, "KEY_ONLY", set())
+    REGISTRANT_ONLY |= getattr(_module, "REGISTRANT_ONLY", set())
 
 
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -95,8 +110,8 @@ def _ask(client, url: str, **headers):
     return send(url, {}, content_type="application/json", **headers)
 
 
-def _assert_hidden(response, url: str, who: str, secret_text: str) -> None:
-    assert response.status_code == 404, f"{who} got {response.status_code} for {url}"
+def _assert_hidden(response, url: str, who: str, secret_text: str, *, codes=(404,)) -> None:
+    assert response.status_code in codes, f"{who} got {response.status_code} for {url}"
     assert secret_text not in response.content.decode(errors="replace"), f"{who} saw data at {url}"
 
 
@@ -114,6 +129,19 @@ def _object_urls(tenant) -> Iterator[tuple[str, str]]:
         yield name, reverse(name, kwargs=kwargs_for(tenant))
 
 
+def _session_codes(name: str) -> tuple[int, ...]:
+    """What a session user may get: 404, or 401 where the API takes no session at all."""
+    return (401, 404) if name in KEY_ONLY | REGISTRANT_ONLY else (404,)
+
+
+def _owner_headers(tenant, name: str) -> dict:
+    if name in KEY_ONLY:
+        return {"HTTP_ACCESS_TOKEN": tenant.live_key_raw}
+    if name in REGISTRANT_ONLY:
+        return {"HTTP_AUTHORIZATION": f"Bearer {tenant.registrant_token_raw}"}
+    return {}
+
+
 def test_another_organisation_gets_404_everywhere(world, client):
     victim, intruder = world.a, world.b
     session_users = {
@@ -122,12 +150,25 @@ def test_another_organisation_gets_404_everywhere(world, client):
         "contact": intruder.contact_user,
     }
     secret = victim.customer.last_name
-    for _name, url in _object_urls(victim):
+    for name, url in _object_urls(victim):
         for who, user in session_users.items():
             client.force_login(user)
-            _assert_hidden(_ask(client, url), url, f"{who} of {intruder.organisation}", secret)
+            _assert_hidden(
+                _ask(client, url),
+                url,
+                f"{who} of {intruder.organisation}",
+                secret,
+                codes=_session_codes(name),
+            )
             client.logout()
-        if _is_api(url):
+        if name in REGISTRANT_ONLY:
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {intruder.registrant_token_raw}"}
+            _assert_hidden(_ask(client, url, **headers), url, "registrant token", secret)
+            for raw in (intruder.live_key_raw, intruder.sandbox_key_raw):
+                _assert_hidden(
+                    _ask(client, url, HTTP_ACCESS_TOKEN=raw), url, "key", secret, codes=(401,)
+                )
+        elif _is_api(url):
             for who, raw in (
                 ("live key", intruder.live_key_raw),
                 ("sandbox key", intruder.sandbox_key_raw),
@@ -143,13 +184,19 @@ def test_another_customer_of_the_same_organisation_gets_404_everywhere(world, cl
     neighbour_user = UserFactory(email="neighbour@alpha.test")
     CustomerFactory(organisation=victim.organisation, user=neighbour_user)
     client.force_login(neighbour_user)
-    for _name, url in _object_urls(victim):
-        _assert_hidden(_ask(client, url), url, "neighbour customer", victim.customer.email)
+    for name, url in _object_urls(victim):
+        _assert_hidden(
+            _ask(client, url),
+            url,
+            "neighbour customer",
+            victim.customer.email,
+            codes=_session_codes(name),
+        )
 
 
 def test_a_sandbox_key_never_reaches_live_objects(world, client):
-    for _name, url in _object_urls(world.a):
-        if _is_api(url):
+    for name, url in _object_urls(world.a):
+        if _is_api(url) and name not in REGISTRANT_ONLY:
             _assert_hidden(
                 _ask(client, url, HTTP_ACCESS_TOKEN=world.a.sandbox_key_raw),
                 url,
@@ -163,9 +210,9 @@ def test_the_owner_reaches_every_object_url(world, client, role):
     """The matrix would pass vacuously if every URL answered 404: the owners must get 200."""
     client.force_login(getattr(world.a, role))
     for name, url in _object_urls(world.a):
-        if role != "member" and name in RESELLER_ONLY:
-            continue
-        response = _ask(client, url)
+        if role != "member" and name in RESELLER_ONLY | KEY_ONLY:
+            continue  # KEY_ONLY: the reseller's software, asked once with the member's role
+        response = _ask(client, url, **_owner_headers(world.a, name))
         # Reachable: a page or a read answers 200; an action may refuse an empty body (4xx),
         # but never as "not found", and never with a server error.
         code = response.status_code
