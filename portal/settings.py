@@ -373,7 +373,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nameport API",
     "DESCRIPTION": "Native API of Nameport: customers, domains, DNS zones, invoices and tickets, "
-    "scoped to the caller (API key in the `access-token` header, or a session).",
+    "scoped to the caller (API key in the `access-token` header, or a session). "
+    "The compatibility APIs (Leanstack enterprise, registrant, RDAP) have their own documents: "
+    "[all API documentation](/api/docs/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

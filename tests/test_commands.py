@@ -215,3 +215,17 @@ def test_seed_demo_dates_agree_with_the_lifecycle(seeded):
 
     assert moved == {}
     assert dict(Domain.objects.values_list("pk", "status")) == before
+
+
+def test_seed_demo_prints_working_api_keys_of_the_demo_reseller(db):
+    """A fresh `make run` can be tried with software written against the seed APIs at once:
+    the printed demo keys authenticate as Demo Reseller, one live and one sandbox."""
+    output = run("seed_demo")
+    printed = output.split("Demo API keys", 1)[1].split()
+    keys = {word for word in printed if word.startswith(("np_live_", "np_test_"))}
+
+    assert len(keys) == 2
+    found = {api_key_authenticate(raw) for raw in keys}
+    assert {key.organisation.slug for key in found} == {"demo-reseller"}
+    assert {key.livemode for key in found} == {True, False}
+    assert "Demo API keys" in run("seed_demo")  # printed again on the next run

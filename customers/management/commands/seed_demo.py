@@ -34,7 +34,8 @@ from billing.models import (
     ResellerAccount,
     TaxRule,
 )
-from customers.models import Contact, Customer, Membership, Organisation, User
+from customers.models import ApiKey, Contact, Customer, Membership, Organisation, User
+from customers.services import hash_api_key
 from dns.models import DnssecKey, Record, Zone
 from domains.lifecycle import lifecycle_dates
 from domains.models import (
@@ -109,6 +110,14 @@ PAYMENT_METHODS = [
 DEMO_DNSKEY = (
     "RUZKbPBS3TiSyI2qYApOWME+MHsJGqbhzKySnthX5UImHAN3Qu4oJNOPgCw+pO+rdyID5+/3zcPFEVDTVMTl0g=="
 )
+
+# Demo Reseller's API keys, known like the demo password so that software written against the
+# Leanstack enterprise API (or the native API) can be tried on a fresh `make run` at once. Demo
+# data only: a real key is issued at /team/api-keys/ and shown once.
+DEMO_API_KEYS = {
+    True: "np_live_demo0000live_nameport-demo-live-key",
+    False: "np_test_demo0000test_nameport-demo-sandbox-key",
+}
 
 LOGINS = [
     ("staff@example.com", "platform staff: everything, and the admin site at /admin/"),
@@ -223,6 +232,18 @@ class Seeder:
             organisation=self.demo,
             defaults={"role": Membership.Role.SUPPORT},
         )
+        for livemode, raw_key in DEMO_API_KEYS.items():
+            self.ensure(
+                ApiKey,
+                prefix=raw_key[: raw_key.index("_", len("np_live_"))],
+                defaults={
+                    "organisation": self.demo,
+                    "name": "Demo key (demo data)",
+                    "livemode": livemode,
+                    "key_hash": hash_api_key(raw_key),
+                    "created_by": self.reseller,
+                },
+            )
         self.other_owner = self.user(
             "other-reseller@example.com", first_name="Olev", last_name="Tamm"
         )
@@ -1530,3 +1551,6 @@ class Command(BaseCommand):
         width = max(len(email) for email, _ in LOGINS)
         for email, role in LOGINS:
             self.stdout.write(f"  {email:<{width}}  {role}")
+        self.stdout.write("Demo API keys of Demo Reseller (access-token header; docs at /api/docs/):")
+        for livemode, raw_key in DEMO_API_KEYS.items():
+            self.stdout.write(f"  {'live' if livemode else 'sandbox':<7}  {raw_key}")
