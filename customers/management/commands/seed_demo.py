@@ -1551,6 +1551,6 @@ class Command(BaseCommand):
         width = max(len(email) for email, _ in LOGINS)
         for email, role in LOGINS:
             self.stdout.write(f"  {email:<{width}}  {role}")
-        self.stdout.write("Demo API keys of Demo Reseller (access-token header; docs at /api/docs/):")
+        self.stdout.write("Demo API keys of Demo Reseller (header access-token; see /api/docs/):")
         for livemode, raw_key in DEMO_API_KEYS.items():
             self.stdout.write(f"  {'live' if livemode else 'sandbox':<7}  {raw_key}")
