@@ -383,6 +383,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The native document lists the native API only; each compatibility API has its own.
+    "PREPROCESSING_HOOKS": ["portal.api.schema.native_endpoints_only"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.add_error_responses",  # 400/401/403/404 with the error body

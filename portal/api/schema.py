@@ -35,6 +35,17 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         ]
 
 
+def native_endpoints_only(endpoints: list) -> list:
+    """drf-spectacular preprocessing hook: the native document describes /api/v1/ only, not
+    the compatibility APIs mounted beside it (the registrant API's /api/v1/registrant/ too),
+    which have documents of their own (portal/compat/)."""
+    return [
+        endpoint
+        for endpoint in endpoints
+        if endpoint[0].startswith("/api/v1/") and not endpoint[0].startswith("/api/v1/registrant/")
+    ]
+
+
 # --- the error answers of every operation -------------------------------------------------------
 ERROR_SCHEMA = {
     "type": "object",
