@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from customers import account
+from customers import account, registrant_token_views
 from customers.account_forms import (
     CurrentPasswordForm,
     EmailChangeForm,
@@ -59,6 +59,7 @@ def _page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
         "recovery_left": account.recovery_codes_left(user),
         "sessions": account.active_sessions(user),
         "current_session": request.session.session_key,
+        "registrant_tokens": registrant_token_views.section(request.actor),
     }
     return render(request, "account/account.html", context, status=status)
 

@@ -478,3 +478,34 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} session seen {self.last_seen_at:%Y-%m-%d %H:%M}"
+
+
+class RegistrantToken(models.Model):
+    """A customer's Bearer token for the registrant API (seed 004): read-only access to that
+    customer's domains. Only a prefix and a SHA-256 hash are stored; the token is shown once
+    when created (see customers.registrant_tokens)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="registrant_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=32, unique=True)
+    token_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Marked at most once a minute per token (customers.registrant_tokens.authenticate).
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name}, customer {self.customer_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -8,6 +8,8 @@ and serializers ask them only to leave out what the actor may not do or see. One
 - acting on one domain: the seed-003 domain privilege for contacts, everyone else in scope;
   answering another registrar's transfer request needs ``eppcode`` (approving releases the
   domain), withdrawing our own transfer in is for whoever may order;
+- seeing a domain's transfer code: the ``eppcode`` privilege for contacts, everyone else in
+  scope, and a registrant (read only) for its own domains, as the registry shows it to them;
 - retrying and cancelling registry operations: staff and resellers;
 - an operation's payload: staff see all of it; everyone else sees only the keys that describe
   the change they asked for (``SHOWN_PAYLOAD_KEYS``). The registry's price (``expected_cost``,
@@ -26,7 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domains.models import OPERATION_PARKED_AT
-from portal.tenancy import Actor
+from portal.tenancy import Actor, ActorKind
 
 if TYPE_CHECKING:
     from customers.models import Customer
@@ -87,6 +89,14 @@ def can_answer_transfer(actor: Actor, domain: Domain) -> bool:
     """Approve or reject another registrar's request for a domain we hold. Approving gives the
     domain away, which is what the transfer code allows: the seed-003 ``eppcode`` privilege for
     contacts; others in scope may."""
+    return actor.can("domains", "eppcode", domain.pk)
+
+
+def can_see_transfer_code(actor: Actor, domain: Domain) -> bool:
+    """The stored transfer code (shown only while the domain is unlocked: the services say so).
+    A registrant reaches only its own domains (``visible_domains``), read only."""
+    if actor.kind == ActorKind.REGISTRANT:
+        return actor.customer_id is not None and domain.customer_id == actor.customer_id
     return actor.can("domains", "eppcode", domain.pk)
 
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 from domains.models import (
     RELEASED_STATUSES,
     Domain,
-    DomainContact,
     DomainStatus,
     RegistrarAccount,
     RegistrarOperation,
@@ -24,11 +23,11 @@ from portal.tenancy import Actor, ActorKind, scope
 def visible_domains(actor: Actor) -> QuerySet[Domain]:
     queryset = Domain.objects.select_related("customer", "tld")
     if actor.kind == ActorKind.REGISTRANT:
-        if not actor.registrant_handle:
+        # A registrant token's customer: its domains in its mode that it still holds.
+        if actor.customer is None:
             return queryset.none()
         return queryset.filter(
-            contacts__role=DomainContact.Role.REGISTRANT,
-            contacts__handle=actor.registrant_handle,
+            customer_id=actor.customer.pk, livemode=actor.customer.livemode
         ).exclude(status__in=RELEASED_STATUSES)
     queryset = scope(queryset, actor)
     if actor.kind == ActorKind.CONTACT:

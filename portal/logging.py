@@ -1,10 +1,11 @@
 """Keeping secrets out of every log line: a logging filter for Django, Celery and gunicorn, and
 gunicorn's logger with its access log redacted.
 
-What counts as a secret: API keys (``np_live_...``/``np_test_...``) wherever they appear, the
-value of any field or query parameter whose name says token, key, secret, password, auth code,
-signature or session (``?access_token=...``, ``"auth_code": "..."``, ``password=...``), EPP
-``<pw>`` elements, and the token of a password-reset link (``/password-reset/<uid>/<token>/``).
+What counts as a secret: API keys (``np_live_...``/``np_test_...``) and registrant API tokens
+(``np_reg_...``) wherever they appear, the value of any field or query parameter whose name says
+token, key, secret, password, auth code, signature or session (``?access_token=...``,
+``"auth_code": "..."``, ``password=...``), EPP ``<pw>`` elements, and the token of a
+password-reset link (``/password-reset/<uid>/<token>/``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ _NAMED_VALUE = re.compile(
     r"password|secret|session[-_]token|api[-_]key)[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}<&]+)"
 )
 _EPP_PW = re.compile(r"(<(?:domain:|contact:)?pw>)([^<]*)(</)")
-# An API key: the prefix, the lookup and the secret (token_urlsafe: letters, digits, _ and -).
-_API_KEY = re.compile(r"\bnp_(?:live|test)_[A-Za-z0-9_-]+")
+# An API key or a registrant token: the prefix, the lookup and the secret (token_urlsafe:
+# letters, digits, _ and -).
+_API_KEY = re.compile(r"\bnp_(?:live|test|reg)_[A-Za-z0-9_-]+")
 # Django's password-reset token (base-36 timestamp, a dash, a hex HMAC) after the user's id.
 _RESET_TOKEN = re.compile(r"(/password-reset/[0-9A-Za-z_-]+/)[0-9a-z]{1,13}-[0-9a-f]{20,}")
 # A query string anywhere in a line: ``?`` up to whitespace, a quote or the end.

@@ -11,7 +11,7 @@ actor sees everywhere: pages, the native API, the compatibility APIs and exports
 | api_key     | its organisation's rows of the key's mode (sandbox or live) |
 | customer    | its own customer account                                    |
 | contact     | its customer's account, limited by the contact's privileges |
-| registrant  | the domains whose registrant contact it is (read only)      |
+| registrant  | its token's customer's held domains, in its mode (read only) |
 | anonymous   | nothing                                                     |
 """
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 if TYPE_CHECKING:
-    from customers.models import ApiKey, Contact, Customer, Organisation, User
+    from customers.models import ApiKey, Contact, Customer, Organisation, RegistrantToken, User
 
 
 class ActorKind(StrEnum):
@@ -45,7 +45,7 @@ class Actor:
     customer: Customer | None = None
     contact: Contact | None = None
     api_key: ApiKey | None = None
-    registrant_handle: str = ""
+    registrant_token: RegistrantToken | None = None
     # None: both modes (staff); True: live rows only; False: sandbox rows only.
     livemode: bool | None = True
     membership_role: str = ""
@@ -85,8 +85,8 @@ class Actor:
         """A label for the audit trail; never includes a secret."""
         if self.kind == ActorKind.API_KEY and self.api_key is not None:
             return f"api-key:{self.api_key.prefix}"
-        if self.kind == ActorKind.REGISTRANT:
-            return f"registrant:{self.registrant_handle}"
+        if self.kind == ActorKind.REGISTRANT and self.registrant_token is not None:
+            return f"registrant-token:{self.registrant_token.prefix}"
         if self.impersonator is not None:
             return f"{self.impersonator} as customer:{self.customer_id}"
         if self.user is not None:
@@ -218,6 +218,19 @@ def actor_for_api_key(api_key: ApiKey) -> Actor:
     )
 
 
+def actor_for_registrant_token(token: RegistrantToken) -> Actor:
+    """A registrant API caller: the token's customer, in that customer's mode, read only
+    (``customers.roles.may`` grants a registrant no right, ``Actor.can`` no privilege)."""
+    customer = token.customer
+    return Actor(
+        kind=ActorKind.REGISTRANT,
+        organisation=customer.organisation,
+        customer=customer,
+        registrant_token=token,
+        livemode=customer.livemode,
+    )
+
+
 def scope(
     queryset: QuerySet,
     actor: Actor,
@@ -225,12 +238,12 @@ def scope(
     organisation: str | None = "organisation",
     customer: str | None = "customer",
     livemode: str | None = "livemode",
-    registrant: str | None = None,
 ) -> QuerySet:
     """Narrow ``queryset`` to what ``actor`` may see.
 
     The keyword arguments name the lookups from the queryset's model to the owning organisation,
-    customer and livemode flag (None when the model has no such path).
+    customer and livemode flag (None when the model has no such path). A registrant sees
+    nothing through it: only its domains, which ``domains.selectors.visible_domains`` gives.
     """
     kind = actor.kind
     if kind == ActorKind.STAFF:
@@ -243,10 +256,6 @@ def scope(
         if customer is None or actor.customer is None:
             return queryset.none()
         queryset = queryset.filter(**{f"{customer}_id": actor.customer.pk})
-    elif kind == ActorKind.REGISTRANT:
-        if registrant is None or not actor.registrant_handle:
-            return queryset.none()
-        return queryset.filter(**{registrant: actor.registrant_handle})
     else:
         return queryset.none()
     if livemode is not None and actor.livemode is not None:

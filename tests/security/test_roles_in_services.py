@@ -31,6 +31,7 @@ NOT_CHANGES = {
     "price_preview",
     "platform_price_save",  # staff only (its own check)
     "exchange_rate_save",  # staff only (its own check)
+    "domain_transfer_codes",  # a read (audited) for the read-only registrant API
 }
 
 

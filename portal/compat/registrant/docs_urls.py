@@ -1,4 +1,63 @@
-from django.urls import path  # noqa: F401
+"""The registrant API's OpenAPI document and docs page, at /api/compat/registrant/."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
 
 app_name = "compat-registrant-docs"
-urlpatterns: list = []
+
+DESCRIPTION = """\
+The registrant API of the Estonian registry (internetee, seed 004), served by Nameport for the \
+people who hold the domains: a read-only view of one customer's domains.
+
+* Authentication: `Authorization: Bearer <token>` with a registrant token (`np_reg_...`). A \
+customer creates and revokes its tokens on its account page ("Registrant API tokens"); \
+`manage.py issue_registrant_token EMAIL` prints one. Sessions and API keys are not accepted.
+* Scope: the token's customer's domains, in that customer's mode (sandbox or live), that it \
+still holds. Another customer's domain, or one of the other mode, is "Domain not found".
+* Paths exactly as the document, without a trailing slash.
+* Errors: `{"errors": ["..."]}` with a 4xx status, e.g. 404 `{"errors": ["Domain not found"]}`, \
+400 `{"errors": ["limit must be an integer between 1 and 200"]}`, 401 for a missing, wrong or \
+revoked token.
+* The list's body, written `{ [ ... ] }` in the document, is a JSON array.
+* Field mapping: see each field's description in the `RegistrantDomain` schema. Notably \
+`registrar` is the reseller (its brand's portal name, else its name), `registrant_id` the \
+customer's id, `transfer_code` the auth code only while the domain is unlocked (else null; each \
+answer showing one is audited), `statuses` the EPP statuses (`["ok"]` when none), `outzone_at` \
+and `delete_at` the lifecycle's dates, `locked_by_registrant_at` when the registrar lock was set \
+(null when unlocked).
+"""
+
+SCHEMA_SETTINGS = {
+    "TITLE": "Nameport registrant API (seed 004)",
+    "DESCRIPTION": DESCRIPTION,
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1/registrant",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.compat.registrant.schema.add_error_responses",
+    ],
+}
+
+urlpatterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            urlconf="portal.compat.registrant.urls",
+            patterns=[path("api/v1/registrant/", include("portal.compat.registrant.urls"))],
+            custom_settings=SCHEMA_SETTINGS,
+            permission_classes=[AllowAny],
+            authentication_classes=[],
+        ),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="compat-registrant-docs:schema",
+            permission_classes=[AllowAny],
+            authentication_classes=[],
+        ),
+        name="docs",
+    ),
+]
