@@ -447,6 +447,19 @@ NAMEPORT_FORWARDING_IPV4 = env_list("NAMEPORT_FORWARDING_IPV4", "127.0.0.1")
 NAMEPORT_FORWARDING_IPV6 = env_list("NAMEPORT_FORWARDING_IPV6", "")
 NAMEPORT_DNS_HOSTMASTER = env_str("NAMEPORT_DNS_HOSTMASTER", "hostmaster.nameport.test")
 
+# RDAP (portal/compat/rdap/): who answers for the names Nameport sponsors. The registrar's name
+# and IANA Registrar ID (empty: no publicIds), its abuse contact (an empty phone is left out), a
+# contact-form URL that stands in for the redacted e-mail of a domain's contacts (empty: the
+# e-mail is removed), the terms of use page (empty: this server's /rdap/help) and the rate per
+# client address ("120/min"; empty: no limit).
+NAMEPORT_RDAP_REGISTRAR_NAME = env_str("NAMEPORT_RDAP_REGISTRAR_NAME", "Nameport")
+NAMEPORT_RDAP_IANA_ID = env_str("NAMEPORT_RDAP_IANA_ID", "")
+NAMEPORT_RDAP_ABUSE_EMAIL = env_str("NAMEPORT_RDAP_ABUSE_EMAIL", "abuse@nameport.test")
+NAMEPORT_RDAP_ABUSE_PHONE = env_str("NAMEPORT_RDAP_ABUSE_PHONE", "")
+NAMEPORT_RDAP_CONTACT_FORM_URL = env_str("NAMEPORT_RDAP_CONTACT_FORM_URL", "")
+NAMEPORT_RDAP_TERMS_URL = env_str("NAMEPORT_RDAP_TERMS_URL", "")
+NAMEPORT_RDAP_THROTTLE = env_str("NAMEPORT_RDAP_THROTTLE", "120/min") or None
+
 # Support desk
 NAMEPORT_SUPPORT_FROM_EMAIL = env_str(
     "NAMEPORT_SUPPORT_FROM_EMAIL", "Nameport Support <support@nameport.test>"
