@@ -28,6 +28,9 @@ OBJECT_URLS = {
     "team:member_remove": lambda t: {"pk": t.spare_membership.pk},
     "team:invitation_revoke": lambda t: {"pk": t.invitation.pk},
     "team:api_key_revoke": lambda t: {"pk": t.live_key.pk},
+    # The account page's registrant API tokens (tests/customers/test_registrant_tokens.py): a
+    # spare token, so the matrix's revoke leaves the tenant's own token working.
+    "account:registrant_token_revoke": lambda t: {"pk": t.spare_registrant_token.pk},
 }
 
 # The reseller's pages (customers, contacts, the team): customers and contacts get 404 too.
@@ -56,6 +59,12 @@ RESELLER_ONLY = {
 
 def prepare(tenant) -> None:
     """Create, on ``tenant``, the objects these URLs need beyond the shared world fixture."""
+    from customers.registrant_tokens import token_create
+    from portal.tenancy import SYSTEM
+
+    tenant.spare_registrant_token = token_create(
+        actor=SYSTEM, customer=tenant.customer, name="spare"
+    )[0]
     from tests.customers.factories import ContactFactory
 
     # A contact the matrix may remove (the owner's POST to contact_delete removes it).
