@@ -151,6 +151,10 @@ class PriceList:
     ``group``: the price group to price for. By default a customer's own group (one query); a
     ``PriceGroup`` of the seller (the reseller's preview, the renewal sweep that read its
     customers' groups at once) or None (no group).
+
+    ``currency``: price in this currency rather than the actor's own (the Leanstack API shows a
+    reseller's cost in USD and NGN side by side); the same rules apply, a row in it first, else
+    the platform's row converted at today's rate, else the list's own currency.
     """
 
     def __init__(
@@ -161,9 +165,10 @@ class PriceList:
         years: int = 1,
         *,
         group: PriceGroup | object | None = CUSTOMERS_GROUP,
+        currency: str | None = None,
     ):
         self.actor = actor
-        self.currency = actor_currency(actor)
+        self.currency = (currency or actor_currency(actor)).upper()
         self.action = action
         self.years = max(1, int(years))
         tld_ids = [getattr(t, "pk", t) for t in tlds]
