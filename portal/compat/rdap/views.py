@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from portal.compat.base import CompatAPIView
 
-from . import build, lookups
+from . import build, lookups, schema
 from .throttling import RdapRateThrottle
 
 # Query types of RFC 9082 this server recognises but does not answer (501).
@@ -86,11 +86,10 @@ NAME = OpenApiParameter(
     description="The name in its ASCII (punycode) or Unicode form, any case, a trailing dot "
     "ignored.",
 )
-OBJECT = {"type": "object", "additionalProperties": True}
 ERRORS = {
-    400: OpenApiResponse(OBJECT, description="A malformed name (RFC 9083 error body)"),
-    404: OpenApiResponse(OBJECT, description="No such name here (RFC 9083 error body)"),
-    429: OpenApiResponse(OBJECT, description="Rate limit reached; see Retry-After"),
+    400: OpenApiResponse(schema.ERROR, description="A malformed name"),
+    404: OpenApiResponse(schema.ERROR, description="No such name here"),
+    429: OpenApiResponse(schema.ERROR, description="Rate limit reached; see Retry-After"),
 }
 
 
@@ -101,15 +100,16 @@ class DomainView(RdapView):
         description=(
             "The live domains Nameport holds (sandbox domains and released names are 404). "
             "`status` maps the EPP statuses the registry last reported (RFC 8056); without any, "
-            "Nameport's own state (the registrar lock is `client transfer prohibited`, nothing "
-            "else `active`). `nameservers` carry `ipAddresses` for the glue hosts the domain "
-            "holds. Entities: the registrar (with its abuse contact), the reseller, and the "
-            "registrant, administrative and technical contacts with only their state and "
-            "country; every other field of theirs is redacted and listed in `redacted` "
-            "(RFC 9537). Billing contacts are not shown."
+            "Nameport's own state (pending registration, grace, redemption, pending delete, "
+            "pending transfer and suspended as their EPP counterparts, the registrar lock as "
+            "`client transfer prohibited`, else `active`). `nameservers` carry `ipAddresses` "
+            "for the glue hosts the domain holds. Entities: the registrar (with its abuse "
+            "contact), the reseller, and the registrant, administrative and technical contacts "
+            "with only their state and country; every other field of theirs is redacted and "
+            "listed in `redacted` (RFC 9537). Billing contacts are not shown."
         ),
         parameters=[NAME],
-        responses={200: OpenApiResponse(OBJECT, description="The domain object"), **ERRORS},
+        responses={200: OpenApiResponse(schema.DOMAIN, description="The domain object"), **ERRORS},
     )
     def get(self, request, name: str):
         ascii_name = lookups.query_name(name)
@@ -132,7 +132,10 @@ class NameserverView(RdapView):
             "host (then with its `ipAddresses`)."
         ),
         parameters=[NAME],
-        responses={200: OpenApiResponse(OBJECT, description="The nameserver object"), **ERRORS},
+        responses={
+            200: OpenApiResponse(schema.NAMESERVER_ANSWER, description="The nameserver object"),
+            **ERRORS,
+        },
     )
     def get(self, request, name: str):
         ascii_name = lookups.query_name(name)
@@ -156,7 +159,7 @@ class HelpView(RdapView):
         summary="Help (RFC 9082 section 3.1.6)",
         description="What this server answers, its terms of use and its rate limit.",
         responses={
-            200: OpenApiResponse(OBJECT, description="The help object (notices)"),
+            200: OpenApiResponse(schema.HELP, description="The help object (notices)"),
             429: ERRORS[429],
         },
     )
