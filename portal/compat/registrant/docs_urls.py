@@ -33,6 +33,8 @@ SCHEMA_SETTINGS = {
     "DESCRIPTION": DESCRIPTION,
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1/registrant",
+    # the native settings' hooks keep the native endpoints only and add the native error body
+    "PREPROCESSING_HOOKS": [],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.compat.registrant.schema.add_error_responses",
@@ -55,6 +57,7 @@ urlpatterns = [
         "docs/",
         SpectacularSwaggerSplitView.as_view(
             url_name="compat-registrant-docs:schema",
+            title=SCHEMA_SETTINGS["TITLE"],
             permission_classes=[AllowAny],
             authentication_classes=[],
         ),

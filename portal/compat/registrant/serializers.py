@@ -40,10 +40,13 @@ def _null(help_text: str) -> serializers.CharField:
 
 
 class RegistrantDomainSerializer(serializers.Serializer):
-    """``context``: ``transfer_codes`` (domain id -> code, from
-    ``domains.services.domain_transfer_codes``). Each domain carries ``locked_since`` (the
-    view's annotation)."""
+    """A domain as seed 004 shows it, with Nameport's data mapped into each field (see each
+    field's description). The list and the detail answer the same object: the union of the
+    document's two examples (``valid_from`` and ``registered_at`` both)."""
 
+    # to_representation reads ``context["transfer_codes"]`` (domain id -> code, from
+    # domains.services.domain_transfer_codes) and each domain's ``locked_since`` (the view's
+    # annotation).
     id = serializers.UUIDField(help_text="The domain's UUID (Nameport's `Domain.uuid`).")
     name = serializers.CharField(help_text="The domain name, in its Unicode form.")
     registrar = serializers.CharField(
@@ -90,9 +93,14 @@ class RegistrantDomainSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text='The EPP statuses the registry last reported; ["ok"] when it reported none.',
     )
-    reserved = serializers.BooleanField(help_text="Always false.")
-    status_notes = serializers.DictField(help_text="Always {}.")
-    statuses_backup = serializers.ListField(child=serializers.CharField(), help_text="Always [].")
+    reserved = serializers.BooleanField(
+        help_text="Always false: a name Nameport holds is registered, not reserved."
+    )
+    status_notes = serializers.DictField(help_text="Always {}: Nameport keeps no notes per status.")
+    statuses_backup = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Always []: Nameport keeps no backup of statuses.",
+    )
 
     def to_representation(self, domain: Domain) -> dict:
         codes = self.context.get("transfer_codes", {})

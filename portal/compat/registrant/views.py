@@ -101,10 +101,7 @@ def _integer(value: str | None, default: int, low: int, high: int, message: str)
     return number
 
 
-ERRORS = {
-    400: OpenApiResponse(description="A bad `limit` or `offset`"),
-    401: OpenApiResponse(description="No token, or a wrong or revoked one"),
-}
+UNAUTHORIZED = {401: OpenApiResponse(description="No token, or a wrong or revoked one")}
 
 DOMAIN_FIELDS = (
     "Every field of the document, Nameport's data mapped into each (see the schema's field "
@@ -138,7 +135,11 @@ class DomainList(RegistrantAPIView):
                 required=False,
             ),
         ],
-        responses={200: RegistrantDomainSerializer(many=True), **ERRORS},
+        responses={
+            200: RegistrantDomainSerializer(many=True),
+            400: OpenApiResponse(description="A bad `limit` or `offset`"),
+            **UNAUTHORIZED,
+        },
     )
     def get(self, request):
         params = request.query_params
@@ -162,7 +163,7 @@ class DomainDetail(RegistrantAPIView):
         ],
         responses={
             200: RegistrantDomainSerializer,
-            **ERRORS,
+            **UNAUTHORIZED,
             404: OpenApiResponse(description="Domain not found"),
         },
     )
