@@ -9,8 +9,32 @@ about any name Nameport sponsors), so its URLs are in test_tenancy.NOT_OBJECT_UR
 OBJECT_URLS: dict = {
     # The registrant API (seed 004): a domain by its uuid (tests/contract/test_seed004.py).
     "compat-registrant:domain": lambda t: {"uuid": str(t.domain.uuid)},
+    # The Leanstack enterprise API (seeds 000/001): tests/contract/test_seed000.py.
+    "compat-leanstack:customer-detail": lambda t: {"customer_id": t.customer.pk},
+    "compat-leanstack:domain-detail": lambda t: {"domain_id": t.domain.pk},
+    "compat-leanstack:domain-nameservers": lambda t: {"domain_id": t.domain.pk},
+    "compat-leanstack:domain-registrar-lock": lambda t: {"domain_id": t.domain.pk},
+    "compat-leanstack:domain-secret": lambda t: {"domain_id": t.domain.pk},
 }
-KEY_ONLY: set[str] = set()
+# The Leanstack API takes API keys only (a session is a 401 there): all its URLs.
+KEY_ONLY: set[str] = {
+    f"compat-leanstack:{name}"
+    for name in (
+        "customer-add",
+        "add-customer",
+        "customer-detail",
+        "customer-list",
+        "domain-availability",
+        "domain-suggestion",
+        "domain-suggestion-enterprise",
+        "domain-order",
+        "domain-list",
+        "domain-detail",
+        "domain-nameservers",
+        "domain-registrar-lock",
+        "domain-secret",
+    )
+}
 REGISTRANT_ONLY: set[str] = {"compat-registrant:domain"}
 
 
@@ -20,3 +44,9 @@ def prepare(t) -> None:
     from portal.tenancy import SYSTEM
 
     t.registrant_token_raw = token_create(actor=SYSTEM, customer=t.customer, name="matrix")[1]
+    # The owner's walk revokes ``t.live_key`` (api:api-key-revoke) before it reaches the
+    # Leanstack URLs, which it asks with ``t.live_key_raw``: that is a spare live key of the
+    # same organisation (the revoke URL still revokes ``t.live_key``).
+    from customers.services import api_key_issue
+
+    t.live_key_raw = api_key_issue(actor=SYSTEM, organisation=t.organisation, livemode=True)[1]
