@@ -615,3 +615,9 @@ class TestWithAnRdapClient:
         head = session.head(f"{server}/rdap/domain/okafor-demo.tech", timeout=10)
         assert head.status_code == 200 and head.content == b""
         session.close()
+
+
+def test_an_unsupported_query_type_is_not_logged_as_a_server_error(client, rdap_settings, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/rdap/ip/192.0.2.1").status_code == 501
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

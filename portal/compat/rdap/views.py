@@ -182,3 +182,11 @@ class OtherView(RdapView):
         if rest.split("/", 1)[0] in UNSUPPORTED:
             raise NotImplementedQuery()
         raise exceptions.NotFound("Not found.")
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == NotImplementedQuery.status_code:
+            # An answer by design, not a server fault: Django would log every such query as
+            # an error (django.utils.log.log_response skips a response already logged).
+            response._has_been_logged = True
+        return response
