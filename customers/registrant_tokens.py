@@ -13,6 +13,7 @@ contact, not an API key, not a registrant token.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -28,6 +29,8 @@ from portal.audit import audit
 from portal.tenancy import Actor, ActorKind, scope
 
 TOKEN_PREFIX = "np_reg_"
+# np_reg_, 12 hex digits of lookup, _, token_urlsafe(32) (43 characters of A-Z a-z 0-9 _ -).
+TOKEN_SHAPE = re.compile(r"np_reg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 # last_used_at is written at most this often per token: a busy script costs no write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -114,8 +117,8 @@ def token_authenticate(raw: str) -> RegistrantToken | None:
     revoked, of an archived customer or of an inactive organisation. Read from the database on
     every request, so a revoked token is refused at once."""
     raw = (raw or "").strip()
-    if not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 3:
-        return None
+    if not TOKEN_SHAPE.fullmatch(raw):
+        return None  # not one of ours (an API key, a near miss, NUL or other junk): no query
     prefix = raw[: raw.find("_", len(TOKEN_PREFIX))]
     token = (
         RegistrantToken.objects.select_related("customer__organisation")
