@@ -36,6 +36,10 @@ class Leanstack:
 
 @pytest.fixture
 def lean(world, client) -> Leanstack:
+    return make_lean(world, client)
+
+
+def make_lean(world, client) -> Leanstack:
     """``world`` with a price list: .com costs the reseller 5 USD (the platform's sell price,
     the registry's cost 4), 3000 NGN at today's rate of 600."""
     tld = world.a.domain.tld
