@@ -59,9 +59,16 @@ def _page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
         "recovery_left": account.recovery_codes_left(user),
         "sessions": account.active_sessions(user),
         "current_session": request.session.session_key,
-        "registrant_tokens": registrant_token_views.section(request.actor),
+        "registrant_tokens": registrant_token_views.section(
+            request.actor, forms.get("registrant_token_form")
+        ),
     }
     return render(request, "account/account.html", context, status=status)
+
+
+def account_page_with(request: HttpRequest, **forms) -> HttpResponse:
+    """The account page again with a form's errors (400), for the sections kept elsewhere."""
+    return _page(request, status=400, **forms)
 
 
 @login_required

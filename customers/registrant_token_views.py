@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers import registrant_tokens
@@ -24,7 +25,7 @@ class RegistrantTokenForm(forms.Form):
     )
 
 
-def section(actor: Actor) -> dict | None:
+def section(actor: Actor, form: RegistrantTokenForm | None = None) -> dict | None:
     """The account page's section, for a customer signed in as itself (or signed in as by its
     reseller or staff); None for everyone else (members, contacts, staff)."""
     if actor.kind != ActorKind.CUSTOMER or actor.customer is None:
@@ -32,7 +33,8 @@ def section(actor: Actor) -> dict | None:
     if not registrant_tokens.may_manage(actor, actor.customer):
         return None
     tokens = registrant_tokens.visible_tokens(actor).filter(customer=actor.customer)
-    return {"tokens": list(tokens.order_by("-created_at", "-pk")), "form": RegistrantTokenForm()}
+    tokens = list(tokens.order_by("-created_at", "-pk"))
+    return {"tokens": tokens, "form": form or RegistrantTokenForm()}
 
 
 @login_required
@@ -45,9 +47,9 @@ def token_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Registrant API tokens belong to a customer account.")
     form = RegistrantTokenForm(request.POST)
     if not form.is_valid():
-        for error in form.errors.get("name", []):
-            messages.error(request, f"Token name: {error}")
-        return redirect("account:page")
+        from customers.account_views import account_page_with
+
+        return account_page_with(request, registrant_token_form=form)
     token, raw = registrant_tokens.token_create(
         actor=actor, customer=actor.customer, name=form.cleaned_data["name"]
     )
@@ -68,5 +70,16 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         registrant_tokens.token_revoke(actor=actor, token=token)
         messages.success(request, f"The registrant token {token.prefix}… is revoked.")
-        return redirect("account:page")
-    return render(request, "account/registrant_token_revoke.html", {"token": token})
+        return redirect(_back(actor, token))
+    return render(
+        request,
+        "account/registrant_token_revoke.html",
+        {"token": token, "back": _back(actor, token)},
+    )
+
+
+def _back(actor: Actor, token) -> str:
+    """One's own account page; the customer's page for its reseller or staff."""
+    if actor.kind == ActorKind.CUSTOMER:
+        return reverse("account:page")
+    return reverse("customers:detail", kwargs={"pk": token.customer_id})

@@ -75,7 +75,9 @@ def test_a_customer_creates_sees_once_lists_and_revokes_a_token(client, world):
 def test_a_token_needs_a_name(client, world):
     client.force_login(world.a.customer_user)
     response = client.post(reverse("account:registrant_token_create"), {"name": " "})
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert "np_reg_" not in response.content.decode()
     assert not RegistrantToken.objects.exists()
 
 
@@ -223,3 +225,29 @@ def test_the_command_refuses_no_match_clearly(world):
     with pytest.raises(CommandError, match="at organisation 'bravo'"):
         issue(world.a.customer.email, "--organisation", "bravo")
     assert RegistrantToken.objects.count() == before
+
+
+def test_the_reseller_signed_in_as_the_customer_manages_its_tokens_under_its_own_name(
+    client, world
+):
+    a = world.a
+    client.force_login(a.member)
+    client.post(reverse("customers:impersonate", kwargs={"pk": a.customer.pk}), {"confirm": "1"})
+    assert "Registrant API tokens" in client.get(reverse("account:page")).content.decode()
+    raw = client.post(reverse("account:registrant_token_create"), {"name": "for them"}).context[
+        "raw_token"
+    ]
+    token = token_authenticate(raw)
+    assert token.customer == a.customer and token.created_by == a.member
+    entry = AuditEntry.objects.get(action="registrant_token.create")
+    assert entry.user == a.member and entry.data["impersonating_customer"] == a.customer.pk
+
+
+def test_an_owner_revokes_its_customers_token_and_returns_to_the_customer(client, world):
+    token, raw = token_create(actor=SYSTEM, customer=world.a.customer, name="leaked")
+    client.force_login(world.a.member)
+    url = reverse("account:registrant_token_revoke", args=[token.pk])
+    assert "leaked" in client.get(url).content.decode()
+    response = client.post(url)
+    assert response["Location"] == reverse("customers:detail", kwargs={"pk": world.a.customer.pk})
+    assert token_authenticate(raw) is None

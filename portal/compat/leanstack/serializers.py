@@ -223,9 +223,5 @@ class SecretSerializer(serializers.Serializer):
     secret = serializers.CharField()
 
 
-class EmptySerializer(serializers.Serializer):
-    """``{}``"""
-
-
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField()

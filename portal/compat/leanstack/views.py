@@ -16,7 +16,13 @@ import time
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+)
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -94,6 +100,12 @@ class LeanstackSchema(AutoSchema):
 
     def get_tags(self):
         return ["customers" if "customer" in self.path else "domains"]
+
+
+EMPTY = OpenApiResponse(
+    response={"type": "object", "properties": {}, "additionalProperties": False},
+    description="Done: `{}`",
+)
 
 
 def message_response(message: str, code: int) -> Response:
@@ -234,7 +246,7 @@ class CustomerAddView(LeanstackView):
         "Answers `{}` (200). An e-mail address already used by a customer of the organisation "
         "in this mode: 409 `Customer already exists for organisation`.",
         request=s.CustomerWriteSerializer,
-        responses={200: s.EmptySerializer, 409: s.MessageSerializer},
+        responses={200: EMPTY, 409: s.MessageSerializer},
         examples=[
             OpenApiExample("Add customer", value=CUSTOMER_EXAMPLE, request_only=True),
             OpenApiExample("Added", value={}, response_only=True, status_codes=["200"]),
@@ -345,7 +357,7 @@ class CustomerView(LeanstackView):
         "customer of the organisation uses: 409 `Customer already exists for organisation`.",
         parameters=[ID_PARAMETER["customer_id"]],
         request=s.CustomerWriteSerializer,
-        responses={200: s.EmptySerializer, 404: s.MessageSerializer, 409: s.MessageSerializer},
+        responses={200: EMPTY, 404: s.MessageSerializer, 409: s.MessageSerializer},
         examples=[
             OpenApiExample("Edit customer", value=CUSTOMER_EXAMPLE, request_only=True),
             OpenApiExample("Changed", value={}, response_only=True, status_codes=["200"]),
@@ -888,7 +900,7 @@ class NameserversView(LeanstackView):
         "Answers `{}`; the change reaches the registry through the outbox.",
         parameters=[ID_PARAMETER["domain_id"]],
         request=s.NameserversRequestSerializer,
-        responses={200: s.EmptySerializer, 404: s.MessageSerializer},
+        responses={200: EMPTY, 404: s.MessageSerializer},
         examples=[
             OpenApiExample(
                 "Nameservers",
@@ -914,7 +926,7 @@ class RegistrarLockView(LeanstackView):
         "Answers `{}`.",
         parameters=[ID_PARAMETER["domain_id"]],
         request=s.RegistrarLockRequestSerializer,
-        responses={200: s.EmptySerializer, 404: s.MessageSerializer},
+        responses={200: EMPTY, 404: s.MessageSerializer},
         examples=[
             OpenApiExample("Lock", value={"enable_registrar_lock": True}, request_only=True),
             OpenApiExample("Unlock", value={"enable_registrar_lock": False}, request_only=True),
