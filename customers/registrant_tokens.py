@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from customers.models import Customer, RegistrantToken
 from customers.roles import Right, may
-from customers.services import hash_api_key
+from customers.services import hash_api_key, mint_credential
 from portal.audit import audit
 from portal.tenancy import Actor, ActorKind, scope
 
@@ -71,13 +71,12 @@ def token_create(*, actor: Actor, customer: Customer, name: str) -> tuple[Regist
     _require(actor, customer)
     if customer.is_archived:
         raise ValidationError("This customer account is archived: it cannot have new tokens.")
-    lookup = secrets.token_hex(6)
-    raw = f"{TOKEN_PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
+    prefix, raw = mint_credential(TOKEN_PREFIX)
     with transaction.atomic():
         token = RegistrantToken(
             customer=customer,
             name=(name or "").strip(),
-            prefix=f"{TOKEN_PREFIX}{lookup}",
+            prefix=prefix,
             token_hash=hash_api_key(raw),
             created_by=actor.user,
         )

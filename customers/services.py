@@ -23,6 +23,15 @@ def hash_api_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+def mint_credential(kind_prefix: str) -> tuple[str, str]:
+    """A new secret credential (API key or registrant token): ``(prefix, raw)``, where ``raw``
+    is ``<kind_prefix><12 hex digits of lookup>_<43 url-safe characters>`` (256 bits) and
+    ``prefix`` its part before the last underscore, stored to find the row (and shown in lists)
+    beside :func:`hash_api_key` of ``raw``."""
+    prefix = f"{kind_prefix}{secrets.token_hex(6)}"
+    return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
 def api_key_issue(
     *, actor: Actor, organisation: Organisation, livemode: bool, name: str = ""
 ) -> tuple[ApiKey, str]:
@@ -30,14 +39,13 @@ def api_key_issue(
     require(actor, Right.API_KEYS)
     if not actor.is_staff and actor.organisation_id != organisation.pk:
         raise PermissionDenied("You may issue keys for your own organisation only.")
-    lookup = secrets.token_hex(6)
-    raw_key = f"{API_KEY_PREFIXES[livemode]}{lookup}_{secrets.token_urlsafe(32)}"
+    prefix, raw_key = mint_credential(API_KEY_PREFIXES[livemode])
     with transaction.atomic():
         key = ApiKey(
             organisation=organisation,
             name=name,
             livemode=livemode,
-            prefix=f"{API_KEY_PREFIXES[livemode]}{lookup}",
+            prefix=prefix,
             key_hash=hash_api_key(raw_key),
             created_by=actor.user,
         )

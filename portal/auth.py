@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, ClassVar
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
@@ -22,25 +23,44 @@ from customers.models import ApiKey
 from customers.services import API_KEY_PREFIXES, api_key_authenticate
 
 
-@dataclass
-class ApiKeyUser:
-    """Stands in for ``request.user`` when a request is made with an API key."""
+class CredentialUser:
+    """Stands in for ``request.user`` when a request carries a credential rather than a session
+    (an API key, a registrant token): never staff, and a ``pk`` of its own so that throttles
+    count per credential. A subclass names its ``kind`` and where its credential is."""
 
-    api_key: ApiKey
-    is_authenticated: bool = True
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
-    is_anonymous: bool = False
+    kind: ClassVar[str]
+    is_authenticated = True
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    is_anonymous = False
+
+    @property
+    def credential(self) -> Any:
+        raise NotImplementedError
 
     @property
     def pk(self) -> str:
-        return f"api-key:{self.api_key.pk}"
+        return f"{self.kind}:{self.credential.pk}"
 
-    id = pk
+    @property
+    def id(self) -> str:
+        return self.pk
 
     def __str__(self) -> str:
-        return f"api-key:{self.api_key.prefix}"
+        return f"{self.kind}:{self.credential.prefix}"
+
+
+@dataclass
+class ApiKeyUser(CredentialUser):
+    """The user of a request made with an API key."""
+
+    api_key: ApiKey
+    kind: ClassVar[str] = "api-key"
+
+    @property
+    def credential(self) -> ApiKey:
+        return self.api_key
 
 
 def raw_key_from_request(request) -> str | None:

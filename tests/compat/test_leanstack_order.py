@@ -6,17 +6,16 @@ Redis and PostgreSQL (skipped elsewhere, as tests/domains/test_worker.py)."""
 from __future__ import annotations
 
 import os
-import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from billing.models import AccountEntry
 from domains import dispatch, outbox
 from domains.models import Domain, DomainStatus, RegistrarOperation, SandboxDomain
 from tests.billing.ledger_helpers import balance_of, fund
 from tests.contract.conftest import make_lean
+from tests.domains import test_worker as worker_tests
 from tests.domains.test_worker import start_worker, stop, wait_for
 
 ORDER = {"domain_name": "testdomain", "tld": "com", "duration": 2, "domain_privacy": False}
@@ -57,23 +56,9 @@ def test_an_order_is_registered_and_charged_by_the_worker(world, client, monkeyp
     assert_registered_and_charged(lean)
 
 
-@pytest.fixture
-def database_url():
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process cannot share an in-memory SQLite test database")
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
-
-@pytest.fixture
-def queue(settings):
-    from portal.celery import app
-
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = name
-    app.conf.task_default_queue = name
-    yield name
-    app.conf.task_default_queue = "celery"
+# the worker tests' fixtures: the test database's URL for the worker, a queue of its own
+database_url = worker_tests.database_url
+queue = worker_tests.queue
 
 
 @pytest.mark.django_db(transaction=True)

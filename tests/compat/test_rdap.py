@@ -10,7 +10,6 @@ fails any other connection).
 from __future__ import annotations
 
 import json
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from django.utils import timezone
 from domains.models import DnssecDs, DomainContact, DomainStatus, HostRecord, Nameserver
 from tests.customers.factories import CustomerFactory, OrganisationFactory
 from tests.domains.factories import DomainContactFactory, DomainFactory, TldFactory
+from tests.security import test_schemathesis as native_api_tests
 
 pytestmark = pytest.mark.django_db
 
@@ -487,18 +487,8 @@ class TestDocs:
 
 
 # --- through an RDAP client library, over HTTP ---------------------------------------------
-@pytest.fixture
-def loopback_only(monkeypatch):
-    connect = socket.socket.connect
-
-    def guarded(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0]
-            if host not in {"127.0.0.1", "::1"}:
-                raise AssertionError(f"the RDAP client tried to reach {host}")
-        return connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+# any connection beyond loopback fails the test (the native API tests' guard)
+loopback_only = native_api_tests.loopback_only
 
 
 @pytest.fixture

@@ -1,9 +1,6 @@
 """The Leanstack API's OpenAPI document and its Swagger page, under /api/compat/leanstack/."""
 
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.permissions import AllowAny
-
+from portal.compat.docs import document_urls
 from portal.compat.leanstack.schema import DESCRIPTION
 
 app_name = "compat-leanstack-docs"
@@ -22,24 +19,4 @@ SETTINGS = {
     ],
 }
 
-urlpatterns = [
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(
-            urlconf="portal.compat.leanstack.urls",
-            custom_settings=SETTINGS,
-            permission_classes=[AllowAny],
-            authentication_classes=[],
-        ),
-        name="schema",
-    ),
-    path(
-        "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="compat-leanstack-docs:schema",
-            permission_classes=[AllowAny],
-            authentication_classes=[],
-        ),
-        name="docs",
-    ),
-]
+urlpatterns = document_urls(app_name, "portal.compat.leanstack.urls", SETTINGS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.compat.docs import add_error_answers
+
 DESCRIPTION = """Nameport serves the Leanstack enterprise API (seeds 000 and 001) for reseller
 software written against it: the paths, methods and bodies are the documents', at the root of
 the site (`/v1/enterprise/...`, `/v1/rest/domain_suggestion`), without trailing slashes.
@@ -36,7 +38,6 @@ MESSAGE_SCHEMA = {
     "required": ["message"],
     "additionalProperties": False,
 }
-MESSAGE_REF = {"$ref": "#/components/schemas/LeanstackMessage"}
 ANSWERS = {
     "400": "Bad input (JSON, types, missing fields, invalid names); nothing changed",
     "401": "No valid API key",
@@ -44,30 +45,12 @@ ANSWERS = {
     "405": "Method not allowed",
     "429": "Too many requests; Retry-After says when",
 }
-METHODS = {"get", "put", "post", "patch", "delete"}
 
 
 def add_error_responses(result: dict, generator, request, public) -> dict:
     """Every operation answers 400, 401, 405 and 429 with ``{"message"}``; one with an id in
     its path also 404. Any 4xx it declares gets the same body."""
-    schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas["LeanstackMessage"] = MESSAGE_SCHEMA
-    schemas.pop("Message", None)
-    for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
-            if method not in METHODS:
-                continue
-            responses = operation.setdefault("responses", {})
-            codes = ["400", "401", "405", "429"]
-            if "{" in path:
-                codes.append("404")
-            for code in codes:
-                responses.setdefault(code, {"description": ANSWERS[code]})
-            for code, response in responses.items():
-                if str(code).startswith("4"):
-                    content = response.setdefault("content", {})
-                    media = content.setdefault("application/json", {})
-                    media["schema"] = MESSAGE_REF
-                    if not response.get("description"):
-                        response["description"] = ANSWERS.get(str(code), "Refused")
-    return result
+    result.get("components", {}).get("schemas", {}).pop("Message", None)
+    return add_error_answers(
+        result, schema_name="LeanstackMessage", schema=MESSAGE_SCHEMA, answers=ANSWERS
+    )

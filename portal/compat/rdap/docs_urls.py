@@ -1,8 +1,6 @@
 """RDAP's OpenAPI document and docs page, at /api/compat/rdap/."""
 
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.permissions import AllowAny
+from portal.compat.docs import document_urls
 
 app_name = "compat-rdap-docs"
 
@@ -38,25 +36,4 @@ SCHEMA_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
-urlpatterns = [
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(
-            urlconf="portal.compat.rdap.urls",
-            patterns=[path("rdap/", include("portal.compat.rdap.urls"))],
-            custom_settings=SCHEMA_SETTINGS,
-            permission_classes=[AllowAny],
-            authentication_classes=[],
-        ),
-        name="schema",
-    ),
-    path(
-        "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="compat-rdap-docs:schema",
-            permission_classes=[AllowAny],
-            authentication_classes=[],
-        ),
-        name="docs",
-    ),
-]
+urlpatterns = document_urls(app_name, "portal.compat.rdap.urls", SCHEMA_SETTINGS, mount="rdap/")

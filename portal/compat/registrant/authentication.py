@@ -9,35 +9,28 @@ customer's token both answer 401 with ``WWW-Authenticate: Bearer``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from customers.models import RegistrantToken
 from customers.registrant_tokens import token_authenticate
+from portal.auth import CredentialUser
 
 INVALID = "Invalid or revoked registrant token"
 
 
 @dataclass
-class RegistrantUser:
-    """Stands in for ``request.user`` (throttles count per token)."""
+class RegistrantUser(CredentialUser):
+    """The user of a request made with a registrant token."""
 
     token: RegistrantToken
-    is_authenticated: bool = True
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
-    is_anonymous: bool = False
+    kind: ClassVar[str] = "registrant-token"
 
     @property
-    def pk(self) -> str:
-        return f"registrant-token:{self.token.pk}"
-
-    id = pk
-
-    def __str__(self) -> str:
-        return f"registrant-token:{self.token.prefix}"
+    def credential(self) -> RegistrantToken:
+        return self.token
 
 
 class RegistrantTokenAuthentication(authentication.BaseAuthentication):

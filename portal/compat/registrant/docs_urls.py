@@ -1,8 +1,6 @@
 """The registrant API's OpenAPI document and docs page, at /api/compat/registrant/."""
 
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.permissions import AllowAny
+from portal.compat.docs import document_urls
 
 app_name = "compat-registrant-docs"
 
@@ -41,26 +39,6 @@ SCHEMA_SETTINGS = {
     ],
 }
 
-urlpatterns = [
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(
-            urlconf="portal.compat.registrant.urls",
-            patterns=[path("api/v1/registrant/", include("portal.compat.registrant.urls"))],
-            custom_settings=SCHEMA_SETTINGS,
-            permission_classes=[AllowAny],
-            authentication_classes=[],
-        ),
-        name="schema",
-    ),
-    path(
-        "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="compat-registrant-docs:schema",
-            title=SCHEMA_SETTINGS["TITLE"],
-            permission_classes=[AllowAny],
-            authentication_classes=[],
-        ),
-        name="docs",
-    ),
-]
+urlpatterns = document_urls(
+    app_name, "portal.compat.registrant.urls", SCHEMA_SETTINGS, mount="api/v1/registrant/"
+)
