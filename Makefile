@@ -86,7 +86,7 @@ run: migrate
 	echo; \
 	echo "=================================================================="; \
 	echo " Nameport is starting on $(SITE_URL)/"; \
-	echo " Admin site: $(SITE_URL)/admin/   API docs: $(SITE_URL)/api/v1/docs/"; \
+	echo " Admin site: $(SITE_URL)/admin/   API docs: $(SITE_URL)/api/docs/"; \
 	echo "$$logins" | sed 's/^/ /'; \
 	if [ "$(NAMEPORT_STAFF_OTP_REQUIRED)" = 0 ]; then \
 	  echo " Staff TOTP is OFF in this demo (NAMEPORT_STAFF_OTP_REQUIRED=0; on by default)."; \
