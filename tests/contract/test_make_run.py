@@ -76,8 +76,13 @@ def test_a_leanstack_client_works_unchanged_against_make_run(running):
         ).json()
         assert listed["meta_data"]["total_count"] == 1
         customer_id = listed["data"][0]["id"]
+        body["customer"]["first_name"] = "Bobby"
+        body["contact"]["post_code"] = body["contact"].pop("postcode")
+        edited = http.patch(f"/v1/enterprise/customer/{customer_id}", json=body, headers=new)
+        assert edited.status_code == 200 and edited.json() == {}, edited.text
         shown = http.get(f"/v1/enterprise/customer/{customer_id}", headers=new).json()
         assert shown["customer"]["email"] == email
+        assert shown["customer"]["first_name"] == "Bobby"
         assert shown["contact"]["city"] == "Lagos"
 
         available = http.post(
@@ -94,6 +99,10 @@ def test_a_leanstack_client_works_unchanged_against_make_run(running):
         assert suggested and {"domain_name", "tld", "dollar_price", "naira_price"} <= set(
             suggested[0]
         )
+        enterprise = http.post(
+            "/v1/enterprise/domain_suggestion", json={"domain_name": label}, headers=new
+        )
+        assert enterprise.status_code == 200 and enterprise.json() == suggested
 
         order = {
             "domain_name": label,
@@ -138,6 +147,22 @@ def test_a_leanstack_client_works_unchanged_against_make_run(running):
             headers=new,
         )
         assert unlocked.status_code == 200 and unlocked.json() == {}
+
+        def secret():
+            # 409 with the reason while the worker unlocks it and fetches the code, then 200
+            answer = http.get(f"/v1/enterprise/domain/{domain['id']}/domain_secret", headers=new)
+            assert answer.status_code in {200, 409}, answer.text
+            return answer.json() if answer.status_code == 200 else None
+
+        assert set(wait_until(secret, 120, "the domain secret", run.output)) == {"secret"}
+
+        def served_by_rdap():
+            answer = http.get(f"/rdap/domain/{label}.com")
+            assert answer.status_code == 200, answer.text
+            hosts = {ns["ldhName"].lower() for ns in answer.json().get("nameservers", [])}
+            return hosts == {"ns1.sedoparking.com", "ns2.sedoparking.com"} or None
+
+        wait_until(served_by_rdap, 120, "RDAP showing the new nameservers", run.output)
         assert http.get("/v1/enterprise/customer/999999", headers=new).json() == {
             "message": "Customer does not exist for organisation"
         }
@@ -166,3 +191,7 @@ def test_a_registrant_and_rdap_client_work_against_make_run(running):
         assert rdap.json()["ldhName"].lower() == "ada-bakery.com"
         assert "customer@example.com" not in rdap.text
         assert http.get("/rdap/domain/not-ours-at-all.com").status_code == 404
+        nameserver = rdap.json()["nameservers"][0]["ldhName"]
+        served = http.get(f"/rdap/nameserver/{nameserver}")
+        assert served.status_code == 200 and served.json()["objectClassName"] == "nameserver"
+        assert http.get("/rdap/help").json()["notices"]
