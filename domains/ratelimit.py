@@ -29,10 +29,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-import redis
-from django.conf import settings
-
 from domains.registrars.base import TransientError
+from portal.broker import broker_redis
 
 MAX_WAIT_SECONDS = 30.0
 SLOT_TTL_SECONDS = 120
@@ -69,12 +67,9 @@ return grant
 
 @lru_cache(maxsize=1)
 def _redis():
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("redis+socket://"):  # kombu's spelling; redis-py says unix://
-        url = "unix://" + url.removeprefix("redis+socket://")
-    if not url.startswith(("redis://", "rediss://", "unix://")):
+    client = broker_redis()
+    if client is None:
         return None
-    client = redis.Redis.from_url(url, socket_timeout=5)
     return client, client.register_script(_SESSION_SCRIPT), client.register_script(_RATE_SCRIPT)
 
 

@@ -5,10 +5,13 @@ on top of django-axes (per account whatever the address, per address across acco
 from __future__ import annotations
 
 import ipaddress
+import time
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import redis
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
@@ -21,6 +24,7 @@ from rest_framework import authentication, exceptions, throttling
 
 from customers.models import ApiKey
 from customers.services import API_KEY_PREFIXES, api_key_authenticate
+from portal.broker import broker_redis
 
 
 class CredentialUser:
@@ -153,12 +157,64 @@ class _ClientAddressIdent:
         return client_ip(request) or "unknown"
 
 
-class AnonRateThrottle(_ClientAddressIdent, throttling.AnonRateThrottle):
+# KEYS[1]: the sliding window of one throttle key, a sorted set of request times.
+# ARGV: now, window (seconds), limit, a unique member. {1, ""} when the request is counted;
+# {0, oldest time in the window} when the window is full (the request is not counted).
+_WINDOW_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+  return {1, ''}
+end
+return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+"""
+THROTTLE_KEY_PREFIX = "nameport:throttle:"
+
+
+class _SharedWindow:
+    """DRF's sliding window, kept in the broker's Redis when there is one, so every gunicorn
+    worker and every host counts against one limit (DRF alone counts in Django's cache, which
+    is per process here). One Lua call per request. Without Redis (another broker, or Redis
+    down), DRF's own counting in this process."""
+
+    def allow_request(self, request, view) -> bool:
+        client = broker_redis()
+        if client is None or self.rate is None:
+            return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = time.time()
+        try:
+            counted, oldest = client.eval(
+                _WINDOW_SCRIPT,
+                1,
+                THROTTLE_KEY_PREFIX + self.key,
+                repr(self.now),
+                self.duration,
+                self.num_requests,
+                uuid.uuid4().hex,
+            )
+        except redis.RedisError:
+            # Redis down (/healthz says so): count in this process rather than refuse everyone
+            self.oldest = None
+            return super().allow_request(request, view)
+        self.oldest = None if counted else float(oldest)
+        return bool(counted)
+
+    def wait(self) -> float | None:
+        if getattr(self, "oldest", None) is None:
+            return super().wait()
+        return max(0.0, self.duration - (self.now - self.oldest))
+
+
+class AnonRateThrottle(_SharedWindow, _ClientAddressIdent, throttling.AnonRateThrottle):
     """DRF's anonymous throttle, counting per client address as :func:`client_ip` reads it (DRF
     on its own believes any ``X-Forwarded-For``)."""
 
 
-class UserRateThrottle(_ClientAddressIdent, throttling.UserRateThrottle):
+class UserRateThrottle(_SharedWindow, _ClientAddressIdent, throttling.UserRateThrottle):
     """DRF's per-user throttle; anonymous requests count per client address."""
 
 

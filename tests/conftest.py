@@ -13,7 +13,17 @@ from portal.tenancy import SYSTEM
 def _fast_tests(settings):
     from django.core.cache import cache
 
-    cache.clear()  # throttle counters live in the cache; every test starts with none
+    from portal.auth import THROTTLE_KEY_PREFIX
+    from portal.broker import broker_redis
+
+    # Throttle counters live in the broker's Redis (or the cache without one): every test
+    # starts with none.
+    cache.clear()
+    client = broker_redis()
+    if client is not None:
+        stale = list(client.scan_iter(f"{THROTTLE_KEY_PREFIX}*", count=1000))
+        if stale:
+            client.delete(*stale)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
