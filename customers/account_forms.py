@@ -108,3 +108,11 @@ class ApiKeyForm(StyledFormMixin, forms.Form):
         choices=[("sandbox", "Sandbox (test data, nothing billed)"), ("live", "Live")],
         initial="sandbox",
     )
+
+
+class RegistrantTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="What uses it, e.g. “my domain monitor”.",
+    )

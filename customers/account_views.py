@@ -17,14 +17,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from customers import account, registrant_token_views
+from customers import account, registrant_tokens
 from customers.account_forms import (
     CurrentPasswordForm,
     EmailChangeForm,
     PasswordChangeForm,
     RecoveryCodeForm,
+    RegistrantTokenForm,
 )
 from portal.forms import OtpSetupForm, StaffOtpForm
+from portal.tenancy import Actor, ActorKind
 
 
 def form_errors(form, error: ValidationError) -> None:
@@ -48,6 +50,22 @@ def _next_url(request: HttpRequest) -> str:
 # --- The account page ----------------------------------------------------------------------
 
 
+def _registrant_token_section(actor: Actor, form: RegistrantTokenForm | None) -> dict | None:
+    """The "Registrant API tokens" section (its views are customers.registrant_token_views), for
+    a customer signed in as itself (or signed in as by its reseller or staff); None for everyone
+    else (members, contacts, staff). An archived account lists its tokens but makes none."""
+    if actor.kind != ActorKind.CUSTOMER or actor.customer is None:
+        return None
+    if not registrant_tokens.may_manage(actor, actor.customer):
+        return None
+    tokens = registrant_tokens.visible_tokens(actor).filter(customer=actor.customer)
+    return {
+        "tokens": list(tokens.order_by("-created_at", "-pk")),
+        "form": form or RegistrantTokenForm(),
+        "archived": actor.customer.is_archived,
+    }
+
+
 def _page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     context = {
@@ -59,7 +77,7 @@ def _page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
         "recovery_left": account.recovery_codes_left(user),
         "sessions": account.active_sessions(user),
         "current_session": request.session.session_key,
-        "registrant_tokens": registrant_token_views.section(
+        "registrant_tokens": _registrant_token_section(
             request.actor, forms.get("registrant_token_form")
         ),
     }

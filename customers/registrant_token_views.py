@@ -1,40 +1,21 @@
-"""The "Registrant API tokens" section of one's account page (/account/): a customer creates a
-token (shown once), lists its tokens and revokes them. The rules are
-``customers.registrant_tokens``'s; these views only show them."""
+"""The views of the "Registrant API tokens" section of one's account page (/account/, drawn by
+customers.account_views): a customer creates a token (shown once) and revokes its tokens. The
+rules are ``customers.registrant_tokens``'s; these views only show them."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers import registrant_tokens
+from customers.account_forms import RegistrantTokenForm
+from customers.account_views import account_page_with, form_errors
 from portal.tenancy import Actor, ActorKind
-
-
-class RegistrantTokenForm(forms.Form):
-    name = forms.CharField(
-        max_length=100,
-        label="Token name",
-        help_text="What uses it, e.g. “my domain monitor”.",
-    )
-
-
-def section(actor: Actor, form: RegistrantTokenForm | None = None) -> dict | None:
-    """The account page's section, for a customer signed in as itself (or signed in as by its
-    reseller or staff); None for everyone else (members, contacts, staff)."""
-    if actor.kind != ActorKind.CUSTOMER or actor.customer is None:
-        return None
-    if not registrant_tokens.may_manage(actor, actor.customer):
-        return None
-    tokens = registrant_tokens.visible_tokens(actor).filter(customer=actor.customer)
-    tokens = list(tokens.order_by("-created_at", "-pk"))
-    return {"tokens": tokens, "form": form or RegistrantTokenForm()}
 
 
 @login_required
@@ -47,12 +28,14 @@ def token_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Registrant API tokens belong to a customer account.")
     form = RegistrantTokenForm(request.POST)
     if not form.is_valid():
-        from customers.account_views import account_page_with
-
         return account_page_with(request, registrant_token_form=form)
-    token, raw = registrant_tokens.token_create(
-        actor=actor, customer=actor.customer, name=form.cleaned_data["name"]
-    )
+    try:
+        token, raw = registrant_tokens.token_create(
+            actor=actor, customer=actor.customer, name=form.cleaned_data["name"]
+        )
+    except ValidationError as exc:  # an archived account, say: the page again with the reason
+        form_errors(form, exc)
+        return account_page_with(request, registrant_token_form=form)
     response = render(
         request, "account/registrant_token_created.html", {"token": token, "raw_token": raw}
     )
