@@ -159,7 +159,8 @@ class _ClientAddressIdent:
 
 # KEYS[1]: the sliding window of one throttle key, a sorted set of request times.
 # ARGV: now, window (seconds), limit, a unique member. {1, ""} when the request is counted;
-# {0, oldest time in the window} when the window is full (the request is not counted).
+# {0, oldest time in the window} when the window is full (the request is not counted; an
+# empty one for a limit of 0).
 _WINDOW_SCRIPT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
@@ -167,7 +168,8 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
   redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
   return {1, ''}
 end
-return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+return {0, oldest or ''}
 """
 THROTTLE_KEY_PREFIX = "nameport:throttle:"
 
@@ -200,7 +202,7 @@ class _SharedWindow:
             # Redis down (/healthz says so): count in this process rather than refuse everyone
             self.oldest = None
             return super().allow_request(request, view)
-        self.oldest = None if counted else float(oldest)
+        self.oldest = None if counted else float(oldest or self.now)
         return bool(counted)
 
     def wait(self) -> float | None:

@@ -7,6 +7,7 @@ be mounted (Docker/Kubernetes secrets, systemd credentials) instead of passed in
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -43,3 +44,20 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# DRF's rate syntax: a count, a slash, a period DRF reads by its first letter.
+_RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str, *, allow_empty: bool = False) -> str | None:
+    """A throttle rate such as ``120/min`` (empty: no limit, where ``allow_empty``). Checked at
+    start-up: a typo would otherwise make every throttled request a 500."""
+    raw = env_str(name, default).strip()
+    if not raw and allow_empty:
+        return None
+    if not _RATE.fullmatch(raw):
+        raise ValueError(
+            f"{name} must be a rate like 60/min (a count per s, min, hour or day), got {raw!r}"
+        )
+    return raw

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_secret, env_str
+from portal.env import env_bool, env_int, env_list, env_rate, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("NAMEPORT_VAR_DIR", str(BASE_DIR / "var")))
@@ -363,8 +363,8 @@ REST_FRAMEWORK = {
         "portal.auth.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_THROTTLE_ANON", "60/min"),
-        "user": env_str("API_THROTTLE_USER", "6000/min"),
+        "anon": env_rate("API_THROTTLE_ANON", "60/min"),
+        "user": env_rate("API_THROTTLE_USER", "6000/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
@@ -458,7 +458,7 @@ NAMEPORT_RDAP_ABUSE_EMAIL = env_str("NAMEPORT_RDAP_ABUSE_EMAIL", "abuse@nameport
 NAMEPORT_RDAP_ABUSE_PHONE = env_str("NAMEPORT_RDAP_ABUSE_PHONE", "")
 NAMEPORT_RDAP_CONTACT_FORM_URL = env_str("NAMEPORT_RDAP_CONTACT_FORM_URL", "")
 NAMEPORT_RDAP_TERMS_URL = env_str("NAMEPORT_RDAP_TERMS_URL", "")
-NAMEPORT_RDAP_THROTTLE = env_str("NAMEPORT_RDAP_THROTTLE", "120/min") or None
+NAMEPORT_RDAP_THROTTLE = env_rate("NAMEPORT_RDAP_THROTTLE", "120/min", allow_empty=True)
 
 # Support desk
 NAMEPORT_SUPPORT_FROM_EMAIL = env_str(

@@ -67,3 +67,30 @@ def test_with_redis_down_the_api_answers_and_counts_in_the_process(client, setti
     assert help_page(client).status_code == 200
     assert help_page(client).status_code == 200
     assert help_page(client).status_code == 429
+
+
+def test_a_limit_of_zero_refuses_every_query_with_a_429_not_a_500(client, settings):
+    settings.NAMEPORT_RDAP_THROTTLE = "0/min"
+    refused = help_page(client)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 61
+
+
+@pytest.mark.parametrize("raw", ["120/mni", "fast", "-1/min", "120", "1.5/s"])
+def test_a_mistyped_rate_stops_the_start_with_its_name(monkeypatch, raw):
+    """Read at start-up (settings): a rate DRF cannot parse would make every request a 500."""
+    from portal.env import env_rate
+
+    monkeypatch.setenv("NAMEPORT_RDAP_THROTTLE", raw)
+    with pytest.raises(ValueError, match="NAMEPORT_RDAP_THROTTLE must be a rate like 60/min"):
+        env_rate("NAMEPORT_RDAP_THROTTLE", "120/min", allow_empty=True)
+
+
+def test_the_documented_rates_are_read(monkeypatch):
+    from portal.env import env_rate
+
+    for raw in ("120/min", "5/s", "1000/hour", "3/day", "10/minute"):
+        monkeypatch.setenv("API_THROTTLE_ANON", raw)
+        assert env_rate("API_THROTTLE_ANON", "60/min") == raw
+    monkeypatch.setenv("NAMEPORT_RDAP_THROTTLE", "")
+    assert env_rate("NAMEPORT_RDAP_THROTTLE", "120/min", allow_empty=True) is None
